@@ -1,0 +1,85 @@
+"""The public entry points: parse, validate and build a machine in one call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from asl._diagnostics import Diagnostic, Severity
+from asl._model import StateMachine
+
+PARSE_ERROR_CODE = "ASL001"
+
+
+class DefinitionError(ValueError):
+    """A definition AWS would reject; ``diagnostics`` lists every problem found."""
+
+    def __init__(self, diagnostics: list[Diagnostic], filename: str = "<definition>") -> None:
+        self.diagnostics = diagnostics
+        self.filename = filename
+        first = diagnostics[0] if diagnostics else None
+        more = f" (and {len(diagnostics) - 1} more)" if len(diagnostics) > 1 else ""
+        where = f"{filename}:{first.line}:{first.column}: " if first and first.line else ""
+        text = f"{where}{first.code} {first.message}{more}" if first else "invalid definition"
+        super().__init__(text)
+
+
+def validate(
+    definition: str | bytes | Mapping[str, Any],
+    *,
+    state_machine_type: str = "STANDARD",
+    filename: str = "<definition>",
+) -> list[Diagnostic]:
+    """Every problem in a definition (text in JSON or YAML, or an already parsed mapping).
+
+    Diagnostics carry line and column when the definition was given as text. Never raises for
+    bad input: unparsable text is reported as a diagnostic.
+    """
+    _, diagnostics = _check(definition, state_machine_type, filename)
+    return diagnostics
+
+
+def load(
+    definition: str | bytes | Mapping[str, Any],
+    *,
+    state_machine_type: str = "STANDARD",
+    filename: str = "<definition>",
+) -> StateMachine:
+    """Parse, validate and compile a definition. Raises :class:`DefinitionError` if invalid."""
+    from asl._build import build_machine
+
+    value, diagnostics = _check(definition, state_machine_type, filename)
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise DefinitionError(errors, filename)
+    return build_machine(value)
+
+
+def _check(
+    definition: str | bytes | Mapping[str, Any], state_machine_type: str, filename: str
+) -> tuple[Any, list[Diagnostic]]:
+    from asl._validate import validate_definition
+
+    source = None
+    if isinstance(definition, (str, bytes)):
+        from asl._source import SourceError, parse_source
+
+        try:
+            source = parse_source(definition, filename=filename)
+        except SourceError as exc:
+            diag = Diagnostic(
+                PARSE_ERROR_CODE,
+                str(exc),
+                "",
+                aws_code="SCHEMA_VALIDATION_FAILED",
+                line=exc.line,
+                column=exc.column,
+            )
+            return None, [diag]
+        value = source.value
+    else:
+        value = definition
+    diagnostics = validate_definition(value, state_machine_type=state_machine_type)
+    if source is not None:
+        diagnostics = [d.located(*(source.position(d.pointer) or (None, None))) for d in diagnostics]
+    return value, diagnostics

@@ -1,0 +1,267 @@
+"""The typed, immutable model of a state machine, with every expression compiled.
+
+A :class:`StateMachine` is built once by :func:`asl.load`; running a state only calls the compiled
+callables stored here. JSONPath states carry :data:`~asl._types.Getter` / :data:`Setter` callables,
+JSONata states carry :class:`Jsonata` templates; which pipeline applies is ``state.query_language``.
+Names are snake_case; AWS spellings live only in ``raw`` (the state's JSON object).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from asl._types import JSON, Getter, Predicate, Setter, Variables
+
+JSONPATH = "JSONPath"
+JSONATA = "JSONata"
+
+JsonataBuilder = Callable[..., JSON]
+"""A compiled JSONata template: ``fn(states, variables, rng=None)``."""
+
+
+# --- values that may be literal, read from a path, or computed by JSONata ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A literal field value (``"Seconds": 10``)."""
+
+    value: JSON
+
+    def resolve(self, data: JSON, context: JSON, variables: Variables, states: Any = None) -> JSON:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class FromPath:
+    """A value read through a reference path (``"SecondsPath": "$.delay"``)."""
+
+    path: str
+    getter: Getter
+
+    def resolve(self, data: JSON, context: JSON, variables: Variables, states: Any = None) -> JSON:
+        return self.getter(data, context, variables)
+
+
+@dataclass(frozen=True, slots=True)
+class FromJsonata:
+    """A value computed by a JSONata expression or template (``"Seconds": "{% $x %}"``)."""
+
+    text: JSON
+    builder: JsonataBuilder
+
+    def resolve(self, data: JSON, context: JSON, variables: Variables, states: Any = None) -> JSON:
+        return self.builder(states, variables)
+
+
+Dynamic = Const | FromPath | FromJsonata
+
+
+# --- error handling -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Retrier:
+    error_equals: tuple[str, ...]
+    interval_seconds: float = 1
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay_seconds: float | None = None
+    jitter_strategy: str = "NONE"
+
+    def delay(self, attempt: int) -> float:
+        """The un-jittered delay before retry number ``attempt`` (1-based)."""
+        delay = self.interval_seconds * self.backoff_rate ** (attempt - 1)
+        if self.max_delay_seconds is not None:
+            delay = min(delay, self.max_delay_seconds)
+        return delay
+
+
+@dataclass(frozen=True, slots=True)
+class Catcher:
+    error_equals: tuple[str, ...]
+    next: str
+    result_path: Setter | None = None  # JSONPath; None with has_result_path=False means "$"
+    output: JsonataBuilder | None = None  # JSONata
+    assign: Callable[..., JSON] | None = None
+
+
+# --- states -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class State:
+    """Fields every state type has. ``pointer`` is the JSON Pointer of the state's object."""
+
+    name: str
+    type: str
+    pointer: str
+    query_language: str = JSONPATH
+    comment: str | None = None
+    next: str | None = None
+    end: bool = False
+    # JSONPath I/O
+    input_path: Getter | None = None  # None: "$"
+    input_path_null: bool = False  # "InputPath": null -> {}
+    output_path: Getter | None = None
+    output_path_null: bool = False
+    # JSONata I/O
+    output: JsonataBuilder | None = None
+    # Variables: JSONPath Assign is a Getter over the state's result; JSONata a template builder.
+    assign: Callable[..., JSON] | None = None
+    raw: Mapping[str, JSON] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_jsonata(self) -> bool:
+        return self.query_language == JSONATA
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _WithResult(State):
+    """States that produce a result: Pass, Task, Parallel, Map."""
+
+    parameters: Getter | None = None  # JSONPath Parameters / ItemSelector
+    arguments: JsonataBuilder | None = None  # JSONata Arguments
+    result_selector: Getter | None = None
+    result_path: Setter | None = None  # None with result_path_null False: "$"
+    result_path_null: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _WithErrors(_WithResult):
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PassState(_WithResult):
+    result: JSON = None
+    has_result: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskState(_WithErrors):
+    resource: str = ""
+    timeout_seconds: Dynamic | None = None
+    heartbeat_seconds: Dynamic | None = None
+    credentials: Getter | JsonataBuilder | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChoiceRule:
+    """One top-level Choice rule: a predicate (JSONPath) or a Condition (JSONata), and its Next."""
+
+    next: str
+    predicate: Predicate | None = None
+    condition: JsonataBuilder | None = None
+    assign: Callable[..., JSON] | None = None
+    output: JsonataBuilder | None = None
+    raw: Mapping[str, JSON] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChoiceState(State):
+    choices: tuple[ChoiceRule, ...] = ()
+    default: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitState(State):
+    seconds: Dynamic | None = None
+    timestamp: Dynamic | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SucceedState(State):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailState(State):
+    error: Dynamic | None = None
+    cause: Dynamic | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParallelState(_WithErrors):
+    branches: tuple[StateMachine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemReader:
+    resource: str
+    parameters: Getter | JsonataBuilder | None
+    reader_config: Mapping[str, JSON]
+    max_items: Dynamic | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemBatcher:
+    max_items_per_batch: Dynamic | None = None
+    max_input_bytes_per_batch: Dynamic | None = None
+    batch_input: Getter | JsonataBuilder | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultWriter:
+    resource: str | None
+    parameters: Getter | JsonataBuilder | None
+    writer_config: Mapping[str, JSON]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MapState(_WithErrors):
+    processor: StateMachine | None = None
+    mode: str = "INLINE"  # INLINE | DISTRIBUTED
+    execution_type: str | None = None  # STANDARD | EXPRESS for DISTRIBUTED
+    items_path: Getter | None = None  # JSONPath ItemsPath (None: "$")
+    items: Dynamic | None = None  # JSONata Items
+    item_selector: Getter | JsonataBuilder | None = None
+    item_reader: ItemReader | None = None
+    item_batcher: ItemBatcher | None = None
+    result_writer: ResultWriter | None = None
+    max_concurrency: Dynamic | None = None
+    tolerated_failure_percentage: Dynamic | None = None
+    tolerated_failure_count: Dynamic | None = None
+    label: str | None = None
+
+
+STATE_TYPES: Mapping[str, type[State]] = {
+    "Pass": PassState,
+    "Task": TaskState,
+    "Choice": ChoiceState,
+    "Wait": WaitState,
+    "Succeed": SucceedState,
+    "Fail": FailState,
+    "Parallel": ParallelState,
+    "Map": MapState,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateMachine:
+    """A whole machine, a Parallel branch, or a Map item processor."""
+
+    start_at: str
+    states: Mapping[str, State]
+    query_language: str = JSONPATH
+    timeout_seconds: int | None = None
+    comment: str | None = None
+    version: str | None = None
+    pointer: str = ""
+    raw: Mapping[str, JSON] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getitem__(self, name: str) -> State:
+        return self.states[name]
+
+    def iter_all_states(self):
+        """Every state of this machine and of its nested branches and processors."""
+        for state in self.states.values():
+            yield state
+            if isinstance(state, ParallelState):
+                for branch in state.branches:
+                    yield from branch.iter_all_states()
+            elif isinstance(state, MapState) and state.processor is not None:
+                yield from state.processor.iter_all_states()

@@ -1,0 +1,410 @@
+"""The in-process driver: supplies the clock, ids, randomness and task I/O, and records history.
+
+A history replays: given the events of an interrupted run, the driver re-runs the interpreter and,
+frame by frame, hands back the recorded events and task outcomes instead of repeating them. New
+events start where the recording ends. That is how ``resume`` and ``redrive`` work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from asl import _model as m
+from asl._errors import TIMEOUT, StatesError
+from runtime._clock import RealClock, VirtualClock
+from runtime._events import Event, payload_details, to_json
+from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
+
+REGION = "us-east-1"
+ACCOUNT = "111111111111"
+HISTORY_LIMIT = 25_000
+
+
+class NondeterminismError(RuntimeError):
+    """Replaying a history produced a different event than the one recorded."""
+
+
+@dataclass(slots=True)
+class ExecutionResult:
+    """How an execution ended."""
+
+    execution_arn: str
+    name: str
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    start_date: datetime | None = None
+    stop_date: datetime | None = None
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The events as GetExecutionHistory returns them."""
+        return [e.to_dict() for e in self.events]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "executionArn": self.execution_arn,
+            "name": self.name,
+            "status": self.status,
+            "output": self.output,
+            "error": self.error,
+            "cause": self.cause,
+            "startDate": self.start_date.isoformat() if self.start_date else None,
+            "stopDate": self.stop_date.isoformat() if self.stop_date else None,
+        }
+
+
+Dispatch = Callable[[TaskRequest], Any]
+"""Runs one task attempt: an async callable returning the raw result or raising StatesError."""
+
+
+class _Recording:
+    """A previous run's events, grouped by frame, handed back in order."""
+
+    def __init__(self, events: Iterable[Event]) -> None:
+        self.by_frame: dict[str, deque[Event]] = defaultdict(deque)
+        self.last_id = 0
+        for event in events:
+            self.by_frame[event.frame].append(event)
+            self.last_id = max(self.last_id, event.id)
+
+    def pending(self, frame: str) -> bool:
+        queue = self.by_frame.get(frame)
+        return bool(queue)
+
+    def peek(self, frame: str) -> Event | None:
+        queue = self.by_frame.get(frame)
+        return queue[0] if queue else None
+
+    def take(self, frame: str, type_: str) -> Event:
+        event = self.by_frame[frame].popleft()
+        if event.type != type_:
+            raise NondeterminismError(
+                f"replay diverged in frame {frame or '(execution)'!r}: history has event "
+                f"#{event.id} {event.type}, the machine now produces {type_}"
+            )
+        return event
+
+
+class Host:
+    """The interpreter's view of the outside world for one execution."""
+
+    def __init__(
+        self,
+        *,
+        dispatch: Dispatch,
+        clock: RealClock | VirtualClock,
+        seed: int,
+        sink: Callable[[Event], None] | None = None,
+        recording: _Recording | None = None,
+    ) -> None:
+        self.dispatch = dispatch
+        self.clock = clock
+        self.seed = seed
+        self.events: list[Event] = []
+        self.sink = sink
+        self.recording = recording
+        self.next_id = (recording.last_id if recording else 0) + 1
+        self._rngs: dict[str, random.Random] = {}
+
+    # -- events ------------------------------------------------------------------------------
+
+    def emit(self, frame: Frame, type_: str, details: dict[str, Any] | None = None) -> Event:
+        rec = self.recording
+        if rec is not None and rec.pending(frame.key):
+            event = rec.take(frame.key, type_)
+            self.events.append(event)
+            frame.last_event_id = event.id
+            return event
+        if self.next_id > HISTORY_LIMIT:
+            raise StatesError(
+                "States.Runtime",
+                f"The execution reached the maximum number of history events ({HISTORY_LIMIT}).",
+            )
+        event = Event(
+            self.next_id, frame.last_event_id, self.clock.now(), type_, details, frame.key
+        )
+        self.next_id += 1
+        frame.last_event_id = event.id
+        self.events.append(event)
+        if self.sink is not None:
+            self.sink(event)
+        return event
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def rng(self, frame: Frame) -> random.Random:
+        rng = self._rngs.get(frame.key)
+        if rng is None:
+            digest = hashlib.sha256(f"{self.seed}:{frame.key}".encode()).digest()
+            rng = self._rngs[frame.key] = random.Random(int.from_bytes(digest[:8], "big"))
+        return rng
+
+    async def sleep_until(self, frame: Frame, deadline: datetime) -> None:
+        if self.recording is not None and self.recording.pending(frame.key):
+            return  # the wait finished before the interruption
+        await self.clock.sleep_until(deadline)
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    async def invoke(self, frame: Frame, request: TaskRequest) -> Any:
+        legacy = _is_legacy_lambda(request.resource)
+        kind, resource = _resource_parts(request.resource)
+        if legacy:
+            details: dict[str, Any] = {
+                **payload_details("input", request.parameters),
+                "resource": request.resource,
+            }
+            if request.timeout_seconds is not None:
+                details["timeoutInSeconds"] = request.timeout_seconds
+            self.emit(frame, "LambdaFunctionScheduled", details)
+            self.emit(frame, "LambdaFunctionStarted")
+            prefix, base = "LambdaFunction", {}
+        else:
+            details = {
+                "resourceType": kind,
+                "resource": resource,
+                "region": REGION,
+                "parameters": to_json(request.parameters),
+            }
+            if request.timeout_seconds is not None:
+                details["timeoutInSeconds"] = request.timeout_seconds
+            if request.heartbeat_seconds is not None:
+                details["heartbeatInSeconds"] = request.heartbeat_seconds
+            self.emit(frame, "TaskScheduled", details)
+            self.emit(frame, "TaskStarted", {"resourceType": kind, "resource": resource})
+            prefix, base = "Task", {"resourceType": kind, "resource": resource}
+        recorded = self._recorded_outcome(frame, prefix)
+        if recorded is not None:
+            return recorded()
+        try:
+            result = await self._run(request)
+        except StatesError as exc:
+            kind_ = "TimedOut" if exc.error == TIMEOUT else "Failed"
+            failure = {**base, "error": exc.error}
+            if exc.cause is not None:
+                failure["cause"] = exc.cause
+            self.emit(frame, prefix + kind_, failure)
+            raise
+        self.emit(frame, prefix + "Succeeded", {**base, **payload_details("output", result)})
+        return result
+
+    def _recorded_outcome(self, frame: Frame, prefix: str) -> Callable[[], Any] | None:
+        rec = self.recording
+        if rec is None:
+            return None
+        event = rec.peek(frame.key)
+        if event is None or not event.type.startswith(prefix):
+            return None
+        event = rec.take(frame.key, event.type)
+        self.events.append(event)
+        frame.last_event_id = event.id
+        details = event.details or {}
+        if event.type.endswith("Succeeded"):
+            import json
+
+            value = json.loads(details["output"])
+            return lambda: value
+        error = StatesError(details.get("error", "States.TaskFailed"), details.get("cause"))
+
+        def fail() -> Any:
+            raise error
+
+        return fail
+
+    async def _run(self, request: TaskRequest) -> Any:
+        clock = self.clock
+        call = self.dispatch(request)
+        if request.timeout_seconds is None:
+            if isinstance(clock, VirtualClock):
+                with clock.busy():
+                    return await call
+            return await call
+        try:
+            if isinstance(clock, VirtualClock):
+                with clock.busy():
+                    return await asyncio.wait_for(call, request.timeout_seconds)
+            return await asyncio.wait_for(call, request.timeout_seconds)
+        except TimeoutError:
+            raise StatesError(TIMEOUT, None)
+
+
+def _is_legacy_lambda(resource: str) -> bool:
+    return resource.startswith("arn:") and ":lambda:" in resource and ":function:" in resource
+
+
+def _resource_parts(resource: str) -> tuple[str, str]:
+    """(resourceType, resource) as history names them: ``lambda``/``invoke`` etc."""
+    if resource.startswith("arn:") and ":states:::" in resource:
+        rest = resource.split(":states:::", 1)[1]
+        if rest.startswith("aws-sdk:"):
+            service, _, action = rest[len("aws-sdk:") :].partition(":")
+            return f"aws-sdk:{service}", action
+        service, _, action = rest.partition(":")
+        return service, action
+    if resource.startswith("arn:") and ":activity:" in resource:
+        return "activity", resource
+    scheme, _, rest = resource.partition(":")
+    return scheme, rest
+
+
+def machine_arn(name: str) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+
+
+def execution_arn(machine_name: str, name: str, express: bool = False) -> str:
+    kind = "express" if express else "execution"
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:{kind}:{machine_name}:{name}"
+
+
+async def run_execution(
+    machine: m.StateMachine,
+    input_value: Any,
+    *,
+    dispatch: Dispatch,
+    name: str | None = None,
+    machine_name: str = "machine",
+    express: bool = False,
+    clock: RealClock | VirtualClock | None = None,
+    seed: int | None = None,
+    sink: Callable[[Event], None] | None = None,
+    recorded: Iterable[Event] | None = None,
+    start_date: datetime | None = None,
+    redrive_count: int = 0,
+    next_event_id: int | None = None,
+) -> ExecutionResult:
+    """Run (or, with ``recorded`` events, replay and continue) one execution to its end.
+
+    ``recorded`` are the events of an earlier, interrupted run (see :func:`redrive_recording`
+    for a failed one); ``next_event_id`` the id new events start at when the stored history has
+    events the replay does not consume (a redrive's ``ExecutionRedriven``). ``seed`` must be the
+    seed of the original run for a replay to reproduce its random draws.
+    """
+    clock = clock or RealClock()
+    name = name or str(uuid.uuid4())
+    arn = execution_arn(machine_name, name, express)
+    recording = _Recording(recorded) if recorded is not None else None
+    host = Host(
+        dispatch=dispatch,
+        clock=clock,
+        seed=seed if seed is not None else random.SystemRandom().getrandbits(63),
+        sink=sink,
+        recording=recording,
+    )
+    if next_event_id is not None:
+        host.next_id = max(host.next_id, next_event_id)
+    started = start_date or clock.now()
+    context = {
+        "Execution": {
+            "Id": arn,
+            "Input": input_value,
+            "Name": name,
+            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/asl-local",
+            "StartTime": started.isoformat().replace("+00:00", "Z"),
+            "RedriveCount": redrive_count,
+        },
+        "StateMachine": {"Id": machine_arn(machine_name), "Name": machine_name},
+    }
+    root = Frame("", {}, {}, context)
+    root.scope = root.variables
+    host.emit(
+        root,
+        "ExecutionStarted",
+        {**payload_details("input", input_value), "roleArn": context["Execution"]["RoleArn"]},
+    )
+    interpreter = Interpreter(machine, host)
+    result = ExecutionResult(arn, name, "RUNNING", start_date=started)
+    run = interpreter.run_scope(machine, root, input_value)
+    try:
+        if machine.timeout_seconds is not None:
+            output = await _with_timeout(run, machine.timeout_seconds, clock, started)
+        else:
+            output = await run
+    except _Failed as failed:
+        error = failed.error
+        result.status = "FAILED"
+        result.error = error.error or None
+        result.cause = error.cause
+        details = {}
+        if result.error is not None:
+            details["error"] = result.error
+        if result.cause is not None:
+            details["cause"] = result.cause
+        host.emit(root, "ExecutionFailed", details)
+    except StatesError as error:  # raised outside a state (history limit)
+        result.status = "FAILED"
+        result.error, result.cause = error.error, error.cause
+        host.emit(root, "ExecutionFailed", {"error": error.error, "cause": error.cause or ""})
+    except _ExecutionTimedOut:
+        result.status = "TIMED_OUT"
+        result.error = TIMEOUT
+        host.emit(root, "ExecutionTimedOut", {"error": TIMEOUT})
+    else:
+        result.status = "SUCCEEDED"
+        result.output = output
+        host.emit(root, "ExecutionSucceeded", payload_details("output", output))
+    result.stop_date = clock.now()
+    result.events = host.events
+    return result
+
+
+_TERMINAL_SUFFIXES = ("Failed", "TimedOut", "Aborted")
+
+
+def redrive_recording(events: Iterable[Event]) -> list[Event]:
+    """The part of a failed execution's history that a redrive replays.
+
+    Drops the execution's end and, in every scope, the trailing failure events (the failed
+    task attempt, the failed Map/Parallel), so the failed work runs again while everything that
+    succeeded is handed back from history. Retry counts restart, as in RedriveExecution.
+    """
+    by_frame: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.type.startswith("Execution") and event.type != "ExecutionStarted":
+            continue
+        by_frame[event.frame].append(event)
+    keep: set[int] = set()
+    for frame_events in by_frame.values():
+        end = len(frame_events)
+        while end and frame_events[end - 1].type.endswith(_TERMINAL_SUFFIXES):
+            end -= 1
+        # A failed state is re-entered from its start: drop its partial attempt as well.
+        while end and not frame_events[end - 1].type.endswith(("Exited", "Started", "Succeeded")):
+            if frame_events[end - 1].type.endswith("Entered"):
+                end -= 1
+                break
+            end -= 1
+        keep.update(e.id for e in frame_events[:end])
+    return [e for e in events if e.id in keep] if isinstance(events, list) else [
+        e for frame_events in by_frame.values() for e in frame_events if e.id in keep
+    ]
+
+
+class _ExecutionTimedOut(Exception):
+    pass
+
+
+async def _with_timeout(run, seconds: float, clock, started: datetime) -> Any:
+    from datetime import timedelta
+
+    task = asyncio.ensure_future(run)
+    deadline = started + timedelta(seconds=seconds)
+    timer = asyncio.ensure_future(clock.sleep_until(deadline))
+    done, _ = await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        timer.cancel()
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    raise _ExecutionTimedOut()

@@ -1,0 +1,663 @@
+"""The interpreter: walks a compiled machine, deciding what happens next.
+
+It is deterministic: everything that comes from outside (the clock, task results, randomness,
+sleeping) goes through the :class:`Host` the driver supplies, which records it in history and, on
+replay, hands recorded outcomes back instead of repeating them. Parallel branches and Map
+iterations are asyncio tasks (no thread per item), each running in its own :class:`Frame`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import ChainMap
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from asl import _errors as E
+from asl import _model as m
+from asl._errors import PathNotFound, StatesError, error_matches
+from asl._timestamps import parse_timestamp
+from runtime._events import Event, payload_details, to_json
+
+PAYLOAD_LIMIT = 256 * 1024
+INLINE_MAP_CONCURRENCY = 40
+
+
+class Host(Protocol):
+    """What the interpreter needs from its driver."""
+
+    def emit(self, frame: Frame, type: str, details: dict[str, Any] | None = None) -> Event: ...
+
+    def now(self) -> datetime: ...
+
+    async def sleep_until(self, frame: Frame, deadline: datetime) -> None: ...
+
+    async def invoke(self, frame: Frame, request: TaskRequest) -> Any: ...
+
+    def rng(self, frame: Frame) -> random.Random: ...
+
+
+@dataclass(slots=True)
+class TaskRequest:
+    """One attempt of a Task state, as handed to the dispatcher."""
+
+    resource: str
+    parameters: Any
+    state_name: str
+    context: dict[str, Any]
+    timeout_seconds: float | None = None
+    heartbeat_seconds: float | None = None
+    credentials: Any = None
+    attempt: int = 0
+
+
+@dataclass(slots=True, eq=False)
+class Frame:
+    """One sequential scope: the execution, a Parallel branch, or a Map iteration."""
+
+    key: str
+    variables: dict[str, Any]
+    scope: Mapping[str, Any]  # variables visible for reading (own + outer)
+    context: dict[str, Any]
+    last_event_id: int = 0
+    entered_at: datetime | None = None
+    visits: dict[str, int] = field(default_factory=dict)
+
+    def child(self, key: str, context: dict[str, Any] | None = None) -> Frame:
+        own: dict[str, Any] = {}
+        return Frame(key, own, ChainMap(own, self.scope), context or dict(self.context))
+
+
+class _Failed(Exception):
+    """A state failed with a StatesError that its own Retry/Catch did not handle."""
+
+    def __init__(self, error: StatesError) -> None:
+        super().__init__(error.error)
+        self.error = error
+
+
+def _runtime(state: m.State, entered_id: int, message: str, name: str = E.RUNTIME) -> StatesError:
+    return StatesError(
+        name,
+        f"An error occurred while executing the state '{state.name}' "
+        f"(entered at the event id #{entered_id}). {message}",
+    )
+
+
+def _type_name(state: m.State) -> str:
+    return state.type
+
+
+class Interpreter:
+    """Runs one execution of a compiled machine against a host."""
+
+    def __init__(self, machine: m.StateMachine, host: Host) -> None:
+        self.machine = machine
+        self.host = host
+
+    # --- scopes -----------------------------------------------------------------------------
+
+    async def run_scope(self, scope: m.StateMachine, frame: Frame, value: Any) -> Any:
+        """Run states from StartAt until the scope ends; return its output or raise _Failed."""
+        name: str | None = scope.start_at
+        states = scope.states
+        while name is not None:
+            state = states[name]
+            name, value = await self.run_state(state, frame, value)
+        return value
+
+    async def run_state(self, state: m.State, frame: Frame, value: Any) -> tuple[str | None, Any]:
+        """Run one state; return (next state name or None at the end, output)."""
+        frame.visits[state.name] = frame.visits.get(state.name, 0) + 1
+        entered = self.host.emit(
+            frame,
+            state.type + "StateEntered",
+            {"name": state.name, **payload_details("input", value)},
+        )
+        frame.entered_at = entered.timestamp
+        ctx = frame.context
+        ctx["State"] = {
+            "EnteredTime": entered.timestamp.isoformat().replace("+00:00", "Z"),
+            "Name": state.name,
+            "RetryCount": 0,
+        }
+        handler = _HANDLERS[type(state)]
+        return await handler(self, state, frame, value, entered.id)
+
+    # --- shared data flow -------------------------------------------------------------------
+
+    def _input(self, state: m.State, frame: Frame, value: Any, eid: int) -> Any:
+        if state.input_path_null:
+            return {}
+        if state.input_path is None:
+            return value
+        try:
+            return state.input_path(value, frame.context, frame.scope)
+        except PathNotFound:
+            path = state.raw["InputPath"]
+            raise _runtime(
+                state, eid, f"Invalid path '{path}' : No results for path: {_bracket(path)}"
+            )
+
+    def _output(self, state: m.State, frame: Frame, value: Any, eid: int) -> Any:
+        if state.output_path_null:
+            return {}
+        if state.output_path is None:
+            return value
+        try:
+            return state.output_path(value, frame.context, frame.scope)
+        except PathNotFound:
+            path = state.raw["OutputPath"]
+            raise _runtime(
+                state, eid, f"Invalid path '{path}' : No results for path: {_bracket(path)}"
+            )
+
+    def _states_var(self, frame: Frame, value: Any, **more: Any) -> dict[str, Any]:
+        states = {"input": value, "context": frame.context}
+        states.update(more)
+        return states
+
+    def _jsonata(self, state: m.State, eid: int, fn: Any, states: Any, frame: Frame) -> Any:
+        try:
+            return fn(states, frame.scope, self.host.rng(frame))
+        except StatesError as exc:
+            raise self._wrap(state, eid, exc)
+
+    def _wrap(self, state: m.State, eid: int, exc: StatesError) -> StatesError:
+        if exc.error in (E.RUNTIME, E.QUERY_EVALUATION_ERROR) and not (exc.cause or "").startswith(
+            "An error occurred while executing the state"
+        ):
+            return _runtime(state, eid, exc.cause or "", exc.error)
+        return exc
+
+    def _template(self, state: m.State, eid: int, fn: Any, data: Any, frame: Frame) -> Any:
+        try:
+            return fn(data, frame.context, frame.scope)
+        except StatesError as exc:
+            raise self._wrap(state, eid, exc)
+
+    def _exit(
+        self,
+        state: m.State,
+        frame: Frame,
+        output: Any,
+        assigned: dict[str, Any] | None,
+        eid: int,
+    ) -> tuple[str | None, Any]:
+        if assigned:
+            frame.variables.update(assigned)
+        details: dict[str, Any] = {"name": state.name, **payload_details("output", output)}
+        if assigned is not None:
+            details["assignedVariables"] = {k: to_json(v) for k, v in assigned.items()}
+            details["assignedVariablesDetails"] = {"truncated": False}
+        self._check_size(state, eid, output)
+        self.host.emit(frame, state.type + "StateExited", details)
+        return (None if state.end else state.next), output
+
+    def _check_size(self, state: m.State, eid: int, output: Any) -> None:
+        if isinstance(output, (str, dict, list)) and _too_large(output):
+            raise StatesError(
+                E.DATA_LIMIT_EXCEEDED,
+                f"The state/task '{state.name}' returned a result with a size exceeding the "
+                f"maximum number of bytes service limit.",
+            )
+
+    def _assign_jp(self, state: m.State, frame: Frame, fn: Any, data: Any, eid: int) -> Any:
+        if fn is None:
+            return None
+        return self._template(state, eid, fn, data, frame)
+
+    def _finish_jp(
+        self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int
+    ) -> tuple[str | None, Any]:
+        """ResultSelector is done by the caller; Assign, ResultPath, OutputPath, exit."""
+        assigned = self._assign_jp(state, frame, state.assign, result, eid)
+        merged = self._result_path(state, frame, raw_input, result, eid)
+        output = self._output(state, frame, merged, eid)
+        return self._exit(state, frame, output, assigned, eid)
+
+    def _result_path(
+        self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int
+    ) -> Any:
+        if state.result_path_null:
+            return raw_input
+        if state.result_path is None:
+            return result
+        try:
+            return state.result_path(raw_input, result)
+        except StatesError as exc:
+            raise self._wrap(state, eid, exc)
+
+    def _finish_ja(
+        self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int, **extra: Any
+    ) -> tuple[str | None, Any]:
+        states = self._states_var(frame, raw_input, **extra)
+        assigned = None
+        if state.assign is not None:
+            assigned = self._jsonata(state, eid, state.assign, states, frame)
+        output = result
+        if state.output is not None:
+            output = self._jsonata(state, eid, state.output, states, frame)
+        return self._exit(state, frame, output, assigned, eid)
+
+    # --- errors: Retry and Catch ------------------------------------------------------------
+
+    def _retrier(
+        self, state: m.State, frame: Frame, error: StatesError, counts: list[int]
+    ) -> float | None:
+        """The delay before the next attempt, or None when no retrier applies any more."""
+        if error.error in E.UNCATCHABLE:
+            return None
+        for index, retrier in enumerate(state.retry):
+            if error_matches(retrier.error_equals, error.error):
+                counts[index] += 1
+                if counts[index] > retrier.max_attempts:
+                    return None
+                delay = retrier.delay(counts[index])
+                if retrier.jitter_strategy == "FULL":
+                    delay = self.host.rng(frame).uniform(0, delay)
+                return delay
+        return None
+
+    def _catch(
+        self, state: m.State, frame: Frame, raw_input: Any, error: StatesError, eid: int
+    ) -> tuple[str | None, Any]:
+        if error.error not in E.UNCATCHABLE:
+            error_output = {"Error": error.error, "Cause": error.cause or ""}
+            if error.cause is None:
+                error_output = {"Error": error.error}
+            for catcher in state.catch:
+                if not error_matches(catcher.error_equals, error.error):
+                    continue
+                if state.is_jsonata:
+                    states = self._states_var(frame, raw_input, errorOutput=error_output)
+                    assigned = None
+                    if catcher.assign is not None:
+                        assigned = self._jsonata(state, eid, catcher.assign, states, frame)
+                    output = error_output
+                    if catcher.output is not None:
+                        output = self._jsonata(state, eid, catcher.output, states, frame)
+                else:
+                    assigned = None
+                    if catcher.assign is not None:
+                        assigned = self._template(state, eid, catcher.assign, error_output, frame)
+                    if catcher.result_path is not None:
+                        output = catcher.result_path(raw_input, error_output)
+                    else:
+                        output = error_output
+                exit_state = _CatchExit(state, catcher.next)
+                return self._exit(exit_state, frame, output, assigned, eid)  # type: ignore[arg-type]
+        raise _Failed(error)
+
+    # --- state handlers ---------------------------------------------------------------------
+
+    async def _pass(self, state: m.PassState, frame: Frame, value: Any, eid: int):
+        try:
+            if state.is_jsonata:
+                return self._finish_ja(state, frame, value, value, eid)
+            effective = self._input(state, frame, value, eid)
+            if state.parameters is not None:
+                result = self._template(state, eid, state.parameters, effective, frame)
+            elif state.has_result:
+                result = state.result
+            else:
+                result = effective
+            return self._finish_jp(state, frame, value, result, eid)
+        except StatesError as exc:
+            raise _Failed(exc)
+
+    async def _succeed(self, state: m.SucceedState, frame: Frame, value: Any, eid: int):
+        try:
+            if state.is_jsonata:
+                output = value
+                if state.output is not None:
+                    output = self._jsonata(
+                        state, eid, state.output, self._states_var(frame, value), frame
+                    )
+            else:
+                output = self._output(state, frame, self._input(state, frame, value, eid), eid)
+        except StatesError as exc:
+            raise _Failed(exc)
+        self.host.emit(
+            frame, "SucceedStateExited", {"name": state.name, **payload_details("output", output)}
+        )
+        return None, output
+
+    async def _fail(self, state: m.FailState, frame: Frame, value: Any, eid: int):
+        try:
+            states = self._states_var(frame, value)
+            error = self._fail_field(state, frame, state.error, value, states, eid, "Error")
+            cause = self._fail_field(state, frame, state.cause, value, states, eid, "Cause")
+        except StatesError as exc:
+            raise _Failed(exc)
+        raise _Failed(StatesError(error, cause) if error is not None else StatesError("", cause))
+
+    def _fail_field(self, state, frame, dyn, value, states, eid, key):
+        if dyn is None:
+            return None
+        try:
+            out = dyn.resolve(value, frame.context, frame.scope, states)
+        except PathNotFound:
+            raise _runtime(
+                state,
+                eid,
+                f"The JSONPath '{dyn.path}' specified for the field '{key}Path' could not be "
+                f"found in the input '{to_json(value)}'",
+            )
+        except StatesError as exc:
+            raise self._wrap(state, eid, exc)
+        if not isinstance(out, str):
+            if state.is_jsonata:
+                raise _runtime(
+                    state,
+                    eid,
+                    f"The {key} field must evaluate to a string: {to_json(out)}",
+                    E.QUERY_EVALUATION_ERROR,
+                )
+            raise _runtime(state, eid, f"The {key}Path field must reference a string value.")
+        return out
+
+    async def _choice(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int):
+        try:
+            if state.is_jsonata:
+                states = self._states_var(frame, value)
+                for rule in state.choices:
+                    matched = self._jsonata(state, eid, rule.condition, states, frame)
+                    if not isinstance(matched, bool):
+                        raise _runtime(
+                            state,
+                            eid,
+                            f"The Condition field must evaluate to a boolean: {to_json(matched)}",
+                            E.QUERY_EVALUATION_ERROR,
+                        )
+                    if matched:
+                        return self._choice_exit(state, frame, value, eid, rule, states)
+                return self._choice_exit(state, frame, value, eid, None, states)
+            effective = self._input(state, frame, value, eid)
+            for rule in state.choices:
+                try:
+                    matched = rule.predicate(effective, frame.context, frame.scope)
+                except StatesError as exc:
+                    raise self._wrap(state, eid, exc)
+                if matched:
+                    return self._choice_exit(state, frame, effective, eid, rule, None)
+            return self._choice_exit(state, frame, effective, eid, None, None)
+        except StatesError as exc:
+            raise _Failed(exc)
+
+    def _choice_exit(self, state, frame, value, eid, rule, states):
+        if rule is None and state.default is None:
+            raise StatesError(
+                E.NO_CHOICE_MATCHED, f"No Matches! at choice state '{state.name}'"
+            )
+        target = rule.next if rule is not None else state.default
+        assign_fn = rule.assign if rule is not None else state.assign
+        if state.is_jsonata:
+            out_fn = rule.output if rule is not None and rule.output is not None else state.output
+            assigned = self._jsonata(state, eid, assign_fn, states, frame) if assign_fn else None
+            output = self._jsonata(state, eid, out_fn, states, frame) if out_fn else value
+        else:
+            assigned = self._assign_jp(state, frame, assign_fn, value, eid)
+            output = self._output(state, frame, value, eid)
+        _, output = self._exit(_CatchExit(state, target), frame, output, assigned, eid)
+        return target, output
+
+    async def _wait(self, state: m.WaitState, frame: Frame, value: Any, eid: int):
+        try:
+            deadline = self._wait_deadline(state, frame, value, eid)
+        except StatesError as exc:
+            raise _Failed(exc)
+        await self.host.sleep_until(frame, deadline)
+        try:
+            if state.is_jsonata:
+                return self._finish_ja(state, frame, value, value, eid)
+            effective = self._input(state, frame, value, eid)
+            assigned = self._assign_jp(state, frame, state.assign, effective, eid)
+            return self._exit(state, frame, self._output(state, frame, effective, eid), assigned, eid)
+        except StatesError as exc:
+            raise _Failed(exc)
+
+    def _wait_deadline(self, state: m.WaitState, frame: Frame, value: Any, eid: int) -> datetime:
+        now = frame.entered_at or self.host.now()
+        states = self._states_var(frame, value)
+        data = value if state.is_jsonata else self._input(state, frame, value, eid)
+        if state.seconds is not None:
+            seconds = self._resolve(state, frame, state.seconds, data, states, eid, "Seconds")
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or (
+                isinstance(seconds, float) and not seconds.is_integer()
+            ):
+                if isinstance(state.seconds, m.FromPath):
+                    raise _runtime(
+                        state,
+                        eid,
+                        "The SecondsPath parameter cannot be parsed as a long value: "
+                        f"{state.seconds.path} == {to_json(seconds)}",
+                    )
+                raise _runtime(
+                    state,
+                    eid,
+                    f"The Seconds field must evaluate to a positive integer: {to_json(seconds)}",
+                    E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME,
+                )
+            return now + timedelta(seconds=max(0, int(seconds)))
+        if state.timestamp is not None:
+            stamp = self._resolve(state, frame, state.timestamp, data, states, eid, "Timestamp")
+            parsed = parse_timestamp(stamp) if isinstance(stamp, str) else None
+            if parsed is None:
+                if isinstance(state.timestamp, m.FromPath):
+                    raise _runtime(
+                        state,
+                        eid,
+                        "The TimestampPath parameter does not reference a valid ISO-8601 "
+                        f"extended offset date-time format string: {state.timestamp.path} == "
+                        f"{stamp if isinstance(stamp, str) else to_json(stamp)}",
+                    )
+                raise _runtime(
+                    state,
+                    eid,
+                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset "
+                    f"date-time format string: {to_json(stamp)}",
+                    E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME,
+                )
+            return parsed
+        return now
+
+    def _resolve(self, state, frame, dyn, data, states, eid, key):
+        try:
+            return dyn.resolve(data, frame.context, frame.scope, states)
+        except PathNotFound:
+            raise _runtime(
+                state,
+                eid,
+                f"The {key}Path parameter does not reference an input value: {dyn.path}",
+            )
+        except StatesError as exc:
+            raise self._wrap(state, eid, exc)
+
+    async def _task(self, state: m.TaskState, frame: Frame, value: Any, eid: int):
+        try:
+            if state.is_jsonata:
+                states = self._states_var(frame, value)
+                effective = value
+                params = (
+                    self._jsonata(state, eid, state.arguments, states, frame)
+                    if state.arguments is not None
+                    else value
+                )
+            else:
+                states = None
+                effective = self._input(state, frame, value, eid)
+                params = (
+                    self._template(state, eid, state.parameters, effective, frame)
+                    if state.parameters is not None
+                    else effective
+                )
+            timeout = self._positive(state, frame, state.timeout_seconds, effective, states, eid,
+                                     "TimeoutSeconds")
+            heartbeat = self._positive(state, frame, state.heartbeat_seconds, effective, states,
+                                       eid, "HeartbeatSeconds")
+        except StatesError as exc:
+            raise _Failed(exc)
+        counts = [0] * len(state.retry)
+        attempt = 0
+        while True:
+            request = TaskRequest(
+                resource=state.resource,
+                parameters=params,
+                state_name=state.name,
+                context=frame.context,
+                timeout_seconds=timeout,
+                heartbeat_seconds=heartbeat,
+                attempt=attempt,
+            )
+            try:
+                result = await self.host.invoke(frame, request)
+            except StatesError as exc:
+                delay = self._retrier(state, frame, exc, counts)
+                if delay is None:
+                    return self._catch(state, frame, value, exc, eid)
+                attempt += 1
+                frame.context["State"]["RetryCount"] = attempt
+                await self.host.sleep_until(frame, self.host.now() + timedelta(seconds=delay))
+                continue
+            break
+        try:
+            if state.is_jsonata:
+                return self._finish_ja(state, frame, value, result, eid, result=result)
+            if state.result_selector is not None:
+                result = self._template(state, eid, state.result_selector, result, frame)
+            return self._finish_jp(state, frame, value, result, eid)
+        except StatesError as exc:
+            return self._catch(state, frame, value, exc, eid)
+
+    def _positive(self, state, frame, dyn, data, states, eid, key):
+        if dyn is None:
+            return None
+        out = self._resolve(state, frame, dyn, data, states, eid, key)
+        if isinstance(out, bool) or not isinstance(out, int) or out <= 0:
+            raise _runtime(
+                state,
+                eid,
+                f"The {key} field must be a positive integer: {to_json(out)}",
+                E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME,
+            )
+        return out
+
+    async def _parallel(self, state: m.ParallelState, frame: Frame, value: Any, eid: int):
+        try:
+            if state.is_jsonata:
+                states = self._states_var(frame, value)
+                effective = (
+                    self._jsonata(state, eid, state.arguments, states, frame)
+                    if state.arguments is not None
+                    else value
+                )
+            else:
+                effective = self._input(state, frame, value, eid)
+                if state.parameters is not None:
+                    effective = self._template(state, eid, state.parameters, effective, frame)
+        except StatesError as exc:
+            raise _Failed(exc)
+        counts = [0] * len(state.retry)
+        base = f"{frame.key}/{state.name}#{frame.visits[state.name]}"
+        attempt = 0
+        while True:
+            self.host.emit(frame, "ParallelStateStarted")
+            children = [
+                frame.child(f"{base}.{attempt}/b{i}") for i in range(len(state.branches))
+            ]
+            try:
+                result = await _gather_all(
+                    [
+                        self.run_scope(branch, child, effective)
+                        for branch, child in zip(state.branches, children, strict=True)
+                    ]
+                )
+            except _Failed as failed:
+                self.host.emit(frame, "ParallelStateFailed")
+                delay = self._retrier(state, frame, failed.error, counts)
+                if delay is None:
+                    return self._catch(state, frame, value, failed.error, eid)
+                attempt += 1
+                await self.host.sleep_until(frame, self.host.now() + timedelta(seconds=delay))
+                continue
+            self.host.emit(frame, "ParallelStateSucceeded")
+            break
+        try:
+            if state.is_jsonata:
+                return self._finish_ja(state, frame, value, result, eid, result=result)
+            if state.result_selector is not None:
+                result = self._template(state, eid, state.result_selector, result, frame)
+            return self._finish_jp(state, frame, value, result, eid)
+        except StatesError as exc:
+            return self._catch(state, frame, value, exc, eid)
+
+    async def _map(self, state: m.MapState, frame: Frame, value: Any, eid: int):
+        from runtime._map import run_map
+
+        return await run_map(self, state, frame, value, eid)
+
+
+@dataclass(frozen=True, slots=True)
+class _CatchExit:
+    """A view of a state whose exit goes to ``next`` (a Catcher's or a Choice rule's target)."""
+
+    state: m.State
+    next: str | None
+
+    @property
+    def end(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.state, name)
+
+
+async def _gather_all(coros: list) -> list:
+    """Run coroutines concurrently; on the first failure cancel the rest and re-raise it."""
+    if len(coros) == 1:
+        return [await coros[0]]
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def _bracket(path: str) -> str:
+    """``$.a.b`` as Jayway renders it in AWS's causes: ``$['a']['b']``."""
+    if not path.startswith("$."):
+        return path
+    parts = path[2:].split(".")
+    return "$" + "".join(f"['{p}']" for p in parts)
+
+
+def _too_large(value: Any) -> bool:
+    if isinstance(value, str):
+        if len(value) * 4 + 2 <= PAYLOAD_LIMIT:
+            return False
+        return len(to_json(value).encode()) > PAYLOAD_LIMIT
+    if isinstance(value, (dict, list)) and len(value) < 64:
+        # Cheap bound first: small containers of small scalars are far below the limit.
+        pass
+    return len(to_json(value).encode()) > PAYLOAD_LIMIT
+
+
+_HANDLERS = {
+    m.PassState: Interpreter._pass,
+    m.TaskState: Interpreter._task,
+    m.ChoiceState: Interpreter._choice,
+    m.WaitState: Interpreter._wait,
+    m.SucceedState: Interpreter._succeed,
+    m.FailState: Interpreter._fail,
+    m.ParallelState: Interpreter._parallel,
+    m.MapState: Interpreter._map,
+}
+
+__all__ = ["Frame", "Host", "Interpreter", "TaskRequest"]

@@ -1,0 +1,30 @@
+"""Shared fixtures: where the conformance cases live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def conformance_dir() -> Path | None:
+    """The conformance folder (``ASL_CONFORMANCE_DIR``, default ``../shared/conformance``)."""
+    path = Path(os.environ.get("ASL_CONFORMANCE_DIR", ROOT.parent / "shared" / "conformance"))
+    return path if path.is_dir() else None
+
+
+def require_conformance() -> Path:
+    """The conformance folder; skip (fail in CI) with a clear message when it is absent."""
+    path = conformance_dir()
+    if path is None:
+        message = (
+            "conformance cases not found: set ASL_CONFORMANCE_DIR to the folder holding "
+            "execution/ and validation/ (default ../shared/conformance)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
