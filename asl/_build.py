@@ -64,7 +64,7 @@ def _build_state(name: str, raw: Mapping[str, JSON], pointer: str, inherited: st
     jsonata = language == m.JSONATA
     if jsonata:
         if "Output" in raw:
-            fields["output"] = compile_jsonata_template(raw["Output"])
+            fields["output"] = compile_jsonata_template(raw["Output"], "Output")
     else:
         _path_field(fields, raw, "InputPath", "input_path")
         _path_field(fields, raw, "OutputPath", "output_path")
@@ -90,20 +90,24 @@ def _path_field(fields: dict[str, Any], raw: Mapping[str, JSON], key: str, attr:
 
 def _assign(value: JSON, jsonata: bool) -> Callable[..., JSON]:
     if jsonata:
-        return compile_jsonata_template(value)
+        return compile_jsonata_template(value, "Assign")
     return compile_template(value, "Assign")
 
 
 def _template(value: JSON, field_name: str, jsonata: bool) -> Callable[..., JSON]:
-    return compile_jsonata_template(value) if jsonata else compile_template(value, field_name)
+    if jsonata:
+        return compile_jsonata_template(value, field_name)
+    return compile_template(value, field_name)
 
 
 def _dynamic(raw: Mapping[str, JSON], key: str, jsonata: bool) -> m.Dynamic | None:
     """A field that is a literal, has a ``<key>Path`` twin (JSONPath) or is an expression."""
     if key in raw:
         value = raw[key]
-        if jsonata and (is_jsonata(value) or isinstance(value, (dict, list))):
-            return m.FromJsonata(value, compile_jsonata_template(value))
+        if jsonata and is_jsonata(value):
+            return m.FromJsonata(value, compile_jsonata(value, key))
+        if jsonata and isinstance(value, (dict, list)):
+            return m.FromJsonata(value, compile_jsonata_template(value, key))
         return m.Const(value)
     path_key = key + "Path"
     if path_key in raw:
@@ -114,7 +118,7 @@ def _dynamic(raw: Mapping[str, JSON], key: str, jsonata: bool) -> m.Dynamic | No
 def _result_fields(fields: dict[str, Any], raw: Mapping[str, JSON], jsonata: bool) -> None:
     if jsonata:
         if "Arguments" in raw:
-            fields["arguments"] = compile_jsonata_template(raw["Arguments"])
+            fields["arguments"] = compile_jsonata_template(raw["Arguments"], "Arguments")
         return
     if "Parameters" in raw:
         fields["parameters"] = compile_template(raw["Parameters"], "Parameters")
@@ -149,7 +153,9 @@ def _error_fields(fields: dict[str, Any], raw: Mapping[str, JSON], jsonata: bool
                 error_equals=tuple(c["ErrorEquals"]),
                 next=c["Next"],
                 result_path=result_path,
-                output=compile_jsonata_template(c["Output"]) if jsonata and "Output" in c else None,
+                output=compile_jsonata_template(c["Output"], "Output")
+                if jsonata and "Output" in c
+                else None,
                 assign=_assign(c["Assign"], jsonata) if "Assign" in c else None,
             )
         )
@@ -187,11 +193,13 @@ def _choice(fields: dict[str, Any], raw: Mapping[str, JSON], pointer: str, langu
             rules.append(
                 m.ChoiceRule(
                     next=rule["Next"],
-                    condition=compile_jsonata(rule["Condition"])
+                    condition=compile_jsonata(rule["Condition"], "Condition")
                     if isinstance(rule["Condition"], str)
                     else _const(rule["Condition"]),
                     assign=_assign(rule["Assign"], True) if "Assign" in rule else None,
-                    output=compile_jsonata_template(rule["Output"]) if "Output" in rule else None,
+                    output=compile_jsonata_template(rule["Output"], "Output")
+                    if "Output" in rule
+                    else None,
                     raw=MappingProxyType(dict(rule)),
                 )
             )
@@ -228,7 +236,7 @@ def _fail(fields: dict[str, Any], raw: Mapping[str, JSON], pointer: str, languag
         if key in raw:
             value = raw[key]
             fields[attr] = (
-                m.FromJsonata(value, compile_jsonata_template(value))
+                m.FromJsonata(value, compile_jsonata(value, key))
                 if jsonata and is_jsonata(value)
                 else m.Const(value)
             )

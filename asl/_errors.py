@@ -48,7 +48,7 @@ UNCATCHABLE = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
 
 
 class StatesError(Exception):
-    """A failure inside an execution: an error name (``States.Timeout``, ``MyError``) and a cause."""
+    """A failure in an execution: an error name (``States.Timeout``, ``MyError``) and a cause."""
 
     __slots__ = ("cause", "error")
 
@@ -76,6 +76,11 @@ class ExpressionError(ValueError):
         self.message = message
 
 
+def _is_task_failure(error: str) -> bool:
+    """Whether ``States.TaskFailed`` in ErrorEquals covers ``error``: any non-``States.`` name."""
+    return not error.startswith("States.")
+
+
 def error_matches(error_equals: Iterable[str], error: str) -> bool:
     """Whether a Retrier or Catcher whose ErrorEquals is ``error_equals`` handles ``error``."""
     for name in error_equals:
@@ -84,9 +89,7 @@ def error_matches(error_equals: Iterable[str], error: str) -> bool:
         if name == ALL:
             if error not in UNCATCHABLE:
                 return True
-        elif name == TASK_FAILED and error != TIMEOUT and error not in UNCATCHABLE and not (
-            error.startswith("States.") and error != TASK_FAILED
-        ):
+        elif name == TASK_FAILED and _is_task_failure(error):
             return True
     return False
 

@@ -273,6 +273,7 @@ _FUNCTIONS: dict[str, Callable[[JSON], JSON]] = {
 
 _VAR_NAME = re.compile(r"[^\W\d]\w*")
 _NAME_STOP = frozenset(".[]() \t\r\n'\"*")
+_LENGTH_MINUS = re.compile(r"\s*\(\s*@\.length\s*-\s*([1-9]\d*)\s*\)\s*")
 _INT = re.compile(r"\s*(-?\d+)\s*")
 _SLICE = re.compile(r"\s*(-?\d+)?\s*:\s*(-?\d+)?\s*(?::\s*(-?\d+)?\s*)?")
 
@@ -365,6 +366,8 @@ class _Parser:
                     segments.append(_Scan(seg))
             elif char == ".":
                 self.pos += 1
+                if text.startswith("[", self.pos):  # Jayway accepts $.['a'] and $.[0]
+                    continue
                 seg, function = self.dotted()
                 if seg is not None:
                     segments.append(seg)
@@ -408,6 +411,9 @@ class _Parser:
         self.pos = close + 1
         if body.strip() == "*":
             return _Wild()
+        match = _LENGTH_MINUS.fullmatch(body)
+        if match:  # Goessner's script index [(@.length-N)]: the N-th element from the end
+            return _Index(-int(match.group(1)))
         if ":" in body:
             match = _SLICE.fullmatch(body)
             if not match:
@@ -521,6 +527,7 @@ _FILTER_TOKEN = re.compile(
     | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
     | (?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
     | (?P<lit>true|false|null)(?![\w])
+    | (?P<bare>[A-Za-z_][\w-]*)
     | (?P<regex>/(?:[^/\\]|\\.)*/[a-z]*)
     | (?P<path>[@$](?:\.\.?[^\s.\[\]()=!<>&|,]+|\.?\[[^\]]*\]|\.\*)*(?:\(\))?)
     | (?P<json>\[)
@@ -559,6 +566,8 @@ class _FilterParser:
                 continue
             if kind == "str":
                 value = re.sub(r"\\(.)", r"\1", value[1:-1])
+                self.tokens.append(("value", value))
+            elif kind == "bare":  # lenient: an unquoted word is a string (asl-validator accepts it)
                 self.tokens.append(("value", value))
             elif kind == "num":
                 self.tokens.append(

@@ -81,5 +81,7 @@ def _check(
         value = definition
     diagnostics = validate_definition(value, state_machine_type=state_machine_type)
     if source is not None:
-        diagnostics = [d.located(*(source.position(d.pointer) or (None, None))) for d in diagnostics]
+        diagnostics = [
+            d.located(*(source.position(d.pointer) or (None, None))) for d in diagnostics
+        ]
     return value, diagnostics

@@ -24,7 +24,8 @@ def load_definition(
     if isinstance(definition, StateMachine):
         return definition, "machine"
     if isinstance(definition, Path) or (
-        isinstance(definition, str) and not definition.lstrip().startswith(("{", "["))
+        isinstance(definition, str)
+        and not definition.lstrip().startswith(("{", "["))
         and "\n" not in definition
         and Path(definition).suffix.lower() in {".json", ".yaml", ".yml"}
     ):
@@ -50,6 +51,7 @@ def execute(
     dispatch: Dispatch | None = None,
     seed: int | None = None,
     state_machine_name: str | None = None,
+    role_arn: str | None = None,
 ) -> ExecutionResult:
     """Run a state machine to its end and return its :class:`ExecutionResult`.
 
@@ -90,5 +92,6 @@ def execute(
             express=express,
             clock=clock,
             seed=seed,
+            role_arn=role_arn,
         )
     )

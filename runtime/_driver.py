@@ -116,10 +116,13 @@ class Host:
         self.recording = recording
         self.next_id = (recording.last_id if recording else 0) + 1
         self._rngs: dict[str, random.Random] = {}
+        self.child_histories: dict[str, list[Event]] = {}
 
     # -- events ------------------------------------------------------------------------------
 
     def emit(self, frame: Frame, type_: str, details: dict[str, Any] | None = None) -> Event:
+        if frame.detached:
+            return self._emit_child(frame, type_, details)
         rec = self.recording
         if rec is not None and rec.pending(frame.key):
             event = rec.take(frame.key, type_)
@@ -139,6 +142,17 @@ class Host:
         self.events.append(event)
         if self.sink is not None:
             self.sink(event)
+        return event
+
+    def _emit_child(self, frame: Frame, type_: str, details: dict[str, Any] | None) -> Event:
+        """An event of a Distributed Map child execution, kept in that child's own history."""
+        root = frame.key.split("/i", 1)[0] + "/i" + frame.key.split("/i", 1)[1].split("/", 1)[0]
+        history = self.child_histories.setdefault(root, [])
+        event = Event(
+            len(history) + 1, frame.last_event_id, self.clock.now(), type_, details, frame.key
+        )
+        frame.last_event_id = event.id
+        history.append(event)
         return event
 
     def now(self) -> datetime:
@@ -264,8 +278,11 @@ def machine_arn(name: str) -> str:
 
 
 def execution_arn(machine_name: str, name: str, express: bool = False) -> str:
-    kind = "express" if express else "execution"
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:{kind}:{machine_name}:{name}"
+    """An execution's ARN; Express ARNs carry a unique suffix as AWS's do."""
+    if express:
+        suffix = uuid.uuid5(uuid.NAMESPACE_URL, f"{machine_name}/{name}")
+        return f"arn:aws:states:{REGION}:{ACCOUNT}:express:{machine_name}:{name}:{suffix}"
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine_name}:{name}"
 
 
 async def run_execution(
@@ -283,6 +300,7 @@ async def run_execution(
     start_date: datetime | None = None,
     redrive_count: int = 0,
     next_event_id: int | None = None,
+    role_arn: str | None = None,
 ) -> ExecutionResult:
     """Run (or, with ``recorded`` events, replay and continue) one execution to its end.
 
@@ -294,6 +312,7 @@ async def run_execution(
     clock = clock or RealClock()
     name = name or str(uuid.uuid4())
     arn = execution_arn(machine_name, name, express)
+    role_arn = role_arn or f"arn:aws:iam::{ACCOUNT}:role/asl-local"
     recording = _Recording(recorded) if recorded is not None else None
     host = Host(
         dispatch=dispatch,
@@ -305,15 +324,16 @@ async def run_execution(
     if next_event_id is not None:
         host.next_id = max(host.next_id, next_event_id)
     started = start_date or clock.now()
+    execution: dict[str, Any] = {
+        "Id": arn,
+        "Input": input_value,
+        "Name": name,
+        "RoleArn": role_arn,
+        "StartTime": started.isoformat().replace("+00:00", "Z"),
+        "RedriveCount": redrive_count,
+    }
     context = {
-        "Execution": {
-            "Id": arn,
-            "Input": input_value,
-            "Name": name,
-            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/asl-local",
-            "StartTime": started.isoformat().replace("+00:00", "Z"),
-            "RedriveCount": redrive_count,
-        },
+        "Execution": execution,
         "StateMachine": {"Id": machine_arn(machine_name), "Name": machine_name},
     }
     root = Frame("", {}, {}, context)
@@ -348,7 +368,6 @@ async def run_execution(
         host.emit(root, "ExecutionFailed", {"error": error.error, "cause": error.cause or ""})
     except _ExecutionTimedOut:
         result.status = "TIMED_OUT"
-        result.error = TIMEOUT
         host.emit(root, "ExecutionTimedOut", {"error": TIMEOUT})
     else:
         result.status = "SUCCEEDED"
@@ -386,9 +405,11 @@ def redrive_recording(events: Iterable[Event]) -> list[Event]:
                 break
             end -= 1
         keep.update(e.id for e in frame_events[:end])
-    return [e for e in events if e.id in keep] if isinstance(events, list) else [
-        e for frame_events in by_frame.values() for e in frame_events if e.id in keep
-    ]
+    return (
+        [e for e in events if e.id in keep]
+        if isinstance(events, list)
+        else [e for frame_events in by_frame.values() for e in frame_events if e.id in keep]
+    )
 
 
 class _ExecutionTimedOut(Exception):

@@ -9,6 +9,7 @@ iterations are asyncio tasks (no thread per item), each running in its own :clas
 from __future__ import annotations
 
 import asyncio
+import re
 import random
 from collections import ChainMap
 from collections.abc import Mapping
@@ -65,10 +66,13 @@ class Frame:
     last_event_id: int = 0
     entered_at: datetime | None = None
     visits: dict[str, int] = field(default_factory=dict)
+    detached: bool = False  # a Distributed Map child: its events form their own history
 
     def child(self, key: str, context: dict[str, Any] | None = None) -> Frame:
         own: dict[str, Any] = {}
-        return Frame(key, own, ChainMap(own, self.scope), context or dict(self.context))
+        frame = Frame(key, own, ChainMap(own, self.scope), context or dict(self.context))
+        frame.detached = self.detached
+        return frame
 
 
 class _Failed(Exception):
@@ -79,11 +83,14 @@ class _Failed(Exception):
         self.error = error
 
 
+_PREFIX = "An error occurred while executing the state"
+_FIELD = re.compile(r"specified for the field '([^']*)'")
+
+
 def _runtime(state: m.State, entered_id: int, message: str, name: str = E.RUNTIME) -> StatesError:
     return StatesError(
         name,
-        f"An error occurred while executing the state '{state.name}' "
-        f"(entered at the event id #{entered_id}). {message}",
+        f"{_PREFIX} '{state.name}' (entered at the event id #{entered_id}). {message}",
     )
 
 
@@ -118,12 +125,14 @@ class Interpreter:
             {"name": state.name, **payload_details("input", value)},
         )
         frame.entered_at = entered.timestamp
-        ctx = frame.context
-        ctx["State"] = {
+        # A fresh context object per state: values taken from $$ earlier must not change.
+        state_ctx = {
             "EnteredTime": entered.timestamp.isoformat().replace("+00:00", "Z"),
             "Name": state.name,
-            "RetryCount": 0,
         }
+        if state.type == "Task":
+            state_ctx["RetryCount"] = 0
+        frame.context = {**frame.context, "State": state_ctx}
         handler = _HANDLERS[type(state)]
         return await handler(self, state, frame, value, entered.id)
 
@@ -136,11 +145,8 @@ class Interpreter:
             return value
         try:
             return state.input_path(value, frame.context, frame.scope)
-        except PathNotFound:
-            path = state.raw["InputPath"]
-            raise _runtime(
-                state, eid, f"Invalid path '{path}' : No results for path: {_bracket(path)}"
-            )
+        except PathNotFound as exc:
+            raise _runtime(state, eid, _invalid_path(state.raw["InputPath"], exc))
 
     def _output(self, state: m.State, frame: Frame, value: Any, eid: int) -> Any:
         if state.output_path_null:
@@ -149,11 +155,8 @@ class Interpreter:
             return value
         try:
             return state.output_path(value, frame.context, frame.scope)
-        except PathNotFound:
-            path = state.raw["OutputPath"]
-            raise _runtime(
-                state, eid, f"Invalid path '{path}' : No results for path: {_bracket(path)}"
-            )
+        except PathNotFound as exc:
+            raise _runtime(state, eid, _invalid_path(state.raw["OutputPath"], exc))
 
     def _states_var(self, frame: Frame, value: Any, **more: Any) -> dict[str, Any]:
         states = {"input": value, "context": frame.context}
@@ -164,20 +167,40 @@ class Interpreter:
         try:
             return fn(states, frame.scope, self.host.rng(frame))
         except StatesError as exc:
-            raise self._wrap(state, eid, exc)
+            raise self._wrap(state, eid, exc, frame)
 
-    def _wrap(self, state: m.State, eid: int, exc: StatesError) -> StatesError:
-        if exc.error in (E.RUNTIME, E.QUERY_EVALUATION_ERROR) and not (exc.cause or "").startswith(
-            "An error occurred while executing the state"
+    def _wrap(
+        self, state: m.State, eid: int, exc: StatesError, frame: Frame | None = None
+    ) -> StatesError:
+        """Prefix an expression's error with the state's name, as AWS does (once)."""
+        if exc.error not in (E.RUNTIME, E.QUERY_EVALUATION_ERROR) or (exc.cause or "").startswith(
+            _PREFIX
         ):
-            return _runtime(state, eid, exc.cause or "", exc.error)
-        return exc
+            return exc
+        if exc.error == E.QUERY_EVALUATION_ERROR and frame is not None:
+            match = _FIELD.search(exc.cause or "")
+            return self._query_failed(
+                frame, state, eid, exc.cause or "", match.group(1) if match else None
+            )
+        return _runtime(state, eid, exc.cause or "", exc.error)
+
+    def _query_failed(
+        self, frame: Frame, state: m.State, eid: int, message: str, location: str | None
+    ) -> StatesError:
+        """A States.QueryEvaluationError, recorded first as an EvaluationFailed event."""
+        error = _runtime(state, eid, message, E.QUERY_EVALUATION_ERROR)
+        details = {"error": error.error, "cause": error.cause}
+        if location is not None:
+            details["location"] = location
+        details["state"] = state.name
+        self.host.emit(frame, "EvaluationFailed", details)
+        return error
 
     def _template(self, state: m.State, eid: int, fn: Any, data: Any, frame: Frame) -> Any:
         try:
             return fn(data, frame.context, frame.scope)
         except StatesError as exc:
-            raise self._wrap(state, eid, exc)
+            raise self._wrap(state, eid, exc, frame)
 
     def _exit(
         self,
@@ -229,12 +252,18 @@ class Interpreter:
         try:
             return state.result_path(raw_input, result)
         except StatesError as exc:
-            raise self._wrap(state, eid, exc)
+            raise self._wrap(state, eid, exc, frame)
 
     def _finish_ja(
-        self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int, **extra: Any
+        self,
+        state: m.State,
+        frame: Frame,
+        raw_input: Any,
+        result: Any,
+        eid: int,
+        extra: dict[str, Any] | None = None,
     ) -> tuple[str | None, Any]:
-        states = self._states_var(frame, raw_input, **extra)
+        states = self._states_var(frame, raw_input, **(extra or {}))
         assigned = None
         if state.assign is not None:
             assigned = self._jsonata(state, eid, state.assign, states, frame)
@@ -348,14 +377,11 @@ class Interpreter:
                 f"found in the input '{to_json(value)}'",
             )
         except StatesError as exc:
-            raise self._wrap(state, eid, exc)
+            raise self._wrap(state, eid, exc, frame)
         if not isinstance(out, str):
             if state.is_jsonata:
-                raise _runtime(
-                    state,
-                    eid,
-                    f"The {key} field must evaluate to a string: {to_json(out)}",
-                    E.QUERY_EVALUATION_ERROR,
+                raise self._query_failed(
+                    frame, state, eid, f"The {key} field must evaluate to a string: {to_json(out)}", key
                 )
             raise _runtime(state, eid, f"The {key}Path field must reference a string value.")
         return out
@@ -367,11 +393,12 @@ class Interpreter:
                 for rule in state.choices:
                     matched = self._jsonata(state, eid, rule.condition, states, frame)
                     if not isinstance(matched, bool):
-                        raise _runtime(
+                        raise self._query_failed(
+                            frame,
                             state,
                             eid,
                             f"The Condition field must evaluate to a boolean: {to_json(matched)}",
-                            E.QUERY_EVALUATION_ERROR,
+                            "Condition",
                         )
                     if matched:
                         return self._choice_exit(state, frame, value, eid, rule, states)
@@ -381,7 +408,7 @@ class Interpreter:
                 try:
                     matched = rule.predicate(effective, frame.context, frame.scope)
                 except StatesError as exc:
-                    raise self._wrap(state, eid, exc)
+                    raise self._wrap(state, eid, exc, frame)
                 if matched:
                     return self._choice_exit(state, frame, effective, eid, rule, None)
             return self._choice_exit(state, frame, effective, eid, None, None)
@@ -390,9 +417,7 @@ class Interpreter:
 
     def _choice_exit(self, state, frame, value, eid, rule, states):
         if rule is None and state.default is None:
-            raise StatesError(
-                E.NO_CHOICE_MATCHED, f"No Matches! at choice state '{state.name}'"
-            )
+            raise StatesError(E.NO_CHOICE_MATCHED, f"No Matches! at choice state '{state.name}'")
         target = rule.next if rule is not None else state.default
         assign_fn = rule.assign if rule is not None else state.assign
         if state.is_jsonata:
@@ -416,7 +441,9 @@ class Interpreter:
                 return self._finish_ja(state, frame, value, value, eid)
             effective = self._input(state, frame, value, eid)
             assigned = self._assign_jp(state, frame, state.assign, effective, eid)
-            return self._exit(state, frame, self._output(state, frame, effective, eid), assigned, eid)
+            return self._exit(
+                state, frame, self._output(state, frame, effective, eid), assigned, eid
+            )
         except StatesError as exc:
             raise _Failed(exc)
 
@@ -426,8 +453,10 @@ class Interpreter:
         data = value if state.is_jsonata else self._input(state, frame, value, eid)
         if state.seconds is not None:
             seconds = self._resolve(state, frame, state.seconds, data, states, eid, "Seconds")
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or (
-                isinstance(seconds, float) and not seconds.is_integer()
+            if (
+                isinstance(seconds, bool)
+                or not isinstance(seconds, (int, float))
+                or (isinstance(seconds, float) and not seconds.is_integer())
             ):
                 if isinstance(state.seconds, m.FromPath):
                     raise _runtime(
@@ -436,12 +465,10 @@ class Interpreter:
                         "The SecondsPath parameter cannot be parsed as a long value: "
                         f"{state.seconds.path} == {to_json(seconds)}",
                     )
-                raise _runtime(
-                    state,
-                    eid,
-                    f"The Seconds field must evaluate to a positive integer: {to_json(seconds)}",
-                    E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME,
-                )
+                message = f"The Seconds field must evaluate to a positive integer: {to_json(seconds)}"
+                if state.is_jsonata:
+                    raise self._query_failed(frame, state, eid, message, "Seconds")
+                raise _runtime(state, eid, message)
             return now + timedelta(seconds=max(0, int(seconds)))
         if state.timestamp is not None:
             stamp = self._resolve(state, frame, state.timestamp, data, states, eid, "Timestamp")
@@ -455,13 +482,13 @@ class Interpreter:
                         f"extended offset date-time format string: {state.timestamp.path} == "
                         f"{stamp if isinstance(stamp, str) else to_json(stamp)}",
                     )
-                raise _runtime(
-                    state,
-                    eid,
+                message = (
                     "The Timestamp field cannot be parsed as an ISO-8601 extended offset "
-                    f"date-time format string: {to_json(stamp)}",
-                    E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME,
+                    f"date-time format string: {stamp if isinstance(stamp, str) else to_json(stamp)}"
                 )
+                if state.is_jsonata:
+                    raise self._query_failed(frame, state, eid, message, "Timestamp")
+                raise _runtime(state, eid, message)
             return parsed
         return now
 
@@ -475,7 +502,7 @@ class Interpreter:
                 f"The {key}Path parameter does not reference an input value: {dyn.path}",
             )
         except StatesError as exc:
-            raise self._wrap(state, eid, exc)
+            raise self._wrap(state, eid, exc, frame)
 
     async def _task(self, state: m.TaskState, frame: Frame, value: Any, eid: int):
         try:
@@ -495,10 +522,12 @@ class Interpreter:
                     if state.parameters is not None
                     else effective
                 )
-            timeout = self._positive(state, frame, state.timeout_seconds, effective, states, eid,
-                                     "TimeoutSeconds")
-            heartbeat = self._positive(state, frame, state.heartbeat_seconds, effective, states,
-                                       eid, "HeartbeatSeconds")
+            timeout = self._positive(
+                state, frame, state.timeout_seconds, effective, states, eid, "TimeoutSeconds"
+            )
+            heartbeat = self._positive(
+                state, frame, state.heartbeat_seconds, effective, states, eid, "HeartbeatSeconds"
+            )
         except StatesError as exc:
             raise _Failed(exc)
         counts = [0] * len(state.retry)
@@ -520,13 +549,16 @@ class Interpreter:
                 if delay is None:
                     return self._catch(state, frame, value, exc, eid)
                 attempt += 1
-                frame.context["State"]["RetryCount"] = attempt
+                frame.context = {
+                    **frame.context,
+                    "State": {**frame.context["State"], "RetryCount": attempt},
+                }
                 await self.host.sleep_until(frame, self.host.now() + timedelta(seconds=delay))
                 continue
             break
         try:
             if state.is_jsonata:
-                return self._finish_ja(state, frame, value, result, eid, result=result)
+                return self._finish_ja(state, frame, value, result, eid, {"result": result})
             if state.result_selector is not None:
                 result = self._template(state, eid, state.result_selector, result, frame)
             return self._finish_jp(state, frame, value, result, eid)
@@ -538,12 +570,10 @@ class Interpreter:
             return None
         out = self._resolve(state, frame, dyn, data, states, eid, key)
         if isinstance(out, bool) or not isinstance(out, int) or out <= 0:
-            raise _runtime(
-                state,
-                eid,
-                f"The {key} field must be a positive integer: {to_json(out)}",
-                E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME,
-            )
+            message = f"The {key} field must be a positive integer: {to_json(out)}"
+            if state.is_jsonata:
+                raise self._query_failed(frame, state, eid, message, key)
+            raise _runtime(state, eid, message)
         return out
 
     async def _parallel(self, state: m.ParallelState, frame: Frame, value: Any, eid: int):
@@ -566,9 +596,7 @@ class Interpreter:
         attempt = 0
         while True:
             self.host.emit(frame, "ParallelStateStarted")
-            children = [
-                frame.child(f"{base}.{attempt}/b{i}") for i in range(len(state.branches))
-            ]
+            children = [frame.child(f"{base}.{attempt}/b{i}") for i in range(len(state.branches))]
             try:
                 result = await _gather_all(
                     [
@@ -588,7 +616,7 @@ class Interpreter:
             break
         try:
             if state.is_jsonata:
-                return self._finish_ja(state, frame, value, result, eid, result=result)
+                return self._finish_ja(state, frame, value, result, eid, {"result": result})
             if state.result_selector is not None:
                 result = self._template(state, eid, state.result_selector, result, frame)
             return self._finish_jp(state, frame, value, result, eid)
@@ -628,6 +656,11 @@ async def _gather_all(coros: list) -> list:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+def _invalid_path(path: str, exc: PathNotFound) -> str:
+    detail = getattr(exc, "detail", None) or f"No results for path: {_bracket(path)}"
+    return f"Invalid path '{path}' : {detail}"
 
 
 def _bracket(path: str) -> str:

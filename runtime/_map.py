@@ -26,6 +26,11 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
             effective = value
             if state.items is not None:
                 items = _resolve(it, state, frame, state.items, value, states, eid, "Items")
+                if not isinstance(items, list) and isinstance(state.items, m.FromJsonata):
+                    from asl._jsonata import unexpected_type_error
+
+                    error = unexpected_type_error(state.items.builder, "array", items)
+                    raise it._wrap(state, eid, error, frame)
             else:
                 items = value
         else:
@@ -47,20 +52,22 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
             from runtime._item_reader import read_items
 
             items = await read_items(it, state, frame, effective, states, eid)
-        if not isinstance(items, (list, dict)):
-            raise _runtime(
-                state,
-                eid,
-                f"Map state input must be an array but was: {_render(items)}",
-                E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME,
-            )
+        # JSONata states iterate arrays only (as recorded); JSONPath also takes objects.
+        if not isinstance(items, list) and (state.is_jsonata or not isinstance(items, dict)):
+            message = f"Map state input must be an array but was: {_render(items)}"
+            if state.is_jsonata:
+                raise it._query_failed(frame, state, eid, message, None)
+            raise _runtime(state, eid, message)
+        limit = _max_concurrency(it, state, frame, effective, states, eid)
     except StatesError as exc:
+        if exc.error == E.QUERY_EVALUATION_ERROR:
+            it.host.emit(frame, "MapStateFailed")
+            return it._catch(state, frame, value, exc, eid)
         raise _Failed(exc)
     keyed = isinstance(items, dict)
     entries = list(items.items()) if keyed else list(enumerate(items))
     it.host.emit(frame, "MapStateStarted", {"length": len(entries)})
     try:
-        limit = _max_concurrency(it, state, frame, effective, states, eid)
         count, percentage = _tolerance(it, state, frame, effective, states, eid)
     except StatesError as exc:
         raise _Failed(exc)
@@ -91,6 +98,7 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
         child = frame.child(f"{base}/i{index}", ctx)
         if distributed:
             child.scope = child.variables  # distributed children see no outer variables
+            child.detached = True  # a child execution with its own history
         try:
             item_input = _select(it, state, frame, ctx, item, effective, eid)
         except StatesError as exc:
@@ -149,7 +157,7 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
 
             result = await write_results(it, state, frame, results, effective, states, eid)
         if state.is_jsonata:
-            return it._finish_ja(state, frame, value, result, eid, result=result)
+            return it._finish_ja(state, frame, value, result, eid, {"result": result})
         if state.result_selector is not None:
             result = it._template(state, eid, state.result_selector, result, frame)
         return it._finish_jp(state, frame, value, result, eid)
@@ -158,7 +166,7 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
 
 
 def _render(value: Any) -> str:
-    return to_json(value) if not isinstance(value, str) else to_json(value)
+    return to_json(value)
 
 
 def _resolve(it, state, frame, dyn, data, states, eid, key):
@@ -174,11 +182,11 @@ def _select(it, state, frame, ctx, item, effective, eid):
         try:
             return selector(states, frame.scope, it.host.rng(frame))
         except StatesError as exc:
-            raise it._wrap(state, eid, exc)
+            raise it._wrap(state, eid, exc, frame)
     try:
         return selector(effective, ctx, frame.scope)
     except StatesError as exc:
-        raise it._wrap(state, eid, exc)
+        raise it._wrap(state, eid, exc, frame)
 
 
 def _max_concurrency(it, state, frame, data, states, eid) -> int:
@@ -223,8 +231,12 @@ def _tolerance(it, state, frame, data, states, eid) -> tuple[int | None, float |
                     f"The ToleratedFailureCountPath field refers to value {_quoted(value)} which "
                     f"is not a valid integer: {dyn.path}",
                 )
-            raise _runtime(state, eid, "ToleratedFailureCount must be a non-negative integer.",
-                           E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME)
+            raise _runtime(
+                state,
+                eid,
+                "ToleratedFailureCount must be a non-negative integer.",
+                E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME,
+            )
         if value < 0:
             raise _runtime(state, eid, "ToleratedFailureCount must be non-negative.")
         count = value
@@ -239,8 +251,12 @@ def _tolerance(it, state, frame, data, states, eid) -> tuple[int | None, float |
                     f"The ToleratedFailurePercentagePath field refers to value {_quoted(value)} "
                     f"which is not a valid float: {dyn.path}",
                 )
-            raise _runtime(state, eid, "ToleratedFailurePercentage must be a number.",
-                           E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME)
+            raise _runtime(
+                state,
+                eid,
+                "ToleratedFailurePercentage must be a number.",
+                E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME,
+            )
         if not 0 <= value <= 100:
             raise _runtime(state, eid, "ToleratedFailurePercentage must be between 0 and 100.")
         percentage = float(value)
@@ -261,12 +277,21 @@ def _batches(it, state, frame, entries, data, states, eid):
     batcher = state.item_batcher
     size = None
     if batcher.max_items_per_batch is not None:
-        size = _resolve(it, state, frame, batcher.max_items_per_batch, data, states, eid,
-                        "MaxItemsPerBatch")
+        size = _resolve(
+            it, state, frame, batcher.max_items_per_batch, data, states, eid, "MaxItemsPerBatch"
+        )
     max_bytes = None
     if batcher.max_input_bytes_per_batch is not None:
-        max_bytes = _resolve(it, state, frame, batcher.max_input_bytes_per_batch, data, states,
-                             eid, "MaxInputBytesPerBatch")
+        max_bytes = _resolve(
+            it,
+            state,
+            frame,
+            batcher.max_input_bytes_per_batch,
+            data,
+            states,
+            eid,
+            "MaxInputBytesPerBatch",
+        )
     batch_input = None
     if batcher.batch_input is not None:
         if state.is_jsonata:
@@ -304,5 +329,7 @@ def _map_run_arn(frame: Frame, state: m.MapState) -> str:
     label = state.label or state.name
     name = machine.get("Name", "machine")
     arn = str(machine.get("Id", ""))
-    prefix = arn.rsplit(":stateMachine:", 1)[0] if ":stateMachine:" in arn else "arn:aws:states:local"
+    prefix = (
+        arn.rsplit(":stateMachine:", 1)[0] if ":stateMachine:" in arn else "arn:aws:states:local"
+    )
     return f"{prefix}:mapRun:{name}/{label}:{execution.get('Name', 'run')}"

@@ -16,9 +16,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-_COMMANDS = (
-    "runtime._cli_validate",
-)
+_COMMANDS = ("runtime._cli_validate", "runtime._cli_run", "runtime._cli_executions")
 
 
 class _Parser(argparse.ArgumentParser):

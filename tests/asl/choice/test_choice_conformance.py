@@ -24,7 +24,9 @@ def _load(path: Path) -> tuple[dict, object, bool]:
 
 
 @pytest.mark.skipif(not CASES, reason=f"no conformance cases under {CONFORMANCE}")
-@pytest.mark.parametrize("path", CASES, ids=[p.stem.removeprefix("choice_operators_test_") for p in CASES])
+@pytest.mark.parametrize(
+    "path", CASES, ids=[p.stem.removeprefix("choice_operators_test_") for p in CASES]
+)
 def test_choice_operator_matches_aws(path: Path) -> None:
     rule, data, expected = _load(path)
     assert compile_choice_rule(rule)(data, {}, {}) is expected

@@ -185,7 +185,10 @@ def test_operator_table() -> None:
     assert operator_of(rule("NumericEquals", 1)) == "NumericEquals"
     assert operator_of({"And": [], "Next": "X"}) == "And"
     assert operator_of({"Variable": "$", "Next": "X"}) is None
-    assert operators_of({"Variable": "$", "IsNull": True, "IsString": True}) == ["IsNull", "IsString"]
+    assert operators_of({"Variable": "$", "IsNull": True, "IsString": True}) == [
+        "IsNull",
+        "IsString",
+    ]
 
 
 @pytest.mark.parametrize(

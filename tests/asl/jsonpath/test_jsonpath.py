@@ -42,7 +42,8 @@ FOUND = [
     ("$['x y']", "space"),
     ('$["x y"]', "space"),
     ("$['a']['b'][0]", 1),
-    ("$['Test\\\"\"Name\"']", "escaped"),
+    ("$.['a'].b.[0]", 1),
+    ('$[\'Test\\""Name"\']', "escaped"),
     ("$.delivery-partner", "UQS"),
     ("$.items[*].k", [0, 1, 2]),
     ("$.items[*].v", ["x", "y"]),
@@ -76,6 +77,9 @@ FOUND = [
     ('$.users[?(@.name == "bob")].year', [1998]),
     ("$.items[?(@.k > 0)]", [{"k": 1, "v": "y"}, {"k": 2}]),
     ("$.nums[?(@ > 1)]", [3, 2]),
+    ("$.users[?(@.name == bob)].year", [1998]),  # lenient: a bare word is a string
+    ("$.nums[(@.length-1)]", 2),
+    ("$.nums[(@.length - 3)]", 3),
     ("$.nums.length()", 3),
     ("$.items[*].k.length()", 3),
     ("$.nums.max()", 3.0),
@@ -122,6 +126,8 @@ INVALID = [
     "a.b",
     "$.",
     "$a.",
+    "$.[",
+    "$.a.[",
     "$.a.",
     "$..",
     "$[",
@@ -139,10 +145,20 @@ INVALID = [
     "$.a..length()",
     "$[?(@.a =~ /(/)]",
     "$ ",
+    "$.a[(@.length-0)]",
+    "$.a[(@.foo)]",
 ]
 
 REFERENCE = ["$", "$.a", "$.a.b[0]", "$['a b'][1]", "$$.Execution.Id", "$var.x", "$[0]"]
-NOT_REFERENCE = ["$.a[*]", "$..a", "$.a[1:2]", "$.a[?(@.x)]", "$['a','b']", "$.a[0,1]", "$.a.length()"]
+NOT_REFERENCE = [
+    "$.a[*]",
+    "$..a",
+    "$.a[1:2]",
+    "$.a[?(@.x)]",
+    "$['a','b']",
+    "$.a[0,1]",
+    "$.a.length()",
+]
 
 
 @pytest.mark.parametrize(("path", "expected"), FOUND, ids=[c[0] for c in FOUND])
@@ -198,7 +214,7 @@ RESULT_PATHS = [
     ("$['r s']", {}, 9, {"r s": 9}),
     ("$.l[1]", {"l": [0, 1, 2]}, 9, {"l": [0, 9, 2]}),
     ("$.l[0].x", {"l": [{"y": 1}]}, 9, {"l": [{"y": 1, "x": 9}]}),
-    ("$.r", "text", 9, "Unable to apply ReferencePath $.r to input \"text\""),
+    ("$.r", "text", 9, 'Unable to apply ReferencePath $.r to input "text"'),
     ("$.r", [1], 9, "Unable to apply ReferencePath $.r to input [1]"),
     ("$.a.b", {"a": 1}, 9, 'Unable to apply ReferencePath $.a.b to input {"a":1}'),
     ("$.l[5]", {"l": [0]}, 9, 'Unable to apply ReferencePath $.l[5] to input {"l":[0]}'),
@@ -207,7 +223,9 @@ RESULT_PATHS = [
 
 
 @pytest.mark.parametrize(("path", "state_input", "result", "expected"), RESULT_PATHS)
-def test_result_path(path: str | None, state_input: object, result: object, expected: object) -> None:
+def test_result_path(
+    path: str | None, state_input: object, result: object, expected: object
+) -> None:
     setter = compile_result_path(path)
     before = repr(state_input)
     if isinstance(expected, str) and expected.startswith("Unable"):

@@ -99,7 +99,10 @@ def test_instant_key_is_exact() -> None:
     ("moment", "text"),
     [
         (datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), "2024-01-02T03:04:05.678Z"),
-        (datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2))), "2024-01-02T01:04:05.000Z"),
+        (
+            datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2))),
+            "2024-01-02T01:04:05.000Z",
+        ),
     ],
 )
 def test_format(moment: datetime, text: str) -> None:

@@ -41,9 +41,12 @@ def _lambdas_module(root: Path):
 
 
 def _names(case: dict[str, Any]) -> tuple[str, str, list[tuple[str, str]]]:
+    """Machine and execution names the recording used, and the regex replacements to apply."""
     machine, execution = "statemachine", "exec0"
     replacements: list[tuple[str, str]] = []
     for t in case.get("snapshot_transformers", []):
+        if t.get("type") != "RegexTransformer":
+            continue
         pattern, repl = t["args"][0], t["args"][1]
         if repl == "<ArnPart_0idx>":
             machine = pattern
@@ -52,6 +55,28 @@ def _names(case: dict[str, Any]) -> tuple[str, str, list[tuple[str, str]]]:
         replacements.append((pattern, repl))
     replacements += [("arn:aws:", "arn:<partition>:"), ("us-east-1", "<region>")]
     return machine, execution, replacements
+
+
+def key_replacements(case: dict[str, Any]) -> dict[str, str]:
+    """``JsonpathTransformer`` entries as {key name: replacement} (the recorder's masking)."""
+    out = {}
+    for t in case.get("snapshot_transformers", []):
+        if t.get("type") != "JsonpathTransformer":
+            continue
+        kwargs = t.get("kwargs", {})
+        path = kwargs.get("jsonpath") or t["args"][0]
+        repl = kwargs.get("replacement") or t["args"][1]
+        out[path.rsplit(".", 1)[-1]] = repl
+    return out
+
+
+def mask_keys(value: Any, keys: dict[str, str]) -> Any:
+    """Replace the values under the masked keys, anywhere in ``value``."""
+    if isinstance(value, dict):
+        return {k: keys[k] if k in keys else mask_keys(v, keys) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_keys(v, keys) for v in value]
+    return value
 
 
 def run_case(case: dict[str, Any], root: Path):
@@ -72,6 +97,14 @@ def run_case(case: dict[str, Any], root: Path):
         time_skip=True,
         lambdas=lambdas,
         seed=0,
+        role_arn=next(
+            (
+                t["args"][0]
+                for t in case.get("snapshot_transformers", [])
+                if t.get("type") == "RegexTransformer" and t["args"][1].endswith("role_arn")
+            ),
+            None,
+        ),
     )
     return result, replacements
 
@@ -96,6 +129,7 @@ def test_execution_case(path: Path) -> None:
     assert result.status == expected["status"], detail
     if expected["status"] == "SUCCEEDED":
         actual = parse_json_strings(rewrite(result.output, replacements))
+        actual = mask_keys(actual, key_replacements(case))
         assert matches(expected.get("output"), actual), (expected.get("output"), actual)
     else:
         assert result.error == expected.get("error"), detail

@@ -1,0 +1,402 @@
+"""Start, resume and redrive executions against a history store.
+
+The driver (:func:`runtime._driver.run_execution`) runs an execution and reports each new event
+to a sink; here that sink appends the event to the store in its own transaction (the last one
+finishing the record too), while a heartbeat keeps the execution's lease. ``resume`` replays the
+stored history and carries on; ``redrive`` appends ``ExecutionRedriven`` and replays what
+succeeded, re-running the failed part, as RedriveExecution does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from runtime._clock import RealClock, VirtualClock
+from runtime._driver import (
+    Dispatch,
+    ExecutionResult,
+    execution_arn,
+    redrive_recording,
+    run_execution,
+)
+from runtime._events import Event, to_json
+from runtime.store.base import (
+    REDRIVABLE_STATUSES,
+    RUNNING,
+    ExecutionRecord,
+    HistoryStore,
+    Outcome,
+    StoreError,
+    lease_is_live,
+    lease_owner,
+)
+
+HEARTBEAT_SECONDS = 10.0
+Observer = Callable[[Event], None]
+Warn = Callable[[str], None]
+
+_TERMINAL_EVENTS = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "TIMED_OUT",
+    "ExecutionAborted": "ABORTED",
+}
+_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
+
+
+class RunError(Exception):
+    """An execution cannot be started, resumed or redriven as asked (message for the user)."""
+
+
+@dataclass(slots=True)
+class RunOptions:
+    """How tasks are dispatched and time passes; stored with the execution for resume."""
+
+    lambdas: dict[str, str] = field(default_factory=dict)
+    bindings: dict[str, str] = field(default_factory=dict)
+    mock_config: str | None = None
+    test_case: str | None = None
+    time_skip: bool = False
+    cwd: str | None = None  # added to sys.path so handler modules import as they did
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunOptions:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def start(
+    store: HistoryStore,
+    definition: str,
+    input_value: Any = None,
+    *,
+    filename: str = "<definition>",
+    name: str | None = None,
+    machine_name: str = "machine",
+    express: bool = False,
+    options: RunOptions | None = None,
+    seed: int | None = None,
+    dispatch: Dispatch | None = None,
+    observer: Observer | None = None,
+    warn: Warn | None = None,
+) -> ExecutionResult:
+    """Start an execution of ``definition`` (JSON or YAML text), record it and run it to its end.
+
+    Raises :class:`asl.DefinitionError` for an invalid definition, ``ConfigurationError`` for bad
+    task options, :class:`RunError` for a bad name and ``StoreError`` subclasses (among them
+    ``ExecutionAlreadyExists``). Repeating the start of a RUNNING execution with the same name and
+    input waits for that execution, as StartExecution returns the existing one.
+    """
+    if name is not None and not _NAME.match(name):
+        raise RunError(
+            f"invalid execution name {name!r}: 1 to 80 characters, no whitespace, brackets, "
+            'wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /'
+        )
+    options = options or RunOptions()
+    kind = "EXPRESS" if express else "STANDARD"
+    machine = _load(definition, kind, filename)
+    dispatch = dispatch or _dispatch(options, machine_name, machine, warn)
+    name = name or str(uuid.uuid4())
+    clock = _clock(options)
+    owner = lease_owner()
+    record = ExecutionRecord(
+        execution_arn=execution_arn(machine_name, name, express),
+        name=name,
+        machine_name=machine_name,
+        type=kind,
+        definition=definition,
+        input=to_json({} if input_value is None else input_value),
+        seed=seed if seed is not None else random.SystemRandom().getrandbits(63),
+        start_date=clock.now(),
+        filename=filename,
+        options=options.to_dict(),
+        lease_owner=owner,
+        lease_heartbeat=time.time(),
+    )
+    stored, created = store.create(record)
+    if not created:
+        return _attach(store, stored)
+    return _run(store, stored, machine, dispatch, clock, owner, observer)
+
+
+def resume(
+    store: HistoryStore,
+    execution_id: str,
+    *,
+    dispatch: Dispatch | None = None,
+    observer: Observer | None = None,
+    warn: Warn | None = None,
+) -> ExecutionResult:
+    """Continue a RUNNING Standard execution whose process died, from its stored history.
+
+    Finished states and tasks are handed back from history, not repeated. Raises ``LeaseHeld``
+    when another live process is running it, :class:`RunError` when it is not resumable.
+    """
+    record = _durable(store.get(execution_id), "resume")
+    if record.status != RUNNING:
+        hint = (
+            "; use `asl redrive` to run its failed part again"
+            if (record.status in REDRIVABLE_STATUSES)
+            else ""
+        )
+        raise RunError(
+            f"execution {record.name!r} has already ended ({record.status}); "
+            f"nothing to resume{hint}"
+        )
+    owner = lease_owner()
+    store.acquire(record.execution_arn, owner)
+    try:
+        record = store.get(record.execution_arn)
+        events = store.events(record.execution_arn)
+        options = RunOptions.from_dict(record.options)
+        machine = _load(record.definition, record.type, record.filename)
+        dispatch = dispatch or _dispatch(options, record.machine_name, machine, warn)
+    except BaseException:
+        _release(store, record.execution_arn, owner)
+        raise
+    clock = _clock(options, events)
+    return _run(store, record, machine, dispatch, clock, owner, observer, live_events(events))
+
+
+def redrive(
+    store: HistoryStore,
+    execution_id: str,
+    *,
+    dispatch: Dispatch | None = None,
+    observer: Observer | None = None,
+    warn: Warn | None = None,
+) -> ExecutionResult:
+    """Restart a FAILED, TIMED_OUT or ABORTED Standard execution from where it failed.
+
+    Appends ``ExecutionRedriven`` and replays the history up to the failure, so only the failed
+    part runs again; the record's ``redrive_count`` goes up by one.
+    """
+    record = _durable(store.get(execution_id), "redrive")
+    if record.status not in REDRIVABLE_STATUSES:
+        raise RunError(
+            f"execution {record.name!r} is {record.status}; only FAILED, TIMED_OUT or ABORTED "
+            "executions can be redriven"
+            + ("" if record.status != RUNNING else " (use `asl resume` to continue it)")
+        )
+    owner = lease_owner()
+    store.acquire(record.execution_arn, owner)
+    try:
+        record = store.get(record.execution_arn)
+        if record.status not in REDRIVABLE_STATUSES:
+            raise RunError(f"execution {record.name!r} is {record.status} now; not redriven")
+        events = store.events(record.execution_arn)
+        options = RunOptions.from_dict(record.options)
+        machine = _load(record.definition, record.type, record.filename)
+        dispatch = dispatch or _dispatch(options, record.machine_name, machine, warn)
+        clock = _clock(options, events)
+        last = record.last_event_id
+        redriven = Event(
+            last + 1,
+            last,
+            clock.now(),
+            "ExecutionRedriven",
+            {"redriveCount": record.redrive_count + 1},
+            "",
+        )
+        store.redrive(record.execution_arn, redriven, expected_last_id=last)
+        record = store.get(record.execution_arn)
+    except BaseException:
+        _release(store, record.execution_arn, owner)
+        raise
+    return _run(
+        store, record, machine, dispatch, clock, owner, observer, live_events([*events, redriven])
+    )
+
+
+def live_events(events: Iterable[Event]) -> list[Event]:
+    """The stored history as a replay sees it: each redrive drops its failed attempt's end."""
+    live: list[Event] = []
+    for event in events:
+        if event.type == "ExecutionRedriven":
+            live = redrive_recording(live)
+        else:
+            live.append(event)
+    return live
+
+
+def result_of(record: ExecutionRecord, events: list[Event] | None = None) -> ExecutionResult:
+    """An :class:`ExecutionResult` for a stored execution."""
+    return ExecutionResult(
+        record.execution_arn,
+        record.name,
+        record.status,
+        output=record.output_value,
+        error=record.error,
+        cause=record.cause,
+        start_date=record.start_date,
+        stop_date=record.stop_date,
+        events=events or [],
+    )
+
+
+# -- internals -----------------------------------------------------------------------------------
+
+
+class _Recorder:
+    """The driver's sink: each new event one atomic append; the terminal one finishes the record."""
+
+    def __init__(
+        self, store: HistoryStore, arn: str, last_id: int, observer: Observer | None
+    ) -> None:
+        self.store, self.arn, self.last_id, self.observer = store, arn, last_id, observer
+
+    def __call__(self, event: Event) -> None:
+        self.store.append(
+            self.arn, (event,), expected_last_id=self.last_id, outcome=_outcome(event)
+        )
+        self.last_id = event.id
+        if self.observer is not None:
+            self.observer(event)
+
+
+def _outcome(event: Event) -> Outcome | None:
+    status = _TERMINAL_EVENTS.get(event.type)
+    if status is None or event.frame:
+        return None
+    details = event.details or {}
+    return Outcome(
+        status,
+        event.timestamp,
+        output=details.get("output") if status == "SUCCEEDED" else None,
+        error=details.get("error"),
+        cause=details.get("cause"),
+    )
+
+
+def _run(
+    store: HistoryStore,
+    record: ExecutionRecord,
+    machine: Any,
+    dispatch: Dispatch,
+    clock: RealClock | VirtualClock,
+    owner: str,
+    observer: Observer | None,
+    recorded: list[Event] | None = None,
+) -> ExecutionResult:
+    arn = record.execution_arn
+    try:
+        coro = run_execution(
+            machine,
+            record.input_value,
+            dispatch=dispatch,
+            name=record.name,
+            machine_name=record.machine_name,
+            express=record.type == "EXPRESS",
+            clock=clock,
+            seed=record.seed,
+            sink=_Recorder(store, arn, record.last_event_id, observer),
+            recorded=recorded,
+            start_date=record.start_date,
+            redrive_count=record.redrive_count,
+            next_event_id=record.last_event_id + 1,
+        )
+        heartbeat = record.type == "STANDARD"
+        result = asyncio.run(_with_heartbeat(coro, store, arn, owner, heartbeat))
+    finally:
+        _release(store, arn, owner)
+    final = store.get(arn)
+    if final.stop_date is not None:
+        result.stop_date = final.stop_date
+    return result
+
+
+async def _with_heartbeat(
+    coro: Coroutine[Any, Any, ExecutionResult],
+    store: HistoryStore,
+    arn: str,
+    owner: str,
+    enabled: bool,
+) -> ExecutionResult:
+    if not enabled:
+        return await coro
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            with suppress(StoreError):  # a busy store delays a beat; the next one catches up
+                store.heartbeat(arn, owner)
+
+    task = asyncio.ensure_future(beat())
+    try:
+        return await coro
+    finally:
+        task.cancel()
+
+
+def _release(store: HistoryStore, arn: str, owner: str) -> None:
+    with suppress(StoreError):  # the lease lapses with this process anyway
+        store.release(arn, owner)
+
+
+def _attach(store: HistoryStore, record: ExecutionRecord, poll: float = 0.2) -> ExecutionResult:
+    """The idempotent start: wait for the execution another live process is running."""
+    me = lease_owner()
+    while record.status == RUNNING:
+        if not lease_is_live(record.lease_owner, record.lease_heartbeat, me):
+            raise RunError(
+                f"execution {record.name!r} is already RUNNING but no process is running it; "
+                f"continue it with `asl resume {record.name}`"
+            )
+        time.sleep(poll)
+        record = store.get(record.execution_arn)
+    return result_of(record, store.events(record.execution_arn))
+
+
+def _durable(record: ExecutionRecord, verb: str) -> ExecutionRecord:
+    if record.type != "STANDARD":
+        raise RunError(f"cannot {verb} {record.name!r}: Express executions are not durable")
+    return record
+
+
+def _load(definition: str, kind: str, filename: str) -> Any:
+    import asl
+
+    return asl.load(definition, state_machine_type=kind, filename=filename)
+
+
+def _dispatch(options: RunOptions, machine_name: str, machine: Any, warn: Warn | None) -> Dispatch:
+    """The task dispatcher for ``options``, checked against the machine's Task resources."""
+    if options.cwd and options.cwd not in sys.path:
+        sys.path.insert(0, options.cwd)
+    if options.cwd and warn is not None and os.path.realpath(options.cwd) != os.getcwd():
+        warn(f"the execution was started in {options.cwd}; relative paths now resolve from here")
+    from asl._model import TaskState
+    from runtime.tasks import build_dispatch
+
+    dispatch = build_dispatch(
+        lambdas=dict(options.lambdas),
+        bindings=dict(options.bindings),
+        mock_config=options.mock_config,
+        test_case=options.test_case,
+        state_machine_name=machine_name,
+    )
+    tasks = [(s.name, s.resource) for s in machine.iter_all_states() if isinstance(s, TaskState)]
+    for warning in dispatch.preflight(tasks):
+        if warn is not None:
+            warn(warning)
+    return dispatch
+
+
+def _clock(options: RunOptions, events: list[Event] | None = None) -> RealClock | VirtualClock:
+    if not options.time_skip:
+        return RealClock()
+    start = max((e.timestamp for e in events), default=None) if events else None
+    return VirtualClock(start) if start is not None else VirtualClock()

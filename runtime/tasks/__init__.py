@@ -1,0 +1,198 @@
+"""Task dispatch: which local code answers each Task state's resource.
+
+:func:`build_dispatch` checks its configuration up front and returns a :class:`TaskDispatcher`,
+the async callable the driver invokes once per task attempt. A request is answered by, in order:
+
+1. a mock, when the selected mock test case names the request's state;
+2. a ``--bind`` for the exact resource string;
+3. the resource's own route: the Lambda forms (a ``--bind`` for the function, else its
+   ``--lambda`` handler), ``python:module:function``, ``program`` / ``program:ARGV``,
+   ``lambda:NAME``.
+
+Anything else fails the task with ``States.Runtime`` and a cause that says how to bind it.
+See ``docs/tasks.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from asl._errors import RUNTIME, StatesError
+from runtime._interpreter import TaskRequest
+from runtime.tasks import lambda_local, program, python
+from runtime.tasks._loading import ConfigurationError
+from runtime.tasks.bindings import LAMBDA_PREFIX, Bindings, Target
+from runtime.tasks.lambda_local import FunctionRef, LambdaCall, LambdaContext, LambdaFunctions
+from runtime.tasks.mock import MockConfig, MockResponder
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class TaskDispatcher:
+    """Routes task requests to mocks, bindings, local Lambda handlers, functions and programs."""
+
+    def __init__(
+        self,
+        *,
+        functions: LambdaFunctions,
+        bindings: Bindings,
+        pythons: python.PythonFunctions,
+        mocks: MockResponder | None = None,
+    ) -> None:
+        self._functions = functions
+        self._bindings = bindings
+        self._pythons = pythons
+        self._mocks = mocks
+
+    async def __call__(self, request: TaskRequest) -> Any:
+        if self._mocks is not None and self._mocks.handles(request):
+            return self._mocks.respond(request)
+        target = self._bindings.exact(request.resource)
+        if target is not None:
+            return await self._run_target(target, request, request.parameters)
+        return await self._route(request, bound=True)
+
+    def preflight(self, tasks: Iterable[tuple[str, str]]) -> list[str]:
+        """Check ``(state name, resource)`` pairs before running.
+
+        Raises :class:`ConfigurationError` for ``python:`` resources that cannot be imported and
+        malformed ``program:`` commands; returns warnings for resources nothing answers.
+        """
+        errors: list[str] = []
+        warnings: list[str] = []
+        for state, resource in tasks:
+            if self._mocks is not None and state in self._mocks.case.states:
+                continue
+            if self._bindings.exact(resource) is not None:
+                continue
+            try:
+                problem = self._check(resource)
+            except ConfigurationError as exc:
+                errors.append(f"state {state!r}: {exc}")
+                continue
+            if problem:
+                warnings.append(f"state {state!r}: {problem}")
+        if errors:
+            raise ConfigurationError("\n".join(errors))
+        return warnings
+
+    # --- routing ------------------------------------------------------------------------------
+
+    async def _route(self, request: TaskRequest, *, bound: bool) -> Any:
+        resource = request.resource
+        call = lambda_local.lambda_call(request)
+        if call is not None:
+            return await self._lambda(call, request, bound)
+        if resource.startswith(python.PREFIX):
+            return await self._pythons.run(resource, request.parameters)
+        if resource == program.RESOURCE or resource.startswith(program.PREFIX):
+            return await program.run(program.from_resource(resource, request.parameters))
+        if resource.startswith(LAMBDA_PREFIX):
+            name = resource[len(LAMBDA_PREFIX) :]
+            call = LambdaCall(FunctionRef.parse(name) or FunctionRef(name), request.parameters,
+                              service=False)
+            return await self._lambda(call, request, bound=False)
+        raise StatesError(RUNTIME, self._unroutable(resource))
+
+    async def _lambda(self, call: LambdaCall, request: TaskRequest, bound: bool) -> Any:
+        target = self._bindings.for_function(call.ref) if bound else None
+        if target is not None and target.kind == "lambda":
+            assert target.fn is not None
+            return await lambda_local.invoke(target.fn, call, request.timeout_seconds)
+        if target is not None:
+            result = await self._run_target(target, request, call.event)
+            return lambda_local.shape(result, call)
+        handler = self._functions.find(call.ref)
+        if handler is None:
+            raise lambda_local.not_found(call)
+        return await lambda_local.invoke(handler, call, request.timeout_seconds)
+
+    async def _run_target(self, target: Target, request: TaskRequest, value: Any) -> Any:
+        if target.kind == "python":
+            assert target.fn is not None
+            return await python.call(target.fn, value)
+        if target.kind == "program":
+            return await program.run(program.ProgramCall(target.argv, input=value))
+        if target.kind == "lambda":
+            assert target.fn is not None
+            name = target.text[len(LAMBDA_PREFIX) :]
+            call = LambdaCall(FunctionRef.parse(name) or FunctionRef(name), value, service=False)
+            return await lambda_local.invoke(target.fn, call, request.timeout_seconds)
+        rerouted = dataclasses.replace(request, resource=target.text, parameters=value)
+        return await self._route(rerouted, bound=False)
+
+    # --- messages ------------------------------------------------------------------------------
+
+    def _unroutable(self, resource: str) -> str:
+        return (
+            f"No local handler for resource {resource!r}. Bind one with --bind "
+            f"{resource}=python:module:function (or program:COMMAND, or lambda:NAME for a "
+            "--lambda handler), or mock the state with --mock-config."
+        )
+
+    def _check(self, resource: str) -> str | None:
+        """A warning for a resource nothing answers; ConfigurationError for broken ones."""
+        if resource.startswith(python.PREFIX):
+            self._pythons.resolve(resource)
+            return None
+        if resource.startswith(program.PREFIX):
+            try:
+                program.parse_argv(resource[len(program.PREFIX) :])
+            except ValueError as exc:
+                raise ConfigurationError(f"{resource!r}: {exc}.")
+            return None
+        if resource == program.RESOURCE or lambda_local.INVOKE_ARN.match(resource):
+            return None  # the command / function name comes with each request
+        name = None
+        if lambda_local.LEGACY_ARN.match(resource):
+            name = resource
+        elif resource.startswith(LAMBDA_PREFIX):
+            name = resource[len(LAMBDA_PREFIX) :]
+        if name is not None:
+            ref = FunctionRef.parse(name) or FunctionRef(name)
+            if self._bindings.for_function(ref) or self._functions.find(ref):
+                return None
+            return (
+                f"no local handler for Lambda function {ref.name!r} ({resource}); pass "
+                f"--lambda {ref.name}=module:function or --bind {ref.name}=python:module:function."
+            )
+        return self._unroutable(resource)
+
+
+def build_dispatch(
+    *,
+    lambdas: Mapping[str, str | Callable[..., Any]] = _EMPTY,
+    bindings: Mapping[str, str] = _EMPTY,
+    mock_config: str | Path | Mapping[str, Any] | None = None,
+    test_case: str | None = None,
+    state_machine_name: str | None = None,
+) -> TaskDispatcher:
+    """Build the task dispatcher; raises :class:`ConfigurationError` for a bad configuration.
+
+    ``lambdas`` maps Lambda function names or ARNs to ``module:function`` specs or callables,
+    ``bindings`` maps resources to targets, ``mock_config`` is a Step Functions Local mock file
+    (path or parsed), whose ``test_case`` for ``state_machine_name`` is used (either may be
+    omitted when the file has only one).
+    """
+    functions = LambdaFunctions(lambdas)
+    pythons = python.PythonFunctions()
+    table = Bindings(bindings, functions, pythons)
+    mocks = None
+    if mock_config is not None:
+        case = MockConfig.load(mock_config).test_case(state_machine_name, test_case)
+        mocks = MockResponder(case)
+    elif test_case is not None:
+        raise ConfigurationError(f"test case {test_case!r} given without a mock config.")
+    return TaskDispatcher(functions=functions, bindings=table, pythons=pythons, mocks=mocks)
+
+
+__all__ = [
+    "ConfigurationError",
+    "LambdaContext",
+    "TaskDispatcher",
+    "build_dispatch",
+]
