@@ -8,6 +8,7 @@ validated definition).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from types import MappingProxyType
 from typing import Any
 
@@ -20,11 +21,19 @@ from asl._jsonpath import compile_path, compile_reference_path, compile_result_p
 from asl._template import compile_template
 from asl._types import JSON
 
+# States in Parallel branches and Map processors default to the machine's top-level query
+# language, not to the language of the state that holds them (as AWS behaves).
+_TOP_LANGUAGE: ContextVar[str] = ContextVar("_TOP_LANGUAGE", default=m.JSONPATH)
+
 
 def build_machine(definition: Mapping[str, JSON]) -> m.StateMachine:
     """The compiled model of a validated definition."""
     language = definition.get("QueryLanguage", m.JSONPATH)
-    return _build_scope(definition, "", language, top=True)
+    token = _TOP_LANGUAGE.set(language)
+    try:
+        return _build_scope(definition, "", language, top=True)
+    finally:
+        _TOP_LANGUAGE.reset(token)
 
 
 def _build_scope(
@@ -257,7 +266,7 @@ def _parallel(fields: dict[str, Any], raw: Mapping[str, JSON], pointer: str, lan
     _result_fields(fields, raw, jsonata)
     _error_fields(fields, raw, jsonata)
     fields["branches"] = tuple(
-        _build_scope(branch, pointer_join(pointer, "Branches", i), language)
+        _build_scope(branch, pointer_join(pointer, "Branches", i), _TOP_LANGUAGE.get())
         for i, branch in enumerate(raw["Branches"])
     )
 
@@ -274,7 +283,7 @@ def _map(fields: dict[str, Any], raw: Mapping[str, JSON], pointer: str, language
     key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
     processor = raw[key]
     config = processor.get("ProcessorConfig", {})
-    fields["processor"] = _build_scope(processor, pointer_join(pointer, key), language)
+    fields["processor"] = _build_scope(processor, pointer_join(pointer, key), _TOP_LANGUAGE.get())
     fields["mode"] = config.get("Mode", "INLINE")
     fields["execution_type"] = config.get("ExecutionType")
     if jsonata:

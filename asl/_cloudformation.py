@@ -97,12 +97,13 @@ def find_state_machines(template: JSON) -> list[EmbeddedMachine]:
         return []
     machines = []
     for logical_id, resource in template["Resources"].items():
-        if isinstance(resource, dict) and resource.get("Type") in MACHINE_TYPES:
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if isinstance(kind, str) and kind in MACHINE_TYPES:
             base = pointer_join("/Resources", logical_id, "Properties")
             properties = resource.get("Properties")
             if not isinstance(properties, dict):
                 machines.append(_problem(logical_id, base, "Properties must be an object"))
-            elif resource["Type"] == "AWS::Serverless::StateMachine":
+            elif kind == "AWS::Serverless::StateMachine":
                 machines.append(_serverless(logical_id, base, properties))
             else:
                 machines.append(_step_functions(logical_id, base, properties))
@@ -124,9 +125,7 @@ def _step_functions(logical_id: str, base: str, properties: dict) -> EmbeddedMac
     substitutions = _substitutions(properties)
     kind = _literal_type(properties.get("StateMachineType"))
     if "Definition" in properties:
-        pointer = pointer_join(base, "Definition")
-        definition = _Filler(None, substitutions).walk(properties["Definition"], intrinsics=True)
-        return EmbeddedMachine(logical_id, pointer, definition, state_machine_type=kind)
+        return _definition(logical_id, base, properties, substitutions, kind)
     if "DefinitionString" in properties:
         pointer = pointer_join(base, "DefinitionString")
         return _definition_string(
@@ -144,9 +143,7 @@ def _serverless(logical_id: str, base: str, properties: dict) -> EmbeddedMachine
     substitutions = _substitutions(properties)
     kind = _literal_type(properties.get("Type"))
     if "Definition" in properties:
-        pointer = pointer_join(base, "Definition")
-        definition = _Filler(None, substitutions).walk(properties["Definition"], intrinsics=True)
-        return EmbeddedMachine(logical_id, pointer, definition, state_machine_type=kind)
+        return _definition(logical_id, base, properties, substitutions, kind)
     if "DefinitionUri" in properties:
         pointer = pointer_join(base, "DefinitionUri")
         uri = properties["DefinitionUri"]
@@ -160,6 +157,15 @@ def _serverless(logical_id: str, base: str, properties: dict) -> EmbeddedMachine
             )
         return _not_checked(logical_id, pointer, "DefinitionUri is in S3")
     return _problem(logical_id, base, "needs Definition or DefinitionUri")
+
+
+def _definition(
+    logical_id: str, base: str, properties: dict, substitutions: dict, kind: str | None
+) -> EmbeddedMachine:
+    """A ``Definition`` object (either resource type), intrinsic functions resolved."""
+    definition = _Filler(None, substitutions).walk(properties["Definition"], intrinsics=True)
+    pointer = pointer_join(base, "Definition")
+    return EmbeddedMachine(logical_id, pointer, definition, state_machine_type=kind)
 
 
 def _definition_string(
@@ -380,9 +386,8 @@ class _Filler:
                 return result
         if name in ("Fn::Split", "Fn::GetAZs", "Fn::Cidr"):
             return [_word(_name_of(function))]
-        literal = PSEUDO_PARAMETERS.get(argument) if name == "Ref" else None
-        if literal is not None:
-            return literal
+        if name == "Ref" and isinstance(argument, str) and argument in PSEUDO_PARAMETERS:
+            return PSEUDO_PARAMETERS[argument]
         word = _word(_name_of(function))
         return _ARN.format(word) if key == "Resource" else word
 

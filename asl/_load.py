@@ -8,8 +8,6 @@ from typing import Any
 from asl._diagnostics import Diagnostic, Severity
 from asl._model import StateMachine
 
-PARSE_ERROR_CODE = "ASL001"
-
 
 class DefinitionError(ValueError):
     """A definition AWS would reject; ``diagnostics`` lists every problem found."""
@@ -58,30 +56,35 @@ def load(
 def _check(
     definition: str | bytes | Mapping[str, Any], state_machine_type: str, filename: str
 ) -> tuple[Any, list[Diagnostic]]:
+    from asl._rules import CODES
     from asl._validate import validate_definition
 
     source = None
+    problems: list[Diagnostic] = []
     if isinstance(definition, (str, bytes)):
         from asl._source import SourceError, parse_source
 
         try:
             source = parse_source(definition, filename=filename)
         except SourceError as exc:
+            spec = CODES.get(exc.code)
             diag = Diagnostic(
-                PARSE_ERROR_CODE,
-                str(exc),
+                exc.code,
+                exc.message,
                 "",
-                aws_code="SCHEMA_VALIDATION_FAILED",
+                aws_code=spec.aws_code if spec else None,
                 line=exc.line,
                 column=exc.column,
             )
             return None, [diag]
         value = source.value
+        problems = list(source.problems)
     else:
         value = definition
-    diagnostics = validate_definition(value, state_machine_type=state_machine_type)
+    diagnostics = problems + validate_definition(value, state_machine_type=state_machine_type)
     if source is not None:
         diagnostics = [
-            d.located(*(source.position(d.pointer) or (None, None))) for d in diagnostics
+            d if d.line is not None else d.located(*(source.position(d.pointer) or (None, None)))
+            for d in diagnostics
         ]
     return value, diagnostics

@@ -54,6 +54,9 @@ CODES: dict[str, Code] = {
     "ASL003": Code("Text is not valid UTF-8", "INVALID_JSON_DESCRIPTION"),
     "ASL004": Code("Definition larger than 1 MiB", None),
     "ASL005": Code("Definition nested too deeply", None),
+    "ASL006": Code("File cannot be read", None),
+    "ASL007": Code("Malformed state machine resource in a template", None),
+    "ASL008": Code("State machine not checked", None, Severity.WARNING),
     # 1xx: structure
     "ASL100": Code("Definition is not a JSON object"),
     "ASL103": Code("Required field missing"),

@@ -1,6 +1,30 @@
-"""The asl runtime: interpreter core, drivers, stores, task dispatchers and the ``asl`` command."""
+"""The asl runtime: interpreter core, drivers, stores, task dispatchers and the ``asl`` command.
 
-from runtime._api import execute, load_definition
-from runtime._driver import ExecutionResult, NondeterminismError
+Imports are lazy so that ``asl`` starts fast: ``runtime.execute`` loads the engine on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runtime._api import execute, load_definition
+    from runtime._driver import ExecutionResult, NondeterminismError
 
 __all__ = ["ExecutionResult", "NondeterminismError", "execute", "load_definition"]
+
+_LAZY = {
+    "execute": "runtime._api",
+    "load_definition": "runtime._api",
+    "ExecutionResult": "runtime._driver",
+    "NondeterminismError": "runtime._driver",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runtime' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -52,6 +52,7 @@ def execute(
     seed: int | None = None,
     state_machine_name: str | None = None,
     role_arn: str | None = None,
+    sync: bool = True,
 ) -> ExecutionResult:
     """Run a state machine to its end and return its :class:`ExecutionResult`.
 
@@ -60,8 +61,9 @@ def execute(
     ``input_json``. The keyword options mirror ``asl run``'s flags: ``express=True``,
     ``time_skip=True`` (waits and retry delays pass instantly on a virtual clock),
     ``lambdas={"MyFn": "module:function"}``, ``bind={"arn:...": "python:mod:fn"}``,
-    ``mock_config=...`` with ``test_case=...``. The result has ``status``, ``output``, ``error``,
-    ``cause`` and ``history`` (events shaped like GetExecutionHistory's).
+    ``mock_config=...`` with ``test_case=...``. An Express run behaves as StartSyncExecution;
+    ``sync=False`` gives StartExecution's (asynchronous) context. The result has ``status``,
+    ``output``, ``error``, ``cause`` and ``history`` (events shaped like GetExecutionHistory's).
     """
     machine, default_name = load_definition(definition, express=express)
     if input_json is not None:
@@ -93,5 +95,6 @@ def execute(
             clock=clock,
             seed=seed,
             role_arn=role_arn,
+            sync=sync,
         )
     )

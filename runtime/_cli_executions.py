@@ -19,6 +19,7 @@ from runtime._cli_run import (
     report,
     warner,
 )
+from runtime._events import render_details
 
 SUMMARY_WIDTH = 90
 
@@ -188,7 +189,7 @@ def describe_record(record: Any) -> dict[str, Any]:
 
 def summary(event: Any) -> str:
     """A one-line digest of an event's details for the history table."""
-    d = event.details or {}
+    d = render_details(event.details) or {}
     parts = []
     if "name" in d:
         parts.append(str(d["name"]))

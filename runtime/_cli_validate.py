@@ -35,15 +35,7 @@ ASL_EXTENSIONS = (".asl.json", ".asl.yaml", ".asl.yml")
 READ_ERROR = "ASL006"
 DOCS_URI = "docs/diagnostics.md"
 """Where each code is explained (``#asl201`` anchors); SARIF rules link to it."""
-COMMAND_DOCS_URI = "docs/cli-validate.md"
-"""Where the codes of this command and of the template reader (``_TITLES``) are explained."""
-
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__"})
-_TITLES = {  # codes of this command and of asl._cloudformation; the rest are in asl._rules.CODES
-    "ASL006": "File cannot be read",
-    "ASL007": "Malformed state machine resource",
-    "ASL008": "State machine not checked",
-}
 
 Validator = Callable[..., list[Diagnostic]]
 
@@ -477,8 +469,7 @@ def _render_sarif(reports: list[FileReport], out: TextIO) -> None:
                 rules[d.code] = {
                     "id": d.code,
                     "shortDescription": {"text": _title(codes, d.code)},
-                    "helpUri": f"{COMMAND_DOCS_URI if d.code in _TITLES else DOCS_URI}"
-                    f"#{d.code.lower()}",
+                    "helpUri": f"{DOCS_URI}#{d.code.lower()}",
                     "defaultConfiguration": {"level": level},
                 }
             location: dict = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}
@@ -516,7 +507,7 @@ def _render_sarif(reports: list[FileReport], out: TextIO) -> None:
 
 def _title(codes: dict, code: str) -> str:
     known = codes.get(code)
-    return known.title if known is not None else _TITLES.get(code, code)
+    return known.title if known is not None else code
 
 
 RENDERERS: dict[str, Callable[[list[FileReport], TextIO], None]] = {

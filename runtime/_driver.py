@@ -20,7 +20,7 @@ from typing import Any
 from asl import _model as m
 from asl._errors import TIMEOUT, StatesError
 from runtime._clock import RealClock, VirtualClock
-from runtime._events import Event, payload_details, to_json
+from runtime._events import Event, Payload, payload_details, to_json
 from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
 
 REGION = "us-east-1"
@@ -228,7 +228,8 @@ class Host:
         if event.type.endswith("Succeeded"):
             import json
 
-            value = json.loads(details["output"])
+            output = details["output"]
+            value = output.value if isinstance(output, Payload) else json.loads(output)
             return lambda: value
         error = StatesError(details.get("error", "States.TaskFailed"), details.get("cause"))
 
@@ -301,6 +302,7 @@ async def run_execution(
     redrive_count: int = 0,
     next_event_id: int | None = None,
     role_arn: str | None = None,
+    sync: bool = True,
 ) -> ExecutionResult:
     """Run (or, with ``recorded`` events, replay and continue) one execution to its end.
 
@@ -332,6 +334,8 @@ async def run_execution(
         "StartTime": started.isoformat().replace("+00:00", "Z"),
         "RedriveCount": redrive_count,
     }
+    if express and sync:  # as StartSyncExecution: no redrive for synchronous Express runs
+        del execution["RedriveCount"]
     context = {
         "Execution": execution,
         "StateMachine": {"Id": machine_arn(machine_name), "Name": machine_name},

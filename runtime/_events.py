@@ -22,9 +22,62 @@ def details_key(event_type: str) -> str:
     return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def to_json(value: Any) -> str:
     """JSON text as AWS writes payloads in history and outputs: compact, non-ASCII kept."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
+
+
+class Payload:
+    """A JSON value carried in an event, rendered to JSON text only when someone reads it.
+
+    ``str(payload)`` is the JSON text (what GetExecutionHistory shows); ``payload.value`` the
+    value itself. Values in history are never mutated, so the text is computed at most once.
+    """
+
+    __slots__ = ("_text", "value")
+
+    def __init__(self, value: Any, text: str | None = None) -> None:
+        self.value = value
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = _ENCODER.encode(self.value)
+        return self._text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Payload({self.text})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Payload):
+            return self.text == other.text
+        if isinstance(other, str):
+            return self.text == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def payload_text(value: Any) -> str:
+    """``default=`` hook for json.dumps: a Payload encodes as its JSON text."""
+    if isinstance(value, Payload):
+        return value.text
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def render_details(details: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Event details with every Payload rendered as JSON text."""
+    if details is None:
+        return None
+    return {k: v.text if isinstance(v, Payload) else v for k, v in details.items()}
 
 
 @dataclass(slots=True)
@@ -48,10 +101,16 @@ class Event:
             "previousEventId": self.previous_event_id,
         }
         if self.details is not None:
-            out[details_key(self.type)] = self.details
+            out[details_key(self.type)] = render_details(self.details)
         return out
 
 
-def payload_details(key: str, value: Any) -> dict[str, Any]:
-    """``{"input": "<json>", "inputDetails": {"truncated": false}}`` style fields."""
-    return {key: to_json(value), key + "Details": {"truncated": False}}
+_NOT_TRUNCATED = {"truncated": False}
+
+
+def payload_details(key: str, value: Any, text: str | None = None) -> dict[str, Any]:
+    """``{"input": <json>, "inputDetails": {"truncated": false}}`` style fields."""
+    return {
+        key: value if isinstance(value, Payload) else Payload(value, text),
+        key + "Details": _NOT_TRUNCATED,
+    }

@@ -9,8 +9,8 @@ iterations are asyncio tasks (no thread per item), each running in its own :clas
 from __future__ import annotations
 
 import asyncio
-import re
 import random
+import re
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +21,7 @@ from asl import _errors as E
 from asl import _model as m
 from asl._errors import PathNotFound, StatesError, error_matches
 from asl._timestamps import parse_timestamp
-from runtime._events import Event, payload_details, to_json
+from runtime._events import _NOT_TRUNCATED, Event, Payload, payload_details, to_json
 
 PAYLOAD_LIMIT = 256 * 1024
 INLINE_MAP_CONCURRENCY = 40
@@ -67,6 +67,7 @@ class Frame:
     entered_at: datetime | None = None
     visits: dict[str, int] = field(default_factory=dict)
     detached: bool = False  # a Distributed Map child: its events form their own history
+    last_output: Payload | None = None  # the last state's output, rendered at most once
 
     def child(self, key: str, context: dict[str, Any] | None = None) -> Frame:
         own: dict[str, Any] = {}
@@ -119,10 +120,12 @@ class Interpreter:
     async def run_state(self, state: m.State, frame: Frame, value: Any) -> tuple[str | None, Any]:
         """Run one state; return (next state name or None at the end, output)."""
         frame.visits[state.name] = frame.visits.get(state.name, 0) + 1
+        last = frame.last_output
+        payload = last if last is not None and last.value is value else Payload(value)
         entered = self.host.emit(
             frame,
             state.type + "StateEntered",
-            {"name": state.name, **payload_details("input", value)},
+            {"name": state.name, "input": payload, "inputDetails": _NOT_TRUNCATED},
         )
         frame.entered_at = entered.timestamp
         # A fresh context object per state: values taken from $$ earlier must not change.
@@ -212,16 +215,22 @@ class Interpreter:
     ) -> tuple[str | None, Any]:
         if assigned:
             frame.variables.update(assigned)
-        details: dict[str, Any] = {"name": state.name, **payload_details("output", output)}
+        payload = Payload(output)
+        details: dict[str, Any] = {
+            "name": state.name,
+            "output": payload,
+            "outputDetails": _NOT_TRUNCATED,
+        }
         if assigned is not None:
             details["assignedVariables"] = {k: to_json(v) for k, v in assigned.items()}
-            details["assignedVariablesDetails"] = {"truncated": False}
-        self._check_size(state, eid, output)
+            details["assignedVariablesDetails"] = _NOT_TRUNCATED
+        self._check_size(state, eid, payload)
         self.host.emit(frame, state.type + "StateExited", details)
+        frame.last_output = payload
         return (None if state.end else state.next), output
 
-    def _check_size(self, state: m.State, eid: int, output: Any) -> None:
-        if isinstance(output, (str, dict, list)) and _too_large(output):
+    def _check_size(self, state: m.State, eid: int, payload: Payload) -> None:
+        if _too_large(payload.text):
             raise StatesError(
                 E.DATA_LIMIT_EXCEEDED,
                 f"The state/task '{state.name}' returned a result with a size exceeding the "
@@ -381,7 +390,11 @@ class Interpreter:
         if not isinstance(out, str):
             if state.is_jsonata:
                 raise self._query_failed(
-                    frame, state, eid, f"The {key} field must evaluate to a string: {to_json(out)}", key
+                    frame,
+                    state,
+                    eid,
+                    f"The {key} field must evaluate to a string: {to_json(out)}",
+                    key,
                 )
             raise _runtime(state, eid, f"The {key}Path field must reference a string value.")
         return out
@@ -465,7 +478,9 @@ class Interpreter:
                         "The SecondsPath parameter cannot be parsed as a long value: "
                         f"{state.seconds.path} == {to_json(seconds)}",
                     )
-                message = f"The Seconds field must evaluate to a positive integer: {to_json(seconds)}"
+                message = (
+                    f"The Seconds field must evaluate to a positive integer: {to_json(seconds)}"
+                )
                 if state.is_jsonata:
                     raise self._query_failed(frame, state, eid, message, "Seconds")
                 raise _runtime(state, eid, message)
@@ -482,9 +497,10 @@ class Interpreter:
                         f"extended offset date-time format string: {state.timestamp.path} == "
                         f"{stamp if isinstance(stamp, str) else to_json(stamp)}",
                     )
+                shown = stamp if isinstance(stamp, str) else to_json(stamp)
                 message = (
                     "The Timestamp field cannot be parsed as an ISO-8601 extended offset "
-                    f"date-time format string: {stamp if isinstance(stamp, str) else to_json(stamp)}"
+                    f"date-time format string: {shown}"
                 )
                 if state.is_jsonata:
                     raise self._query_failed(frame, state, eid, message, "Timestamp")
@@ -671,15 +687,11 @@ def _bracket(path: str) -> str:
     return "$" + "".join(f"['{p}']" for p in parts)
 
 
-def _too_large(value: Any) -> bool:
-    if isinstance(value, str):
-        if len(value) * 4 + 2 <= PAYLOAD_LIMIT:
-            return False
-        return len(to_json(value).encode()) > PAYLOAD_LIMIT
-    if isinstance(value, (dict, list)) and len(value) < 64:
-        # Cheap bound first: small containers of small scalars are far below the limit.
-        pass
-    return len(to_json(value).encode()) > PAYLOAD_LIMIT
+def _too_large(text: str) -> bool:
+    """Whether JSON text exceeds the payload quota in UTF-8 bytes (cheap for short texts)."""
+    if len(text) * 4 <= PAYLOAD_LIMIT:
+        return False
+    return len(text.encode()) > PAYLOAD_LIMIT
 
 
 _HANDLERS = {

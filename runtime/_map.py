@@ -136,12 +136,12 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
             await _gather_all([worker() for _ in range(workers)])
     except _Failed as failed:
         error = failed.error
-        if len(failures) > tolerated and (count is not None or percentage is not None):
-            if failed.error.error not in E.UNCATCHABLE:
-                error = StatesError(
-                    E.EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                    "The specified tolerated failure threshold was exceeded",
-                )
+        tolerating = count is not None or percentage is not None
+        if tolerating and len(failures) > tolerated and error.error not in E.UNCATCHABLE:
+            error = StatesError(
+                E.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded",
+            )
     if error is not None:
         if distributed:
             it.host.emit(frame, "MapRunFailed")

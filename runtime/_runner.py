@@ -29,7 +29,7 @@ from runtime._driver import (
     redrive_recording,
     run_execution,
 )
-from runtime._events import Event, to_json
+from runtime._events import Event, render_details, to_json
 from runtime.store.base import (
     REDRIVABLE_STATUSES,
     RUNNING,
@@ -271,7 +271,7 @@ def _outcome(event: Event) -> Outcome | None:
     status = _TERMINAL_EVENTS.get(event.type)
     if status is None or event.frame:
         return None
-    details = event.details or {}
+    details = render_details(event.details) or {}
     return Outcome(
         status,
         event.timestamp,

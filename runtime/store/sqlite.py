@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from runtime._events import Event
+from runtime._events import Event, payload_text
 from runtime.store.base import (
     RUNNING,
     ConcurrentWriteError,
@@ -422,6 +422,6 @@ def _event_row(arn: str, e: Event) -> tuple[Any, ...]:
     details = (
         None
         if e.details is None
-        else json.dumps(e.details, separators=(",", ":"), ensure_ascii=False)
+        else json.dumps(e.details, separators=(",", ":"), ensure_ascii=False, default=payload_text)
     )
     return (arn, e.id, e.previous_event_id, e.timestamp.isoformat(), e.type, details, e.frame)

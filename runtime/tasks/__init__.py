@@ -6,8 +6,7 @@ the async callable the driver invokes once per task attempt. A request is answer
 1. a mock, when the selected mock test case names the request's state;
 2. a ``--bind`` for the exact resource string;
 3. the resource's own route: the Lambda forms (a ``--bind`` for the function, else its
-   ``--lambda`` handler), ``python:module:function``, ``program`` / ``program:ARGV``,
-   ``lambda:NAME``.
+   ``--lambda`` handler), ``python:module:function``, ``program:run``, ``lambda:NAME``.
 
 Anything else fails the task with ``States.Runtime`` and a cause that says how to bind it.
 See ``docs/tasks.md``.
@@ -60,7 +59,8 @@ class TaskDispatcher:
         """Check ``(state name, resource)`` pairs before running.
 
         Raises :class:`ConfigurationError` for ``python:`` resources that cannot be imported and
-        malformed ``program:`` commands; returns warnings for resources nothing answers.
+        ``program:`` resources other than ``program:run``; returns warnings for resources nothing
+        answers.
         """
         errors: list[str] = []
         warnings: list[str] = []
@@ -89,12 +89,13 @@ class TaskDispatcher:
             return await self._lambda(call, request, bound)
         if resource.startswith(python.PREFIX):
             return await self._pythons.run(resource, request.parameters)
-        if resource == program.RESOURCE or resource.startswith(program.PREFIX):
-            return await program.run(program.from_resource(resource, request.parameters))
+        if resource == program.RESOURCE:
+            return await program.run(program.from_parameters(request.parameters))
         if resource.startswith(LAMBDA_PREFIX):
             name = resource[len(LAMBDA_PREFIX) :]
-            call = LambdaCall(FunctionRef.parse(name) or FunctionRef(name), request.parameters,
-                              service=False)
+            call = LambdaCall(
+                FunctionRef.parse(name) or FunctionRef(name), request.parameters, service=False
+            )
             return await self._lambda(call, request, bound=False)
         raise StatesError(RUNTIME, self._unroutable(resource))
 
@@ -128,6 +129,11 @@ class TaskDispatcher:
     # --- messages ------------------------------------------------------------------------------
 
     def _unroutable(self, resource: str) -> str:
+        if resource.startswith(program.PREFIX):
+            return (
+                f'Unknown program resource {resource!r}: programs run as "Resource": '
+                f'"{program.RESOURCE}" with Parameters {{"Command": ["prog", "arg"]}}.'
+            )
         return (
             f"No local handler for resource {resource!r}. Bind one with --bind "
             f"{resource}=python:module:function (or program:COMMAND, or lambda:NAME for a "
@@ -139,12 +145,8 @@ class TaskDispatcher:
         if resource.startswith(python.PREFIX):
             self._pythons.resolve(resource)
             return None
-        if resource.startswith(program.PREFIX):
-            try:
-                program.parse_argv(resource[len(program.PREFIX) :])
-            except ValueError as exc:
-                raise ConfigurationError(f"{resource!r}: {exc}.")
-            return None
+        if resource.startswith(program.PREFIX) and resource != program.RESOURCE:
+            raise ConfigurationError(self._unroutable(resource))
         if resource == program.RESOURCE or lambda_local.INVOKE_ARN.match(resource):
             return None  # the command / function name comes with each request
         name = None

@@ -73,8 +73,7 @@ class FunctionRef:
 
     def arn(self, *, qualified: bool = True) -> str:
         base = (
-            f"arn:aws:lambda:{self.region or REGION}:{self.account or ACCOUNT}"
-            f":function:{self.name}"
+            f"arn:aws:lambda:{self.region or REGION}:{self.account or ACCOUNT}:function:{self.name}"
         )
         return f"{base}:{self.qualifier}" if qualified and self.qualifier else base
 

@@ -237,7 +237,7 @@ def _response(body: Any, where: str, problems: list[str]) -> MockedResponse | No
         or not isinstance(throw.get("Cause", ""), str)
         or set(throw) - {"Error", "Cause"}
     ):
-        problems.append(f"{where}.Throw must be {{\"Error\": string, \"Cause\": string}}")
+        problems.append(f'{where}.Throw must be {{"Error": string, "Cause": string}}')
         return None
     return MockedResponse(error=throw["Error"], cause=throw.get("Cause"))
 

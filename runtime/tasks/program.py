@@ -1,15 +1,14 @@
 """Programs as tasks: run an argv (never a shell), JSON on stdin, stdout back as the result.
 
-``"Resource": "program"`` takes its Parameters (or Arguments)::
+``"Resource": "program:run"`` takes its Parameters (or Arguments)::
 
     {"Command": ["python3", "report.py", "--day", "mon"],  # required: argv list
      "Input.$": "$",                                      # optional: sent as JSON on stdin
      "Cwd": "/srv/app",                                   # optional: working directory
      "Env": {"MODE": "prod", "DEBUG": null}}              # optional: null unsets a variable
 
-``"Resource": "program:ARGV"`` is the shorthand used by ``--bind``: ARGV is a JSON array or a
-command line split with POSIX shell quoting rules (no shell runs), and the task's whole input
-goes to stdin.
+A ``--bind`` target ``program:ARGV`` runs ARGV (a JSON array, or a command line split with POSIX
+shell quoting rules; no shell runs) with the bound task's input on stdin.
 
 Stdout is the result: parsed as JSON when it is JSON, else the text without its final newline,
 and null when empty. A non-zero exit fails the task with ``Program.ExitCode.<n>`` (a signal with
@@ -31,7 +30,7 @@ from typing import Any
 
 from asl._errors import StatesError
 
-RESOURCE = "program"
+RESOURCE = "program:run"
 PREFIX = "program:"
 STDERR_TAIL = 4096
 _KEYS = ("Command", "Input", "Cwd", "Env")
@@ -49,7 +48,7 @@ class ProgramCall:
 
 
 def parse_argv(text: str) -> tuple[str, ...]:
-    """The argv a ``program:`` shorthand spells: a JSON array, or shell-style words."""
+    """The argv a ``program:ARGV`` target spells: a JSON array, or shell-style words."""
     text = text.strip()
     if text.startswith("["):
         try:
@@ -63,16 +62,6 @@ def parse_argv(text: str) -> tuple[str, ...]:
     if not argv:
         raise ValueError("the command is empty")
     return argv
-
-
-def from_resource(resource: str, value: Any) -> ProgramCall:
-    """The call a ``program`` or ``program:ARGV`` task makes with its effective input."""
-    if resource != RESOURCE:
-        try:
-            return ProgramCall(parse_argv(resource[len(PREFIX) :]), input=value)
-        except ValueError as exc:
-            raise _invalid(f"Resource {resource!r}: {exc}.")
-    return from_parameters(value)
 
 
 def from_parameters(params: Any) -> ProgramCall:
@@ -193,5 +182,4 @@ def _kind(value: Any) -> str:
     return json.dumps(value)[:80] if value is not None else "nothing"
 
 
-__all__ = ["PREFIX", "RESOURCE", "ProgramCall", "from_parameters", "from_resource", "parse_argv",
-           "run"]
+__all__ = ["PREFIX", "RESOURCE", "ProgramCall", "from_parameters", "parse_argv", "run"]

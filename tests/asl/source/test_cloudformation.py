@@ -42,6 +42,7 @@ DEFINITIONS = [
                                 "I": {"Fn::If": ["Cond", "yes", "no"]},
                                 "L": {"Fn::Select": [1, ["x", "y"]]},
                                 "Z": {"Fn::GetAZs": ""},
+                                "O": {"Ref": {"not": "a name"}},
                             },
                         }
                     }
@@ -61,6 +62,7 @@ DEFINITIONS = [
                         "I": "yes",
                         "L": "y",
                         "Z": ["GetAZs"],
+                        "O": "Ref",
                     },
                 }
             }

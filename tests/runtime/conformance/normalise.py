@@ -49,10 +49,15 @@ def rewrite(value: Any, replacements: list[tuple[str, str]]) -> Any:
     return value
 
 
+def _masked(key: str, expected: Any) -> bool:
+    """The recorder masked some values with their own key's name (``"Date": "Date"``)."""
+    return isinstance(expected, str) and expected.lower() == key.lower()
+
+
 def matches(expected: Any, actual: Any) -> bool:
     """Whether ``actual`` equals ``expected``, treating recorded placeholders as wildcards."""
     if isinstance(expected, str):
-        if expected in _WILDCARDS and isinstance(actual, (str, int, float)):
+        if expected in _WILDCARDS and isinstance(actual, (str, int, float, list)):
             return True
         if expected in _ROLE_NAMES:
             return isinstance(actual, str) and ":role/" in actual
@@ -80,7 +85,7 @@ def matches(expected: Any, actual: Any) -> bool:
         return (
             isinstance(actual, dict)
             and expected.keys() == actual.keys()
-            and all(matches(expected[k], actual[k]) for k in expected)
+            and all(_masked(k, expected[k]) or matches(expected[k], actual[k]) for k in expected)
         )
     if isinstance(expected, list):
         return (

@@ -94,6 +94,7 @@ def run_case(case: dict[str, Any], root: Path):
         name=execution,
         state_machine_name=machine,
         express=case.get("state_machine_type") == "EXPRESS",
+        sync="express_async" not in case["id"],
         time_skip=True,
         lambdas=lambdas,
         seed=0,
@@ -134,8 +135,9 @@ def test_execution_case(path: Path) -> None:
     else:
         assert result.error == expected.get("error"), detail
         actual_cause = parse_json_strings(rewrite(result.cause, replacements))
-        assert _same_cause(expected.get("cause"), actual_cause), (expected.get("cause"), actual_cause)
-    if case.get("expected_events") and not any(
-        "re-ordered" in c for c in case.get("caveats", [])
-    ):
+        assert _same_cause(expected.get("cause"), actual_cause), (
+            expected.get("cause"),
+            actual_cause,
+        )
+    if case.get("expected_events") and not any("re-ordered" in c for c in case.get("caveats", [])):
         assert [e.type for e in result.events] == case["expected_events"]

@@ -154,7 +154,7 @@ def task_outcomes(events: list[Event]) -> tuple[list[str], list[str]]:
         if e.type.endswith("StateEntered"):
             state[e.frame] = d["name"]
         elif e.type == "LambdaFunctionScheduled":
-            value = json.dumps(json.loads(d["input"]), sort_keys=True)
+            value = json.dumps(json.loads(str(d["input"])), sort_keys=True)
             scheduled[e.frame] = f"{state[e.frame]}:{value}"
         elif e.type == "LambdaFunctionSucceeded":
             finished.append(scheduled.pop(e.frame))

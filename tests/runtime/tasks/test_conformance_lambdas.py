@@ -63,8 +63,11 @@ def _run(case: dict[str, Any], root: Path):
 
 
 def _placeholders(case: dict[str, Any]) -> list[tuple[str, str]]:
-    pairs = [tuple(t["args"][:2]) for t in case.get("snapshot_transformers", [])
-             if t["type"] == "RegexTransformer"]
+    pairs = [
+        tuple(t["args"][:2])
+        for t in case.get("snapshot_transformers", [])
+        if t["type"] == "RegexTransformer"
+    ]
     return [*pairs, ("arn:aws:", "arn:<partition>:"), ("us-east-1", "<region>")]
 
 

@@ -67,7 +67,11 @@ def test_invoke_response_shape():
     dispatch = build_dispatch(lambdas={"orders": f"{HANDLERS}:echo"})
     result = run(dispatch, INVOKE, {"FunctionName": "orders", "Payload": {"id": 7}})
     assert list(result) == [
-        "ExecutedVersion", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"
+        "ExecutedVersion",
+        "Payload",
+        "SdkHttpMetadata",
+        "SdkResponseMetadata",
+        "StatusCode",
     ]
     assert result["ExecutedVersion"] == "$LATEST"
     assert result["Payload"] == {"id": 7}
@@ -131,8 +135,13 @@ def test_legacy_results(handler, expected):
 FAILURES = [
     ("legacy", "reject", "OrderRejected", "order 7 rejected", ", "),
     ("service", "reject", "OrderRejected", "order 7 rejected", ","),
-    ("legacy", "returns_set", "Runtime.MarshalError",
-     "Unable to marshal response: Object of type set is not JSON serializable", ", "),
+    (
+        "legacy",
+        "returns_set",
+        "Runtime.MarshalError",
+        "Unable to marshal response: Object of type set is not JSON serializable",
+        ", ",
+    ),
     ("service", "returns_set", "Runtime.MarshalError", "Unable to marshal response", ","),
     ("service", "exits", "Runtime.ExitError", "RequestId: ", ","),
 ]

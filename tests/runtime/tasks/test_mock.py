@@ -121,22 +121,32 @@ INVALID = [
     ({"MockedResponses": {"R": {"a": {"Return": 1}}}}, "key 'a' is not a number"),
     ({"MockedResponses": {"R": {"2-1": {"Return": 1}}}}, "key '2-1' is not a number"),
     ({"MockedResponses": {"R": {}}}, "MockedResponses.R must be a non-empty object"),
-    ({"MockedResponses": {"R": {"0": {"Return": 1, "Throw": {"Error": "E"}}}}},
-     "MockedResponses.R.0 must hold exactly one of Return or Throw"),
+    (
+        {"MockedResponses": {"R": {"0": {"Return": 1, "Throw": {"Error": "E"}}}}},
+        "MockedResponses.R.0 must hold exactly one of Return or Throw",
+    ),
     ({"MockedResponses": {"R": {"0": {}}}}, "exactly one of Return or Throw"),
     ({"MockedResponses": {"R": {"0": {"Return": 1, "Delay": 2}}}}, "unknown field(s) Delay"),
     ({"MockedResponses": {"R": {"0": {"Throw": {"Cause": "c"}}}}}, "R.0.Throw must be"),
     ({"MockedResponses": {"R": {"0": {"Throw": {"Error": "E", "Cause": 3}}}}}, "Throw must be"),
-    ({"MockedResponses": {"R": {"0": {"Return": 1}, "2": {"Return": 2}}}},
-     "expected 1 next, found 2"),
-    ({"MockedResponses": {"R": {"0-1": {"Return": 1}, "1": {"Return": 2}}}},
-     "without gaps or overlaps"),
+    (
+        {"MockedResponses": {"R": {"0": {"Return": 1}, "2": {"Return": 2}}}},
+        "expected 1 next, found 2",
+    ),
+    (
+        {"MockedResponses": {"R": {"0-1": {"Return": 1}, "1": {"Return": 2}}}},
+        "without gaps or overlaps",
+    ),
     ({"MockedResponses": {"R": {"1": {"Return": 1}}}}, "expected 0 next, found 1"),
     ({"StateMachines": {"M": {}}}, "StateMachines.M must be an object with a TestCases object"),
-    ({"StateMachines": {"M": {"TestCases": {"T": {"S": 1}}}}},
-     "StateMachines.M.TestCases.T must map state names to mocked response names"),
-    ({"StateMachines": {"M": {"TestCases": {"T": {"S": "Missing"}}}}, "MockedResponses": {}},
-     "StateMachines.M.TestCases.T.S: no mocked response named 'Missing'"),
+    (
+        {"StateMachines": {"M": {"TestCases": {"T": {"S": 1}}}}},
+        "StateMachines.M.TestCases.T must map state names to mocked response names",
+    ),
+    (
+        {"StateMachines": {"M": {"TestCases": {"T": {"S": "Missing"}}}}, "MockedResponses": {}},
+        "StateMachines.M.TestCases.T.S: no mocked response named 'Missing'",
+    ),
 ]
 
 

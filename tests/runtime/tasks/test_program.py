@@ -1,4 +1,4 @@
-"""``program`` tasks: argv, JSON on stdin, stdout as the result, exit codes as errors."""
+"""``program:run`` tasks: argv, JSON on stdin, stdout as the result, exit codes as errors."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ import pytest
 import asl
 from runtime._clock import VirtualClock
 from runtime._driver import run_execution
-from runtime.tasks import build_dispatch
+from runtime.tasks import ConfigurationError, build_dispatch
 from tests.runtime.tasks.support import fails, request, run
 
 PY = sys.executable
+RESOURCE = "program:run"
 
 
 def py(code: str) -> list[str]:
@@ -42,8 +43,10 @@ RESULTS = [
     ({"Command": [*py("import sys; print(sys.argv[1:])"), "a b", "$HOME"]}, "['a b', '$HOME']"),
     (
         {
-            "Command": py("import json,os; print(json.dumps([os.environ.get(k) for k in "
-                          "('ASL_T', 'ASL_GONE')]))"),
+            "Command": py(
+                "import json,os; print(json.dumps([os.environ.get(k) for k in "
+                "('ASL_T', 'ASL_GONE')]))"
+            ),
             "Env": {"ASL_T": "1", "ASL_GONE": None},
         },
         ["1", None],
@@ -54,12 +57,12 @@ RESULTS = [
 @pytest.mark.parametrize(("params", "expected"), RESULTS)
 def test_results(params, expected, monkeypatch):
     monkeypatch.setenv("ASL_GONE", "still here")
-    assert run(build_dispatch(), "program", params) == expected
+    assert run(build_dispatch(), RESOURCE, params) == expected
 
 
 def test_cwd(tmp_path: Path):
     params = {"Command": py("import json,os; print(json.dumps(os.getcwd()))"), "Cwd": str(tmp_path)}
-    assert run(build_dispatch(), "program", params) == str(tmp_path)
+    assert run(build_dispatch(), RESOURCE, params) == str(tmp_path)
 
 
 # parameters, error, cause fragment
@@ -88,14 +91,14 @@ FAILURES = [
 
 @pytest.mark.parametrize(("params", "error", "fragment"), FAILURES)
 def test_failures(params, error, fragment):
-    failure = fails(build_dispatch(), "program", params)
+    failure = fails(build_dispatch(), RESOURCE, params)
     assert failure.error == error
     assert fragment in failure.cause
 
 
 def test_exit_cause_is_json_with_the_stderr_tail():
     code = "import sys; sys.stderr.write('x' * 10000 + 'END'); sys.exit(2)"
-    failure = fails(build_dispatch(), "program", {"Command": py(code)})
+    failure = fails(build_dispatch(), RESOURCE, {"Command": py(code)})
     cause = json.loads(failure.cause)
     assert cause["command"] == py(code)
     assert cause["exitCode"] == 2
@@ -104,14 +107,24 @@ def test_exit_cause_is_json_with_the_stderr_tail():
 
 
 @pytest.mark.parametrize(
-    "resource",
+    "target",
     [
         "program:" + shlex.join(py("import json,sys; print(json.dumps(json.load(sys.stdin)))")),
         "program:" + json.dumps(py("import json,sys; print(json.dumps(json.load(sys.stdin)))")),
     ],
 )
-def test_shorthand_sends_the_whole_input(resource):
-    assert run(build_dispatch(), resource, {"a": [1, "b"]}) == {"a": [1, "b"]}
+def test_bind_target_sends_the_whole_input(target):
+    dispatch = build_dispatch(bindings={"arn:aws:states:::batch:submitJob": target})
+    assert run(dispatch, "arn:aws:states:::batch:submitJob", {"a": [1, "b"]}) == {"a": [1, "b"]}
+
+
+@pytest.mark.parametrize("resource", ["program:python3", 'program:["true"]', "program:exec"])
+def test_other_program_resources_are_refused(resource):
+    failure = fails(build_dispatch(), resource, {"Command": ["true"]})
+    assert failure.error == "States.Runtime"
+    assert 'programs run as "Resource": "program:run"' in failure.cause
+    with pytest.raises(ConfigurationError):
+        build_dispatch().preflight([("Run", resource)])
 
 
 def _alive(pid: int) -> bool:
@@ -133,7 +146,7 @@ def test_timeout_kills_the_program_and_its_children(tmp_path: Path):
     )
 
     async def timed():
-        call = build_dispatch()(request("program", {"Command": py(code)}))
+        call = build_dispatch()(request(RESOURCE, {"Command": py(code)}))
         await asyncio.wait_for(call, 1.0)
 
     started = time.monotonic()
@@ -153,8 +166,9 @@ def test_programs_overlap():
     params = {"Command": py("import time; time.sleep(0.5); print(1)")}
 
     async def both():
-        return await asyncio.gather(dispatch(request("program", params)),
-                                    dispatch(request("program", params)))
+        return await asyncio.gather(
+            dispatch(request(RESOURCE, params)), dispatch(request(RESOURCE, params))
+        )
 
     started = time.monotonic()
     assert asyncio.run(both()) == [1, 1]
@@ -164,7 +178,7 @@ def test_programs_overlap():
 def test_environment_is_inherited(monkeypatch):
     monkeypatch.setenv("ASL_INHERITED", "yes")
     code = "import os; print(os.environ['ASL_INHERITED'])"
-    assert run(build_dispatch(), "program", {"Command": py(code)}) == "yes"
+    assert run(build_dispatch(), RESOURCE, {"Command": py(code)}) == "yes"
     assert os.environ["ASL_INHERITED"] == "yes"
 
 
@@ -184,7 +198,7 @@ def test_a_script_under_a_workflow(tmp_path: Path):
         "States": {
             "NightlyReport": {
                 "Type": "Task",
-                "Resource": "program",
+                "Resource": RESOURCE,
                 "Parameters": {
                     "Command.$": f"States.Array('{PY}', 'report.py', '--day', $.day)",
                     "Input.$": "$.options",
@@ -200,8 +214,12 @@ def test_a_script_under_a_workflow(tmp_path: Path):
     }
     machine = asl.load(definition)
     result = asyncio.run(
-        run_execution(machine, {"day": "mon", "options": {"rows": 3}},
-                      dispatch=build_dispatch(), clock=VirtualClock())
+        run_execution(
+            machine,
+            {"day": "mon", "options": {"rows": 3}},
+            dispatch=build_dispatch(),
+            clock=VirtualClock(),
+        )
     )
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert result.output["report"] == {"day": "mon", "mode": "nightly", "rows": 3}

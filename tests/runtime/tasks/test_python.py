@@ -69,7 +69,7 @@ def test_preflight_reports_unloadable_functions_before_running():
             ("Send", "arn:aws:states:::sqs:sendMessage"),
             ("Legacy", "arn:aws:lambda:us-east-1:111111111111:function:orders"),
             ("Invoke", "arn:aws:states:::lambda:invoke"),
-            ("Run", "program"),
+            ("Run", "program:run"),
         ]
     )
     assert len(warnings) == 2
