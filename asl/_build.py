@@ -187,11 +187,22 @@ def _task(fields: dict[str, Any], raw: Mapping[str, JSON], pointer: str, languag
     jsonata = language == m.JSONATA
     _result_fields(fields, raw, jsonata)
     _error_fields(fields, raw, jsonata)
-    fields["resource"] = raw["Resource"]
+    fields["resource"] = _resource_text(raw["Resource"])
     fields["timeout_seconds"] = _dynamic(raw, "TimeoutSeconds", jsonata)
     fields["heartbeat_seconds"] = _dynamic(raw, "HeartbeatSeconds", jsonata)
     if "Credentials" in raw:
         fields["credentials"] = _template(raw["Credentials"], "Credentials", jsonata)
+
+
+def _resource_text(resource: JSON) -> str:
+    """A Resource as text; a CloudFormation intrinsic left in it reads ``Ref:Name`` or
+    ``Fn::GetAtt:Fn.Arn``, which ``--bind`` can point at a local target."""
+    if isinstance(resource, str):
+        return resource
+    ((function, argument),) = resource.items()
+    if isinstance(argument, list):
+        argument = ".".join(str(a) for a in argument)
+    return f"{function}:{argument}"
 
 
 def _choice(fields: dict[str, Any], raw: Mapping[str, JSON], pointer: str, language: str) -> None:

@@ -109,6 +109,14 @@ def compile_choice_rule(rule: Mapping[str, JSON]) -> Predicate:
     if not ops:
         raise ExpressionError("A Choice rule needs a comparison operator or And, Or, Not")
     if len(ops) > 1:
+        if all(op in COMBINATORS for op in ops) and "Variable" not in rule:
+            # And, Or and Not side by side (statelint accepts it): every one must hold.
+            parts = [_compile_combinator(op, rule[op]) for op in ops]
+
+            def all_hold(data: JSON, context: JSON, variables: Variables) -> bool:
+                return all(part(data, context, variables) for part in parts)
+
+            return all_hold
         raise ExpressionError(f"A Choice rule has several operators: {', '.join(ops)}")
     name = ops[0]
     value = rule[name]

@@ -96,6 +96,7 @@ CODES: dict[str, Code] = {
     "ASL309": Code("Invalid timestamp"),
     # 4xx: Choice
     "ASL401": Code("Choice rule needs exactly one operator"),
+    "ASL406": Code("Choice rule combines And, Or and Not side by side", None, Severity.WARNING),
     "ASL402": Code("Choice rule 'Variable' missing or misplaced"),
     "ASL403": Code("Invalid StringMatches pattern"),
     "ASL404": Code("Nested Choice rule has 'Next'"),
@@ -386,9 +387,21 @@ def check_resource(ctx: Context) -> Iterator[Diagnostic]:
     """ASL115/ASL116: a Task Resource is a URI (an ARN, or a local scheme such as python:)."""
     for ref in ctx.states:
         resource = ref.raw.get("Resource")
-        if ref.type != "Task" or not isinstance(resource, str):
+        if ref.type != "Task":
             continue
         pointer = pointer_join(ref.pointer, "Resource")
+        if isinstance(resource, dict) and len(resource) == 1:
+            (function,) = resource
+            yield diagnostic(
+                "ASL116",
+                pointer,
+                f"Resource is a CloudFormation {function} left in the definition",
+                "it is filled in at deploy time; validate the template, or --bind the resource "
+                "to run the machine locally",
+            )
+            continue
+        if not isinstance(resource, str):
+            continue
         if _CFN_SUBSTITUTION.fullmatch(resource):
             yield diagnostic(
                 "ASL116",
@@ -438,9 +451,21 @@ def check_express(ctx: Context) -> Iterator[Diagnostic]:
         return
     for ref in ctx.states:
         resource = ref.raw.get("Resource")
-        if ref.type != "Task" or not isinstance(resource, str):
+        if ref.type != "Task":
             continue
         pointer = pointer_join(ref.pointer, "Resource")
+        if isinstance(resource, dict) and len(resource) == 1:
+            (function,) = resource
+            yield diagnostic(
+                "ASL116",
+                pointer,
+                f"Resource is a CloudFormation {function} left in the definition",
+                "it is filled in at deploy time; validate the template, or --bind the resource "
+                "to run the machine locally",
+            )
+            continue
+        if not isinstance(resource, str):
+            continue
         for suffix, what in _EXPRESS_UNSUPPORTED:
             tail = resource.rsplit(":::", 1)[-1]
             if suffix + ":" in tail or tail.endswith(suffix):
@@ -848,6 +873,8 @@ def jsonata_problem(text: str) -> tuple[str, str, str] | None:
         return "ASL306", "The JSONata expression is empty", ""
     if not (body[0].isspace() and body[-1].isspace()):
         return "ASL307", "A JSONata expression needs whitespace after '{%' and before '%}'", ""
+    if "\n" in body[: len(body) - len(body.lstrip())]:
+        return "ASL307", "A JSONata expression must start on the line of its '{%'", ""
     try:
         from asl._jsonata import compile_jsonata
     except ImportError:  # pragma: no cover - JSONata support not installed
@@ -923,6 +950,14 @@ def _check_rule(rule: Any, pointer: str, depth: int) -> Iterator[Diagnostic]:
             pointer,
             "The Choice rule has no comparison operator",
             "add one operator such as StringEquals, NumericGreaterThan, IsPresent, And, Or or Not",
+        )
+    elif len(found) > 1 and all(op in COMBINATORS for op in found) and "Variable" not in rule:
+        yield diagnostic(
+            "ASL406",
+            pointer,
+            f"The Choice rule combines [{', '.join(found)}]; asl-engine requires all of them "
+            "to hold",
+            "nest them in one And to make the intent explicit",
         )
     elif len(found) > 1:
         yield diagnostic(
@@ -1085,7 +1120,7 @@ RULES: tuple[Rule, ...] = (
     Rule(("ASL303", "ASL304"), check_templates),
     Rule(("ASL306", "ASL307"), check_jsonata),
     Rule(("ASL309",), check_timestamps),
-    Rule(("ASL401", "ASL402", "ASL403", "ASL301", "ASL309"), check_choice_rules),
+    Rule(("ASL401", "ASL402", "ASL403", "ASL406", "ASL301", "ASL309"), check_choice_rules),
     Rule(("ASL501",), check_error_lists),
     Rule(("ASL502",), check_error_names),
 )

@@ -31,21 +31,10 @@ EXECUTION = sorted((ROOT / "execution").glob("*.json")) if ROOT else []
 
 # Where asl-engine deliberately disagrees with a recorded verdict: case id -> reason.
 KNOWN = {
-    "aslv-invalid-json-surround-syntax-extra-spaces": (
-        "asl-validator rejects '{% \\n10   %}' (its pattern does not cross the newline); AWS "
-        "documents no such rule and asl-engine accepts any whitespace inside the delimiters"
-    ),
-    "aslv-valid-task-intrisic-function": (
-        "Resource holds CloudFormation intrinsics (Ref, Fn::GetAtt): asl._cloudformation "
-        "resolves templates before validation; a plain definition needs a string Resource"
-    ),
-    "pysl-test-choice-rule-test-ok-all-of-or-not-and-0": (
-        "statelint accepts And, Or and Not in one rule; the ASL spec allows one operator per "
-        "rule and any evaluator would have to drop the others, so asl-engine reports ASL401"
-    ),
     "pysl-pass-with-intrinsic-function-inputpath": (
-        "conflicting fixtures (awslabs/statelint rejects, its Python port accepts): asl-engine "
-        "follows awslabs/statelint; InputPath holds a path, intrinsics belong in Parameters"
+        "conflicting fixtures (awslabs/statelint rejects, its Python port accepts) and no AWS "
+        "verdict recorded: asl-engine follows awslabs/statelint; InputPath holds a path, "
+        "intrinsics belong in Parameters"
     ),
 }
 
