@@ -35,8 +35,18 @@ class Diagnostic:
 
     @property
     def aws_location(self) -> str:
-        """The location as AWS writes it: ``/States/A/Next``, ``/`` for the root."""
-        return self.pointer or "/"
+        """The location as AWS writes it: ``/States/A/Choices[0]/Next``, ``/`` for the root."""
+        if not self.pointer:
+            return "/"
+        out = ""
+        previous = ""
+        for part in self.pointer.split("/")[1:]:
+            if part.isdigit() and previous != "States" and out:
+                out += f"[{part}]"
+            else:
+                out += "/" + part
+            previous = part
+        return out
 
     def to_dict(self) -> dict:
         return {

@@ -45,6 +45,11 @@ class VirtualClock:
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
 
+    def advance_to(self, moment: datetime) -> None:
+        """Move the clock forward to ``moment`` (never backwards)."""
+        if moment > self._now:
+            self._now = moment
+
     async def sleep_until(self, deadline: datetime) -> None:
         if deadline <= self._now:
             return

@@ -74,9 +74,12 @@ class _Recording:
     def __init__(self, events: Iterable[Event]) -> None:
         self.by_frame: dict[str, deque[Event]] = defaultdict(deque)
         self.last_id = 0
+        self.last_time: datetime | None = None
         for event in events:
             self.by_frame[event.frame].append(event)
             self.last_id = max(self.last_id, event.id)
+            if self.last_time is None or event.timestamp > self.last_time:
+                self.last_time = event.timestamp
 
     def pending(self, frame: str) -> bool:
         queue = self.by_frame.get(frame)
@@ -86,12 +89,19 @@ class _Recording:
         queue = self.by_frame.get(frame)
         return queue[0] if queue else None
 
-    def take(self, frame: str, type_: str) -> Event:
+    def take(self, frame: str, type_: str, details: dict[str, Any] | None = None) -> Event:
         event = self.by_frame[frame].popleft()
-        if event.type != type_:
+        recorded_name = (event.details or {}).get("name")
+        name = (details or {}).get("name")
+        if event.type != type_ or (
+            recorded_name is not None and name is not None and recorded_name != name
+        ):
+            now = f"{type_} {name!r}" if name is not None else type_
+            was = f"{event.type} {recorded_name!r}" if recorded_name is not None else event.type
             raise NondeterminismError(
                 f"replay diverged in frame {frame or '(execution)'!r}: history has event "
-                f"#{event.id} {event.type}, the machine now produces {type_}"
+                f"#{event.id} {was}, the machine now produces {now}. Was the definition "
+                "changed after the execution started?"
             )
         return event
 
@@ -125,7 +135,7 @@ class Host:
             return self._emit_child(frame, type_, details)
         rec = self.recording
         if rec is not None and rec.pending(frame.key):
-            event = rec.take(frame.key, type_)
+            event = rec.take(frame.key, type_, details)
             self.events.append(event)
             frame.last_event_id = event.id
             return event
@@ -325,6 +335,8 @@ async def run_execution(
     )
     if next_event_id is not None:
         host.next_id = max(host.next_id, next_event_id)
+    if recording is not None and isinstance(clock, VirtualClock) and recording.last_time:
+        clock.advance_to(recording.last_time)  # virtual time never runs backwards
     started = start_date or clock.now()
     execution: dict[str, Any] = {
         "Id": arn,
@@ -378,6 +390,8 @@ async def run_execution(
         result.output = output
         host.emit(root, "ExecutionSucceeded", payload_details("output", output))
     result.stop_date = clock.now()
+    if recording is not None:
+        host.events.sort(key=lambda e: e.id)  # replayed events come back frame by frame
     result.events = host.events
     return result
 
