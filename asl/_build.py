@@ -237,7 +237,7 @@ def _choice(fields: dict[str, Any], raw: Mapping[str, JSON], pointer: str, langu
 
 
 def _const(value: JSON) -> Callable[..., JSON]:
-    return lambda states, variables, rng=None: value
+    return lambda states, variables, rng=None, **_: value
 
 
 def _wait(fields: dict[str, Any], raw: Mapping[str, JSON], pointer: str, language: str) -> None:

@@ -45,6 +45,8 @@ class ExecutionResult:
     start_date: datetime | None = None
     stop_date: datetime | None = None
     events: list[Event] = field(default_factory=list)
+    child_histories: dict[str, list[Event]] = field(default_factory=dict)
+    """Distributed Map child executions' own histories, by child execution ARN."""
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -117,6 +119,7 @@ class Host:
         seed: int,
         sink: Callable[[Event], None] | None = None,
         recording: _Recording | None = None,
+        history_limit: int | None = HISTORY_LIMIT,
     ) -> None:
         self.dispatch = dispatch
         self.clock = clock
@@ -124,6 +127,7 @@ class Host:
         self.events: list[Event] = []
         self.sink = sink
         self.recording = recording
+        self.history_limit = history_limit
         self.next_id = (recording.last_id if recording else 0) + 1
         self._rngs: dict[str, random.Random] = {}
         self.child_histories: dict[str, list[Event]] = {}
@@ -139,10 +143,11 @@ class Host:
             self.events.append(event)
             frame.last_event_id = event.id
             return event
-        if self.next_id > HISTORY_LIMIT:
+        if self.history_limit is not None and self.next_id > self.history_limit:
             raise StatesError(
                 "States.Runtime",
-                f"The execution reached the maximum number of history events ({HISTORY_LIMIT}).",
+                "The execution reached the maximum number of history events "
+                f"({self.history_limit}).",
             )
         event = Event(
             self.next_id, frame.last_event_id, self.clock.now(), type_, details, frame.key
@@ -332,6 +337,8 @@ async def run_execution(
         seed=seed if seed is not None else random.SystemRandom().getrandbits(63),
         sink=sink,
         recording=recording,
+        # Standard executions keep a history of at most 25,000 events; Express ones keep none.
+        history_limit=None if express else HISTORY_LIMIT,
     )
     if next_event_id is not None:
         host.next_id = max(host.next_id, next_event_id)
@@ -393,6 +400,7 @@ async def run_execution(
     if recording is not None:
         host.events.sort(key=lambda e: e.id)  # replayed events come back frame by frame
     result.events = host.events
+    result.child_histories = host.child_histories
     return result
 
 

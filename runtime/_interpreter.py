@@ -69,6 +69,12 @@ class Frame:
     detached: bool = False  # a Distributed Map child: its events form their own history
     last_output: Payload | None = None  # the last state's output, rendered at most once
 
+    def millis(self) -> int:
+        """The clock JSONata's ``$now``/``$millis`` read: the time the state was entered, taken
+        from its recorded event, so a replay evaluates to the same values."""
+        moment = self.entered_at
+        return int(moment.timestamp() * 1000) if moment is not None else 0
+
     def child(self, key: str, context: dict[str, Any] | None = None) -> Frame:
         own: dict[str, Any] = {}
         frame = Frame(key, own, ChainMap(own, self.scope), context or dict(self.context))
@@ -168,7 +174,7 @@ class Interpreter:
 
     def _jsonata(self, state: m.State, eid: int, fn: Any, states: Any, frame: Frame) -> Any:
         try:
-            return fn(states, frame.scope, self.host.rng(frame))
+            return fn(states, frame.scope, self.host.rng(frame), clock=frame.millis)
         except StatesError as exc:
             raise self._wrap(state, eid, exc, frame)
 

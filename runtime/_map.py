@@ -180,7 +180,7 @@ def _select(it, state, frame, ctx, item, effective, eid):
     if state.is_jsonata:
         states = {"input": effective, "context": ctx}
         try:
-            return selector(states, frame.scope, it.host.rng(frame))
+            return selector(states, frame.scope, it.host.rng(frame), clock=frame.millis)
         except StatesError as exc:
             raise it._wrap(state, eid, exc, frame)
     try:

@@ -1,7 +1,8 @@
 """Calling user code: in a worker thread, results marshalled and exceptions reported as Lambda does.
 
-Handlers run in daemon threads, one per call, so Parallel branches and Map iterations overlap
-and a handler still running when its task times out cannot keep the process alive: Python
+Handlers run on pooled daemon threads, so Parallel branches and Map iterations overlap, a Map
+starts no more threads than it runs at once, and a handler still running when its task times
+out cannot keep the process alive: Python
 cannot stop a thread, so the abandoned call finishes (or not) in the background and its outcome
 is dropped.
 """
@@ -13,6 +14,7 @@ import contextlib
 import contextvars
 import decimal
 import json
+import queue
 import threading
 import traceback
 from collections.abc import Callable
@@ -36,8 +38,54 @@ class Outcome:
     raised: StatesError | None = None  # a StatesError the handler raised itself
 
 
+class _DaemonPool:
+    """Reusable daemon threads: one is started only when none is idle, then kept for reuse.
+
+    So a 10,000-item Map uses as many threads as run at once (its concurrency), not one per item;
+    and, being daemons, threads stuck in an abandoned (timed-out) call never keep the process
+    alive.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._jobs: queue.SimpleQueue[Callable[[], Callable[[], None]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._count = 0
+
+    def submit(self, job: Callable[[], Callable[[], None]]) -> None:
+        """Run ``job`` on a pooled thread; the callable it returns runs once the thread is idle
+        again (so work submitted in reaction to it reuses this thread)."""
+        with self._lock:
+            start = self._idle == 0
+            if start:
+                self._count += 1
+            else:
+                self._idle -= 1
+        self._jobs.put(job)
+        if start:
+            threading.Thread(
+                target=self._work, name=f"{self._name}-{self._count}", daemon=True
+            ).start()
+
+    def _work(self) -> None:
+        while True:
+            deliver = self._jobs.get()()
+            with self._lock:
+                self._idle += 1
+            deliver()
+
+    @property
+    def threads(self) -> int:
+        """How many threads the pool has started."""
+        return self._count
+
+
+_POOL = _DaemonPool("asl-task")
+
+
 async def in_thread(fn: Callable[..., T], *args: Any, name: str = "asl-task") -> T:
-    """Run ``fn(*args)`` in a new daemon thread and await its result."""
+    """Run ``fn(*args)`` on a pooled daemon thread and await its result."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
     context = contextvars.copy_context()
@@ -50,15 +98,19 @@ async def in_thread(fn: Callable[..., T], *args: Any, name: str = "asl-task") ->
         else:
             future.set_exception(value)
 
-    def work() -> None:
+    def work() -> Callable[[], None]:
         try:
             outcome = (True, context.run(fn, *args))
         except Exception as exc:
             outcome = (False, exc)
-        with contextlib.suppress(RuntimeError):  # the event loop closed while we ran
-            loop.call_soon_threadsafe(settle, *outcome)
 
-    threading.Thread(target=work, name=name, daemon=True).start()
+        def deliver() -> None:
+            with contextlib.suppress(RuntimeError):  # the event loop closed while we ran
+                loop.call_soon_threadsafe(settle, *outcome)
+
+        return deliver
+
+    _POOL.submit(work)
     return await future
 
 

@@ -1,0 +1,166 @@
+"""S3 access for Distributed Map: real S3 through boto3, or a local folder standing in for it.
+
+With ``ASL_S3_LOCAL_ROOT=/path`` set, every bucket is a folder: bucket ``B`` key ``K`` is the file
+``/path/B/K``. Otherwise boto3 talks to S3 with its standard configuration (credentials, region,
+``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_S3`` for an emulator). boto3 is imported only on the
+first real S3 call, never for machines that do not touch S3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+LOCAL_ROOT_ENV = "ASL_S3_LOCAL_ROOT"
+_DEFAULT_REGION = "us-east-1"
+
+
+class S3Error(Exception):
+    """An S3 read or write failed; the message is the cause the execution reports."""
+
+
+def local_root() -> Path | None:
+    """The folder standing in for S3 (``ASL_S3_LOCAL_ROOT``), or None for real S3."""
+    value = os.environ.get(LOCAL_ROOT_ENV)
+    return Path(value) if value else None
+
+
+def get_object(bucket: str, key: str, version_id: str | None = None) -> bytes:
+    """The object's bytes."""
+    root = local_root()
+    if root is not None:
+        path = _local_path(root, bucket, key)
+        if not path.is_file():
+            raise S3Error(f"NoSuchKey: The specified key does not exist: s3://{bucket}/{key}")
+        return path.read_bytes()
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if version_id:
+        kwargs["VersionId"] = version_id
+    response = _call("get_object", **kwargs)
+    return response["Body"].read()
+
+
+def list_objects(bucket: str, prefix: str = "") -> list[dict[str, Any]]:
+    """Object metadata under ``prefix`` as Distributed Map items: Etag, Key, LastModified, Size,
+    StorageClass (LastModified in epoch seconds), sorted by key."""
+    root = local_root()
+    if root is not None:
+        return _list_local(root, bucket, prefix)
+    items: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if token:
+            kwargs["ContinuationToken"] = token
+        page = _call("list_objects_v2", **kwargs)
+        for obj in page.get("Contents", []):
+            items.append(
+                {
+                    "Etag": obj["ETag"],
+                    "Key": obj["Key"],
+                    "LastModified": int(obj["LastModified"].timestamp()),
+                    "Size": obj["Size"],
+                    "StorageClass": obj.get("StorageClass", "STANDARD"),
+                }
+            )
+        token = page.get("NextContinuationToken")
+        if not page.get("IsTruncated") or not token:
+            return items
+
+
+def put_object(bucket: str, key: str, body: bytes) -> None:
+    """Store ``body`` as the object (locally: create the folders it needs)."""
+    root = local_root()
+    if root is not None:
+        path = _local_path(root, bucket, key)
+        if not (root / bucket).is_dir():
+            raise S3Error(f"NoSuchBucket: The specified bucket does not exist: {bucket}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+        except OSError as exc:
+            raise S3Error(f"cannot write s3://{bucket}/{key}: {exc.strerror or exc}") from None
+        return
+    _call("put_object", Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+
+# --- local folders ------------------------------------------------------------------------------
+
+
+def _local_path(root: Path, bucket: str, key: str) -> Path:
+    if not bucket or "/" in bucket or bucket in (".", ".."):
+        raise S3Error(f"InvalidBucketName: {bucket!r}")
+    parts = key.split("/")
+    if not key or any(p in ("", ".", "..") for p in parts[:-1]) or parts[-1] in ("", ".", ".."):
+        raise S3Error(f"invalid key for a local bucket: {key!r}")
+    return root / bucket / Path(*parts)
+
+
+def _list_local(root: Path, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    base = root / bucket
+    if not base.is_dir():
+        raise S3Error(f"NoSuchBucket: The specified bucket does not exist: {bucket}")
+    items = []
+    for path in base.rglob("*"):
+        key = path.relative_to(base).as_posix()
+        if not path.is_file() or not key.startswith(prefix):
+            continue
+        stat = path.stat()
+        items.append(
+            {
+                "Etag": '"' + hashlib.md5(path.read_bytes()).hexdigest() + '"',
+                "Key": key,
+                "LastModified": int(stat.st_mtime),
+                "Size": stat.st_size,
+                "StorageClass": "STANDARD",
+            }
+        )
+    items.sort(key=lambda item: item["Key"])
+    return items
+
+
+# --- boto3 --------------------------------------------------------------------------------------
+
+_client: Any = None
+_client_lock = threading.Lock()
+
+
+def _call(operation: str, **kwargs: Any) -> Any:
+    """Call an S3 client operation, turning boto3's errors into :class:`S3Error`."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        raise S3Error("boto3 is not installed: pip install boto3 (or set ASL_S3_LOCAL_ROOT)")
+    try:
+        return getattr(_s3_client(), operation)(**kwargs)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "Error")
+        raise S3Error(f"{code}: {error.get('Message') or exc}") from None
+    except BotoCoreError as exc:
+        raise S3Error(str(exc)) from None
+
+
+def _s3_client() -> Any:
+    global _client
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    key = (endpoint, os.environ.get("AWS_REGION"), os.environ.get("AWS_DEFAULT_REGION"))
+    with _client_lock:  # calls run in worker threads; build the client once
+        if _client is None or _client[0] != key:
+            import boto3
+
+            session = boto3.session.Session()
+            client = session.client(
+                "s3", region_name=session.region_name or _DEFAULT_REGION, endpoint_url=endpoint
+            )
+            _client = (key, client)
+        return _client[1]
+
+
+def reset_client() -> None:
+    """Forget the cached boto3 client (after changing credentials or the endpoint)."""
+    global _client
+    _client = None
