@@ -18,6 +18,17 @@ EXIT_USAGE = 2
 
 _COMMANDS = ("runtime._cli_validate", "runtime._cli_run", "runtime._cli_executions")
 
+# Which module registers each subcommand, so that a command imports only its own module.
+_MODULE_OF = {
+    "validate": "runtime._cli_validate",
+    "run": "runtime._cli_run",
+    "executions": "runtime._cli_executions",
+    "describe": "runtime._cli_executions",
+    "history": "runtime._cli_executions",
+    "resume": "runtime._cli_executions",
+    "redrive": "runtime._cli_executions",
+}
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors exit 2 with a hint, never a traceback
@@ -25,11 +36,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every available subcommand registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: with ``command``, only that subcommand's module is imported."""
     parser = _Parser(prog="asl", description="Validate and run Amazon States Language machines.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in _COMMANDS:
+    only = _MODULE_OF.get(command) if command else None
+    for name in (only,) if only else _COMMANDS:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -42,8 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``asl`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(first)
+    args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
