@@ -80,7 +80,15 @@ def _compile_expression(key: str, text: JSON) -> _Node:
         call = compile_intrinsic(text)
     except ExpressionError as exc:
         raise ExpressionError(_invalid_value(key)) from exc
-    return lambda data, context, variables, rng: call(data, context, variables, rng=rng)
+
+    def intrinsic_node(data: JSON, context: JSON, variables: Variables, rng: Any) -> JSON:
+        try:
+            return call(data, context, variables, rng=rng)
+        except PathNotFound as exc:  # an argument's path selects nothing
+            shown = context if exc.path.startswith("$$") else data
+            raise StatesError(RUNTIME, path_not_found_cause(exc.path, key, shown))
+
+    return intrinsic_node
 
 
 def _constant(value: JSON) -> _Node:

@@ -18,6 +18,8 @@ _LAZY = {
     "load_definition": "runtime._api",
     "ExecutionResult": "runtime._driver",
     "NondeterminismError": "runtime._driver",
+    "task": "runtime.fleet",
+    "heartbeat": "runtime.fleet",
 }
 
 

@@ -81,7 +81,7 @@ def execute(
             bindings=bind or {},
             mock_config=mock_config,
             test_case=test_case,
-            state_machine_name=state_machine_name,
+            state_machine_name=machine_name,
         )
     clock = VirtualClock() if time_skip else RealClock()
     return asyncio.run(

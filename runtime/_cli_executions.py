@@ -229,13 +229,13 @@ def _list_item(record: Any) -> dict[str, Any]:
 
 
 def _with_store(args: argparse.Namespace, action: Any) -> Any:
-    from runtime.store import ExecutionNotFound, default_store_path, open_store
+    from runtime.store import ExecutionNotFound, open_store, store_location
 
     store = open_store(args.store, create=False)
     try:
         return action(store)
     except ExecutionNotFound as exc:
-        raise ExecutionNotFound(f"{exc} ({default_store_path(args.store)})")
+        raise ExecutionNotFound(f"{exc} ({store_location(args.store)})")
     finally:
         store.close()
 

@@ -85,8 +85,9 @@ def add_store_option(parser: argparse.ArgumentParser) -> None:
     """``--store``."""
     parser.add_argument(
         "--store",
-        metavar="PATH",
-        help="the SQLite store (default: $ASL_STORE, else ./.asl/executions.sqlite3)",
+        metavar="PATH|URL",
+        help="the store: an SQLite file or a redis:// URL "
+        "(default: $ASL_STORE, else ./.asl/executions.sqlite3)",
     )
 
 

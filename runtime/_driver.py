@@ -134,14 +134,25 @@ class Host:
 
     # -- events ------------------------------------------------------------------------------
 
-    def emit(self, frame: Frame, type_: str, details: dict[str, Any] | None = None) -> Event:
+    def emit(
+        self,
+        frame: Frame,
+        type_: str,
+        details: dict[str, Any] | None = None,
+        *,
+        previous: int | None = None,
+        advance: bool = True,
+    ) -> Event:
+        """Record an event of ``frame``. Its previousEventId is ``previous`` or the frame's last
+        event; ``advance=False`` leaves the frame's last event as it was (AWS's chaining)."""
         if frame.detached:
             return self._emit_child(frame, type_, details)
         rec = self.recording
         if rec is not None and rec.pending(frame.key):
             event = rec.take(frame.key, type_, details)
             self.events.append(event)
-            frame.last_event_id = event.id
+            if advance:
+                frame.last_event_id = event.id
             return event
         if self.history_limit is not None and self.next_id > self.history_limit:
             raise StatesError(
@@ -150,10 +161,16 @@ class Host:
                 f"({self.history_limit}).",
             )
         event = Event(
-            self.next_id, frame.last_event_id, self.clock.now(), type_, details, frame.key
+            self.next_id,
+            frame.last_event_id if previous is None else previous,
+            self.clock.now(),
+            type_,
+            details,
+            frame.key,
         )
         self.next_id += 1
-        frame.last_event_id = event.id
+        if advance:
+            frame.last_event_id = event.id
         self.events.append(event)
         if self.sink is not None:
             self.sink(event)
@@ -365,6 +382,7 @@ async def run_execution(
         root,
         "ExecutionStarted",
         {**payload_details("input", input_value), "roleArn": context["Execution"]["RoleArn"]},
+        advance=False,  # AWS chains the first state's event to 0, not to ExecutionStarted
     )
     interpreter = Interpreter(machine, host)
     result = ExecutionResult(arn, name, "RUNNING", start_date=started)

@@ -53,6 +53,7 @@ class TaskRequest:
     heartbeat_seconds: float | None = None
     credentials: Any = None
     attempt: int = 0
+    key: str = ""  # where the attempt runs: frame key, state name and visit (stable on replay)
 
 
 @dataclass(slots=True, eq=False)
@@ -68,6 +69,7 @@ class Frame:
     visits: dict[str, int] = field(default_factory=dict)
     detached: bool = False  # a Distributed Map child: its events form their own history
     last_output: Payload | None = None  # the last state's output, rendered at most once
+    exit_previous: int | None = None  # previousEventId for the next StateExited, when special
 
     def millis(self) -> int:
         """The clock JSONata's ``$now``/``$millis`` read: the time the state was entered, taken
@@ -79,6 +81,7 @@ class Frame:
         own: dict[str, Any] = {}
         frame = Frame(key, own, ChainMap(own, self.scope), context or dict(self.context))
         frame.detached = self.detached
+        frame.last_event_id = self.last_event_id  # a scope's first event follows its opener
         return frame
 
 
@@ -207,7 +210,7 @@ class Interpreter:
 
     def _template(self, state: m.State, eid: int, fn: Any, data: Any, frame: Frame) -> Any:
         try:
-            return fn(data, frame.context, frame.scope)
+            return fn(data, frame.context, frame.scope, self.host.rng(frame))
         except StatesError as exc:
             raise self._wrap(state, eid, exc, frame)
 
@@ -231,7 +234,8 @@ class Interpreter:
             details["assignedVariables"] = {k: to_json(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = _NOT_TRUNCATED
         self._check_size(state, eid, payload)
-        self.host.emit(frame, state.type + "StateExited", details)
+        previous, frame.exit_previous = frame.exit_previous, None
+        self.host.emit(frame, state.type + "StateExited", details, previous=previous)
         frame.last_output = payload
         return (None if state.end else state.next), output
 
@@ -527,23 +531,9 @@ class Interpreter:
             raise self._wrap(state, eid, exc, frame)
 
     async def _task(self, state: m.TaskState, frame: Frame, value: Any, eid: int):
+        states = self._states_var(frame, value) if state.is_jsonata else None
         try:
-            if state.is_jsonata:
-                states = self._states_var(frame, value)
-                effective = value
-                params = (
-                    self._jsonata(state, eid, state.arguments, states, frame)
-                    if state.arguments is not None
-                    else value
-                )
-            else:
-                states = None
-                effective = self._input(state, frame, value, eid)
-                params = (
-                    self._template(state, eid, state.parameters, effective, frame)
-                    if state.parameters is not None
-                    else effective
-                )
+            effective = value if state.is_jsonata else self._input(state, frame, value, eid)
             timeout = self._positive(
                 state, frame, state.timeout_seconds, effective, states, eid, "TimeoutSeconds"
             )
@@ -555,6 +545,11 @@ class Interpreter:
         counts = [0] * len(state.retry)
         attempt = 0
         while True:
+            try:
+                # Parameters are evaluated for every attempt: $$.State.RetryCount changes.
+                params = self._task_parameters(state, frame, value, effective, eid)
+            except StatesError as exc:
+                return self._catch(state, frame, value, exc, eid)
             request = TaskRequest(
                 resource=state.resource,
                 parameters=params,
@@ -563,6 +558,7 @@ class Interpreter:
                 timeout_seconds=timeout,
                 heartbeat_seconds=heartbeat,
                 attempt=attempt,
+                key=f"{frame.key}/{state.name}#{frame.visits[state.name]}",
             )
             try:
                 result = await self.host.invoke(frame, request)
@@ -586,6 +582,17 @@ class Interpreter:
             return self._finish_jp(state, frame, value, result, eid)
         except StatesError as exc:
             return self._catch(state, frame, value, exc, eid)
+
+    def _task_parameters(
+        self, state: m.TaskState, frame: Frame, value: Any, effective: Any, eid: int
+    ) -> Any:
+        if state.is_jsonata:
+            if state.arguments is None:
+                return value
+            return self._jsonata(state, eid, state.arguments, self._states_var(frame, value), frame)
+        if state.parameters is None:
+            return effective
+        return self._template(state, eid, state.parameters, effective, frame)
 
     def _positive(self, state, frame, dyn, data, states, eid, key):
         if dyn is None:
@@ -627,6 +634,7 @@ class Interpreter:
                     ]
                 )
             except _Failed as failed:
+                self._join(frame, children)
                 self.host.emit(frame, "ParallelStateFailed")
                 delay = self._retrier(state, frame, failed.error, counts)
                 if delay is None:
@@ -634,6 +642,7 @@ class Interpreter:
                 attempt += 1
                 await self.host.sleep_until(frame, self.host.now() + timedelta(seconds=delay))
                 continue
+            self._join(frame, children)
             self.host.emit(frame, "ParallelStateSucceeded")
             break
         try:
@@ -644,6 +653,14 @@ class Interpreter:
             return self._finish_jp(state, frame, value, result, eid)
         except StatesError as exc:
             return self._catch(state, frame, value, exc, eid)
+
+    @staticmethod
+    def _join(frame: Frame, children: list[Frame]) -> None:
+        """After branches end, the state's next events follow the latest branch event; its
+        StateExited follows the same event as its Succeeded/Failed (as AWS chains them)."""
+        latest = max((c.last_event_id for c in children), default=frame.last_event_id)
+        frame.last_event_id = max(frame.last_event_id, latest)
+        frame.exit_previous = frame.last_event_id
 
     async def _map(self, state: m.MapState, frame: Frame, value: Any, eid: int):
         from runtime._map import run_map

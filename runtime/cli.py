@@ -16,7 +16,12 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-_COMMANDS = ("runtime._cli_validate", "runtime._cli_run", "runtime._cli_executions")
+_COMMANDS = (
+    "runtime._cli_validate",
+    "runtime._cli_run",
+    "runtime._cli_executions",
+    "runtime._cli_worker",
+)
 
 # Which module registers each subcommand, so that a command imports only its own module.
 _MODULE_OF = {
@@ -27,6 +32,7 @@ _MODULE_OF = {
     "history": "runtime._cli_executions",
     "resume": "runtime._cli_executions",
     "redrive": "runtime._cli_executions",
+    "worker": "runtime._cli_worker",
 }
 
 

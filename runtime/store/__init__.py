@@ -1,7 +1,8 @@
 """History stores: where executions and their events live.
 
-``SqliteStore`` (durable, the default for Standard executions), ``MemoryStore`` (Express
-executions, tests) and ``JsonlStore`` (in memory plus a JSON Lines log of every event).
+``SqliteStore`` (durable, the default for Standard executions), ``RedisStore`` (durable and
+shared by a fleet: ``ASL_STORE=redis://...``), ``MemoryStore`` (Express executions, tests) and
+``JsonlStore`` (in memory plus a JSON Lines log of every event).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from runtime.store.base import (
 )
 from runtime.store.jsonl import JsonlStore
 from runtime.store.memory import MemoryStore
+from runtime.store.redis import RedisStore, is_redis_url, redacted
 from runtime.store.sqlite import DEFAULT_TIMEOUT, SqliteStore
 
 __all__ = [
@@ -35,12 +37,14 @@ __all__ = [
     "LeaseHeld",
     "MemoryStore",
     "Outcome",
+    "RedisStore",
     "SqliteStore",
     "StoreCorrupt",
     "StoreError",
     "StoreLocked",
     "default_store_path",
     "open_store",
+    "store_location",
 ]
 
 STORE_FILE = "executions.sqlite3"
@@ -60,17 +64,32 @@ def default_store_path(path: str | os.PathLike[str] | None = None) -> Path:
     return chosen
 
 
-def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> HistoryStore:
-    """The SQLite store at :func:`default_store_path`.
+def _chosen(path: str | os.PathLike[str] | None) -> str:
+    return os.fspath(path) if path else os.environ.get("ASL_STORE") or ""
 
-    With ``create=False`` a missing file is not created: an empty :class:`MemoryStore` stands in,
-    so read-only commands leave no trace. The busy timeout is ``$ASL_STORE_TIMEOUT`` seconds.
+
+def store_location(path: str | os.PathLike[str] | None = None) -> str:
+    """Where :func:`open_store` keeps executions, for messages (a Redis password is hidden)."""
+    text = _chosen(path)
+    return redacted(text) if is_redis_url(text) else str(default_store_path(path))
+
+
+def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> HistoryStore:
+    """The store ``path`` (else ``$ASL_STORE``) names: a ``redis://`` or ``rediss://`` URL gives
+    a :class:`RedisStore`, anything else the SQLite store at :func:`default_store_path`.
+
+    With ``create=False`` a missing SQLite file is not created: an empty :class:`MemoryStore`
+    stands in, so read-only commands leave no trace. ``$ASL_STORE_TIMEOUT`` seconds is SQLite's
+    busy timeout and Redis's socket timeout.
     """
-    file = default_store_path(path)
-    if not create and not file.exists():
-        return MemoryStore()
     try:
         timeout = float(os.environ.get("ASL_STORE_TIMEOUT") or DEFAULT_TIMEOUT)
     except ValueError:
         raise StoreError("ASL_STORE_TIMEOUT must be a number of seconds")
+    text = _chosen(path)
+    if is_redis_url(text):
+        return RedisStore(text, timeout=timeout)
+    file = default_store_path(path)
+    if not create and not file.exists():
+        return MemoryStore()
     return SqliteStore(file, timeout=timeout)

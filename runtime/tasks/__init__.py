@@ -6,7 +6,8 @@ the async callable the driver invokes once per task attempt. A request is answer
 1. a mock, when the selected mock test case names the request's state;
 2. a ``--bind`` for the exact resource string;
 3. the resource's own route: the Lambda forms (a ``--bind`` for the function, else its
-   ``--lambda`` handler), ``python:module:function``, ``program:run``, ``lambda:NAME``.
+   ``--lambda`` handler, else boto3 when ``ASL_LAMBDA=aws``), ``python:module:function``,
+   ``program:run``, ``lambda:NAME``.
 
 Anything else fails the task with ``States.Runtime`` and a cause that says how to bind it.
 See ``docs/tasks.md``.
@@ -22,9 +23,10 @@ from typing import Any
 
 from asl._errors import RUNTIME, StatesError
 from runtime._interpreter import TaskRequest
-from runtime.tasks import lambda_local, program, python
+from runtime.tasks import lambda_aws, lambda_local, program, python
 from runtime.tasks._loading import ConfigurationError
 from runtime.tasks.bindings import LAMBDA_PREFIX, Bindings, Target
+from runtime.tasks.celery import PREFIX as CELERY_PREFIX
 from runtime.tasks.lambda_local import FunctionRef, LambdaCall, LambdaContext, LambdaFunctions
 from runtime.tasks.mock import MockConfig, MockResponder
 
@@ -41,11 +43,15 @@ class TaskDispatcher:
         bindings: Bindings,
         pythons: python.PythonFunctions,
         mocks: MockResponder | None = None,
+        aws: bool = False,
     ) -> None:
         self._functions = functions
         self._bindings = bindings
         self._pythons = pythons
         self._mocks = mocks
+        self._aws = aws  # unhandled Lambda functions go to boto3
+        self._aws_lambda = lambda_aws.AwsLambda()
+        self._fleet: Any = None  # the celery: route, made on first use
 
     async def __call__(self, request: TaskRequest) -> Any:
         if self._mocks is not None and self._mocks.handles(request):
@@ -80,6 +86,19 @@ class TaskDispatcher:
             raise ConfigurationError("\n".join(errors))
         return warnings
 
+    @property
+    def fleet(self) -> Any:
+        """The ``celery:`` route, a :class:`runtime.tasks.celery.CeleryDispatch` (settable)."""
+        if self._fleet is None:
+            from runtime.tasks.celery import CeleryDispatch
+
+            self._fleet = CeleryDispatch()
+        return self._fleet
+
+    @fleet.setter
+    def fleet(self, route: Any) -> None:
+        self._fleet = route
+
     # --- routing ------------------------------------------------------------------------------
 
     async def _route(self, request: TaskRequest, *, bound: bool) -> Any:
@@ -97,10 +116,15 @@ class TaskDispatcher:
                 FunctionRef.parse(name) or FunctionRef(name), request.parameters, service=False
             )
             return await self._lambda(call, request, bound=False)
+        if resource.startswith(CELERY_PREFIX):
+            return await self.fleet(request, resource)
         raise StatesError(RUNTIME, self._unroutable(resource))
 
     async def _lambda(self, call: LambdaCall, request: TaskRequest, bound: bool) -> Any:
         target = self._bindings.for_function(call.ref) if bound else None
+        if target is not None and lambda_aws.is_target(target.text):
+            function = lambda_aws.target_function(target.text)
+            return await self._aws_lambda.invoke(call, function)
         if target is not None and target.kind == "lambda":
             assert target.fn is not None
             return await lambda_local.invoke(target.fn, call, request.timeout_seconds)
@@ -108,6 +132,8 @@ class TaskDispatcher:
             result = await self._run_target(target, request, call.event)
             return lambda_local.shape(result, call)
         handler = self._functions.find(call.ref)
+        if handler is None and self._aws:
+            return await self._aws_lambda.invoke(call)
         if handler is None:
             raise lambda_local.not_found(call)
         return await lambda_local.invoke(handler, call, request.timeout_seconds)
@@ -142,6 +168,8 @@ class TaskDispatcher:
 
     def _check(self, resource: str) -> str | None:
         """A warning for a resource nothing answers; ConfigurationError for broken ones."""
+        if resource.startswith(CELERY_PREFIX):
+            return self.fleet.check(resource)
         if resource.startswith(python.PREFIX):
             self._pythons.resolve(resource)
             return None
@@ -156,7 +184,7 @@ class TaskDispatcher:
             name = resource[len(LAMBDA_PREFIX) :]
         if name is not None:
             ref = FunctionRef.parse(name) or FunctionRef(name)
-            if self._bindings.for_function(ref) or self._functions.find(ref):
+            if self._aws or self._bindings.for_function(ref) or self._functions.find(ref):
                 return None
             return (
                 f"no local handler for Lambda function {ref.name!r} ({resource}); pass "
@@ -172,14 +200,17 @@ def build_dispatch(
     mock_config: str | Path | Mapping[str, Any] | None = None,
     test_case: str | None = None,
     state_machine_name: str | None = None,
+    aws_lambda: bool | None = None,
 ) -> TaskDispatcher:
     """Build the task dispatcher; raises :class:`ConfigurationError` for a bad configuration.
 
     ``lambdas`` maps Lambda function names or ARNs to ``module:function`` specs or callables,
     ``bindings`` maps resources to targets, ``mock_config`` is a Step Functions Local mock file
     (path or parsed), whose ``test_case`` for ``state_machine_name`` is used (either may be
-    omitted when the file has only one).
+    omitted when the file has only one). ``aws_lambda`` sends Lambda functions without a local
+    handler or binding to AWS through boto3 (default: ``ASL_LAMBDA=aws``).
     """
+    aws = lambda_aws.configure(aws_lambda, bindings)
     functions = LambdaFunctions(lambdas)
     pythons = python.PythonFunctions()
     table = Bindings(bindings, functions, pythons)
@@ -189,7 +220,9 @@ def build_dispatch(
         mocks = MockResponder(case)
     elif test_case is not None:
         raise ConfigurationError(f"test case {test_case!r} given without a mock config.")
-    return TaskDispatcher(functions=functions, bindings=table, pythons=pythons, mocks=mocks)
+    return TaskDispatcher(
+        functions=functions, bindings=table, pythons=pythons, mocks=mocks, aws=aws
+    )
 
 
 __all__ = [

@@ -42,7 +42,9 @@ def test_both_scripts_ran_as_programs(at_root: Path) -> None:
         * 2,
         "ExecutionSucceeded",
     ]
-    scheduled = [e["taskScheduledEventDetails"] for e in result.history if e["type"] == "TaskScheduled"]
+    scheduled = [
+        e["taskScheduledEventDetails"] for e in result.history if e["type"] == "TaskScheduled"
+    ]
     assert [(d["resourceType"], d["resource"]) for d in scheduled] == [("program", "run")] * 2
     commands = [json.loads(d["parameters"])["Command"][1] for d in scheduled]
     assert commands == [

@@ -100,9 +100,12 @@ def options() -> _runner.RunOptions:
     return _runner.RunOptions(time_skip=True)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    backend = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
+    if request.param == "redis":
+        backend = request.getfixturevalue("redis_stores")()
+    else:
+        backend = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
     yield backend
     backend.close()
 
