@@ -460,12 +460,12 @@ def time_asl_run(runs: int, express: bool = False) -> dict[str, Any]:
 # -- the report ----------------------------------------------------------------------------------
 
 
-def rate(transitions: int, seconds: list[float] | None) -> float | None:
-    """Transitions per second at the median of ``seconds``."""
+def rate(transitions: int, seconds: list[float] | None, best: bool = False) -> float | None:
+    """Transitions per second at the median of ``seconds`` (with ``best``, at the fastest)."""
     if not seconds:
         return None
-    median = statistics.median(seconds)
-    return transitions / median if median > 0 else None
+    typical = min(seconds) if best else statistics.median(seconds)
+    return transitions / typical if typical > 0 else None
 
 
 def ratio(ours: float | None, theirs: float | None) -> float | None:
@@ -481,51 +481,58 @@ def summarize(row: dict[str, Any]) -> dict[str, Any]:
     """Rates and ratios of one machine's measurements (added to ``row``)."""
     n = row["transitions"]
     moto, express, standard = row.get("moto"), row["express"], row["standard"]
-    moto_rate = rate(n, moto.get("seconds")) if moto else None
-    figures = {
-        "moto_trs": moto_rate,
-        "express_trs": rate(n, express.get("seconds")),
-        "express_engine_trs": rate(n, express.get("engine_seconds")),
-        "standard_trs": rate(n, standard.get("seconds")),
-        "standard_engine_trs": rate(n, standard.get("engine_seconds")),
-        "reference_moto_trs": REFERENCE_MOTO.get(row["key"]),
-    }
-    for name in ("express", "express_engine", "standard", "standard_engine"):
-        figures[f"{name}_ratio"] = ratio(figures[f"{name}_trs"], moto_rate)
-        figures[f"{name}_ratio_ref"] = ratio(figures[f"{name}_trs"], figures["reference_moto_trs"])
+    figures: dict[str, float | None] = {"reference_moto_trs": REFERENCE_MOTO.get(row["key"])}
+    for suffix, best in (("", False), ("_best", True)):
+        moto_rate = rate(n, moto.get("seconds"), best) if moto else None
+        figures[f"moto_trs{suffix}"] = moto_rate
+        for name, engine, key in (
+            ("express", express, "seconds"),
+            ("express_engine", express, "engine_seconds"),
+            ("standard", standard, "seconds"),
+            ("standard_engine", standard, "engine_seconds"),
+        ):
+            ours = rate(n, engine.get(key), best)
+            figures[f"{name}_trs{suffix}"] = ours
+            figures[f"{name}_ratio{suffix}"] = ratio(ours, moto_rate)
+            if not suffix:
+                figures[f"{name}_ratio_ref"] = ratio(ours, figures["reference_moto_trs"])
     row.update(figures)
     return row
 
 
-def markdown_table(rows: list[dict[str, Any]]) -> str:
-    """The per-machine table, in markdown."""
-    head = (
-        "| machine | transitions | moto tr/s | ours Express tr/s (×moto) | Express engine-only "
-        "tr/s (×moto) | ours Standard tr/s (×moto) | Standard, load cached (×moto) | "
-        "peak MiB moto / Express / Standard | outputs |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|---|"
-    )
-    lines = [head]
+def markdown_table(rows: list[dict[str, Any]], suffix: str = "") -> str:
+    """The per-machine table, in markdown (``suffix="_best"``: fastest run instead of median)."""
+    full = not suffix
+    columns = [
+        "machine",
+        "transitions",
+        "moto tr/s",
+        "ours Express tr/s (×moto)",
+        "Express engine-only tr/s (×moto)",
+        "ours Standard tr/s (×moto)",
+        "Standard, load cached (×moto)",
+        *(["peak MiB moto / Express / Standard", "outputs"] if full else []),
+    ]
+    aligns = ["---", *["--:"] * (len(columns) - 1 - full), *(["---"] if full else [])]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(aligns) + "|"]
     for r in rows:
-
-        def cell(name: str, r: dict[str, Any] = r) -> str:
-            return f"{_fmt(r[name + '_trs'])} ({_fmt(r[name + '_ratio'], ',.0f', '×')})"
-
-        mem = " / ".join(
-            _fmt((r.get(k) or {}).get("peak_rss_mib"), ".0f")
-            for k in ("moto", "express", "standard")
-        )
-        problems = [
-            f"{engine}: {p}"
-            for engine in ("moto", "express", "standard")
-            for p in (r.get(engine) or {}).get("problems", [])
-            + ([r[engine]["crashed"]] if (r.get(engine) or {}).get("crashed") else [])
-        ]
-        lines.append(
-            f"| {r['name']} | {r['transitions']:,} | {_fmt(r['moto_trs'])} | {cell('express')} | "
-            f"{cell('express_engine')} | {cell('standard')} | {cell('standard_engine')} | {mem} | "
-            f"{'ok' if not problems else '; '.join(problems)} |"
-        )
+        cells = [r["name"], f"{r['transitions']:,}", _fmt(r[f"moto_trs{suffix}"])]
+        for name in ("express", "express_engine", "standard", "standard_engine"):
+            trs, times = r[f"{name}_trs{suffix}"], r[f"{name}_ratio{suffix}"]
+            cells.append(f"{_fmt(trs)} ({_fmt(times, ',.0f', '×')})")
+        if full:
+            engines = ("moto", "express", "standard")
+            cells.append(
+                " / ".join(_fmt((r.get(k) or {}).get("peak_rss_mib"), ".0f") for k in engines)
+            )
+            problems = [
+                f"{engine}: {p}"
+                for engine in engines
+                for p in (r.get(engine) or {}).get("problems", [])
+                + ([r[engine]["crashed"]] if (r.get(engine) or {}).get("crashed") else [])
+            ]
+            cells.append("; ".join(problems) or "ok")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -810,6 +817,10 @@ def render(results: dict[str, Any]) -> str:
         f"load average {load.get('before', '?')} before, {load.get('after', '?')} after",
         "",
         markdown_table(results["machines"]),
+        "",
+        f"Fastest of the {results['runs']} runs (least disturbed by other load on the machine):",
+        "",
+        markdown_table(results["machines"], "_best"),
         "",
         "One-state machine, peak RSS: "
         + ", ".join(

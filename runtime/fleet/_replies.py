@@ -47,10 +47,16 @@ def connect(broker_url: str) -> None:
     signals.task_unknown.connect(_on_unknown, weak=False, dispatch_uid="asl-unknown")
 
 
-def already_done(request: Any) -> bool:
-    """Whether this attempt's outcome is stored already (a duplicate delivery)."""
+def answered(request: Any) -> bool:
+    """For a duplicate delivery of a finished attempt: publish the stored outcome, say True."""
     route = _route(request)
-    return route is not None and bool(_redis().exists(route[1].result(request.id)))
+    if route is None:
+        return False
+    stored = _redis().get(route[1].result(request.id))
+    if stored is None:
+        return False
+    _redis().publish(route[0], stored)
+    return True
 
 
 def heartbeat() -> bool:
@@ -156,7 +162,7 @@ def _route_from(headers: dict[str, Any]) -> _Route | None:
 
 
 def _publish(route: _Route, task_id: str, fields: dict[str, Any]) -> bool:
-    """Store and publish an attempt's outcome, unless one is stored already."""
+    """Store and publish an attempt's outcome; if one is stored already, publish that one."""
     channel, keys, _ = route
     _last_beat.pop(task_id, None)
     text = json.dumps({"id": task_id, "t": "done", **fields}, ensure_ascii=False)
@@ -201,4 +207,4 @@ def _internal_frames(tb: TracebackType | None) -> int:
     return count
 
 
-__all__ = ["NOT_REGISTERED", "already_done", "connect", "heartbeat"]
+__all__ = ["NOT_REGISTERED", "answered", "connect", "heartbeat"]

@@ -1,8 +1,9 @@
 """What the engine and the workers exchange besides Celery's own task messages.
 
-The engine sends each task attempt as an ordinary Celery message with two extra headers:
-``asl_reply`` (the execution's reply channel) and ``asl_prefix`` (the key prefix). A worker
-answers on that channel with JSON messages carrying the task id:
+The engine sends each task attempt as an ordinary Celery message with extra headers:
+``asl_reply`` (the reply channel of the engine's listener), ``asl_prefix`` (the key prefix) and,
+for a state with HeartbeatSeconds, ``asl_heartbeat``. A worker answers on that channel with JSON
+messages carrying the task id:
 
 * ``{"id", "t": "start", "worker"}`` when it starts the task, ``{"id", "t": "hb"}`` for each
   :func:`runtime.heartbeat` (both also refresh the key ``<prefix>asl:heartbeat:<id>``);
@@ -10,8 +11,9 @@ answers on that channel with JSON messages carrying the task id:
   "error"}`` (the Lambda-style error object) or ``{"id", "t": "done", "raised": {"error",
   "cause"}}`` (a :class:`asl.StatesError` the task raised) when it ends.
 
-An outcome is first stored under ``<prefix>asl:result:<id>`` with ``SET NX`` and published only
-when that store won, in one script: the first completion of an attempt is its only one.
+An outcome is stored under ``<prefix>asl:result:<id>`` with ``SET NX``, and whatever is stored
+there is what gets published, in one script: the first completion of an attempt is its only one,
+and a later delivery (an engine that resumed and asks again) hears that first one.
 Nothing here imports Celery or redis.
 """
 
@@ -25,11 +27,16 @@ HEARTBEAT_HEADER = "asl_heartbeat"  # the state's HeartbeatSeconds, when it has 
 RESULT_TTL = 7 * 24 * 3600  # how long an outcome is kept for a resumed engine to find
 HEARTBEAT_TTL = 3600
 
-# KEYS[1] result key; ARGV[1] outcome JSON, ARGV[2] TTL, ARGV[3] channel.
+# KEYS[1] result key; ARGV[1] outcome JSON, ARGV[2] TTL, ARGV[3] channel. Stores the outcome
+# unless one is stored already, and publishes the stored one: 1 when this one was stored.
 PUBLISH_OUTCOME = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
   redis.call('PUBLISH', ARGV[3], ARGV[1])
   return 1
+end
+local first = redis.call('GET', KEYS[1])
+if first then
+  redis.call('PUBLISH', ARGV[3], first)
 end
 return 0
 """
@@ -47,8 +54,8 @@ class Keys:
     def heartbeat(self, task_id: str) -> str:
         return f"{self.prefix}asl:heartbeat:{task_id}"
 
-    def channel(self, execution_arn: str) -> str:
-        return f"{self.prefix}asl:reply:{execution_arn}"
+    def channel(self, listener: str) -> str:
+        return f"{self.prefix}asl:reply:{listener}"
 
 
 __all__ = [

@@ -89,7 +89,7 @@ def _runner(function: Callable[..., Any]) -> Callable[..., Any]:
     is_async = inspect.iscoroutinefunction(function)
 
     def run(self: Any, event: Any = None) -> Any:
-        if _replies.already_done(self.request):  # a duplicate delivery of a finished attempt
+        if _replies.answered(self.request):  # a duplicate delivery of a finished attempt
             raise Ignore()
         if is_async:
             return asyncio.run(function(event))

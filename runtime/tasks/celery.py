@@ -2,7 +2,7 @@
 
 Each attempt is sent as a Celery message to QUEUE (default ``celery``) with a deterministic task
 id (execution, redrive count, the state's place and visit, attempt number), the state's
-effective input as its one argument and the execution's reply channel in its headers. The
+effective input as its one argument and the engine's reply channel in its headers. The
 engine awaits exactly one outcome per id: workers store it with ``SET NX`` and publish it only
 when that store won (:mod:`runtime.fleet._wire`), and a redispatched attempt (a resumed
 execution) takes a stored outcome instead of sending again. Outcomes arrive on one Redis pub/sub
@@ -36,7 +36,6 @@ from runtime.tasks._loading import ConfigurationError
 PREFIX = "celery:"
 BROKER_ERROR = "Celery.BrokerError"
 _NAMESPACE = uuid.UUID("5b0c2a4e-6f57-4d7e-9a53-2f1d7f0a1c11")
-_IDLE_UNSUBSCRIBE = 10.0  # seconds a reply channel stays subscribed with no task waiting
 _RECOVER_FOR = 30.0  # seconds the listener keeps reconnecting before failing waiting tasks
 _log = logging.getLogger("asl.fleet")
 
@@ -112,22 +111,23 @@ class CeleryDispatch:
         except ValueError as exc:
             raise StatesError("States.Runtime", str(exc))
         tid = task_id(request)
-        execution = str((request.context.get("Execution") or {}).get("Id", ""))
-        channel = self.keys.channel(execution)
         listener = self._listener()
-        waiter = await listener.expect(tid, channel, request.heartbeat_seconds)
+        waiter = await listener.expect(tid, request.heartbeat_seconds)
         try:
             stored = await listener.lookup(tid, beats=waiter.seconds is not None)
             if stored is not None:
                 waiter.settle(stored)  # a resumed execution: this attempt finished already
             else:
-                headers: dict[str, Any] = {REPLY_HEADER: channel, PREFIX_HEADER: self.keys.prefix}
+                headers: dict[str, Any] = {
+                    REPLY_HEADER: listener.channel,
+                    PREFIX_HEADER: self.keys.prefix,
+                }
                 if request.heartbeat_seconds is not None:
                     headers[HEARTBEAT_HEADER] = request.heartbeat_seconds
                 await self._send(name, queue or self.queue, tid, request.parameters, headers)
             message = await waiter.future
         finally:
-            listener.forget(tid, channel)
+            listener.forget(tid)
         return outcome(message, resource)
 
     def check(self, resource: str) -> str | None:
@@ -247,53 +247,37 @@ class _Waiter:
             self.timer = None
 
 
-class _Channel:
-    __slots__ = ("idle", "ready", "users")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.ready: asyncio.Future[None] = loop.create_future()
-        self.users = 0
-        self.idle: asyncio.TimerHandle | None = None
-
-
 class _Listener:
-    """The outcomes, starts and heartbeats of one event loop's tasks, from Redis pub/sub."""
+    """The outcomes, starts and heartbeats of one event loop's tasks, from Redis pub/sub.
+
+    Each listener has a reply channel of its own, subscribed once; the workers answer on the
+    channel a message names, and a stored outcome is published again to whoever asks later.
+    """
 
     def __init__(self, url: str, keys: Keys) -> None:
         import redis.asyncio as aioredis
 
         self.keys = keys
+        self.channel = keys.channel(uuid.uuid4().hex)
         self.closed = False
         self.loop = asyncio.get_running_loop()
         pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=16, timeout=None)
         self.redis = aioredis.Redis(connection_pool=pool)
-        self.lookups: list[tuple[str, bool, asyncio.Future[Any]]] = []
         self.pubsub = self.redis.pubsub()
         self.waiters: dict[str, _Waiter] = {}
-        self.channels: dict[str, _Channel] = {}
+        self.lookups: list[tuple[str, bool, asyncio.Future[Any]]] = []
+        self.ready: asyncio.Future[None] | None = None
         self.reader: asyncio.Task[None] | None = None
 
-    async def expect(self, tid: str, channel: str, heartbeat: float | None) -> _Waiter:
-        """Register the attempt, then make sure its channel is subscribed."""
+    async def expect(self, tid: str, heartbeat: float | None) -> _Waiter:
+        """Register the attempt; the first one subscribes the reply channel."""
         if tid in self.waiters:  # the same attempt twice at once: cannot happen in one engine
             raise StatesError("States.Runtime", f"task {tid} is already being awaited")
+        if self.ready is None:
+            self.ready = self.loop.create_future()
+            self.reader = self.loop.create_task(self._read())
+        await asyncio.shield(self.ready)
         waiter = self.waiters[tid] = _Waiter(self.loop, heartbeat)
-        entry = self.channels.get(channel)
-        if entry is None:
-            entry = self.channels[channel] = _Channel(self.loop)
-            try:
-                await self.pubsub.subscribe(channel)
-            except Exception as exc:
-                del self.channels[channel]
-                del self.waiters[tid]
-                raise StatesError(BROKER_ERROR, f"cannot subscribe to {channel}: {exc}")
-            if self.reader is None or self.reader.done():
-                self.reader = self.loop.create_task(self._read())
-        entry.users += 1
-        if entry.idle is not None:
-            entry.idle.cancel()
-            entry.idle = None
-        await asyncio.shield(entry.ready)
         return waiter
 
     async def lookup(self, tid: str, *, beats: bool) -> dict[str, Any] | None:
@@ -306,6 +290,11 @@ class _Listener:
         if len(self.lookups) == 1:
             self.loop.call_soon(self._spawn_flush)
         return await future
+
+    def forget(self, tid: str) -> None:
+        waiter = self.waiters.pop(tid, None)
+        if waiter is not None:
+            waiter.close()
 
     def _spawn_flush(self) -> None:
         batch, self.lookups = self.lookups, []
@@ -332,27 +321,11 @@ class _Listener:
             if not future.done():
                 future.set_result(json.loads(stored) if stored is not None else None)
 
-    def forget(self, tid: str, channel: str) -> None:
-        waiter = self.waiters.pop(tid, None)
-        if waiter is not None:
-            waiter.close()
-        entry = self.channels.get(channel)
-        if entry is None:
-            return
-        entry.users -= 1
-        if entry.users <= 0 and entry.idle is None:
-            entry.idle = self.loop.call_later(_IDLE_UNSUBSCRIBE, self._unsubscribe, channel)
-
-    def _unsubscribe(self, channel: str) -> None:
-        entry = self.channels.get(channel)
-        if entry is None or entry.users > 0:
-            return
-        del self.channels[channel]
-        self.loop.create_task(self._quietly(self.pubsub.unsubscribe(channel)))
-
     async def _read(self) -> None:
+        assert self.ready is not None
         failing_since: float | None = None
         try:
+            await self.pubsub.subscribe(self.channel)
             while True:
                 try:
                     message = await self.pubsub.get_message(timeout=None)
@@ -369,18 +342,16 @@ class _Listener:
                 failing_since = None
                 if message is not None:
                     self._dispatch(message)
+        except Exception as exc:  # could not subscribe at all
+            self._fail_all(StatesError(BROKER_ERROR, f"cannot listen for outcomes: {exc}"))
         finally:
             await self._close()
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        channel = message.get("channel")
-        if isinstance(channel, bytes):
-            channel = channel.decode()
         if kind == "subscribe":
-            entry = self.channels.get(channel)
-            if entry is not None and not entry.ready.done():
-                entry.ready.set_result(None)
+            if self.ready is not None and not self.ready.done():
+                self.ready.set_result(None)
             return
         if kind != "message":
             return
@@ -399,11 +370,7 @@ class _Listener:
     async def _recover(self) -> None:
         """After a reconnection: outcomes published meanwhile are read from their keys."""
         with contextlib.suppress(Exception):
-            if self.channels:
-                await self.pubsub.subscribe(*self.channels)
-            for channel in self.channels.values():
-                if not channel.ready.done():
-                    channel.ready.set_result(None)
+            await self.pubsub.subscribe(self.channel)
             for tid in list(self.waiters):
                 stored = await self.redis.get(self.keys.result(tid))
                 if stored is not None and tid in self.waiters:
@@ -412,9 +379,8 @@ class _Listener:
     def _fail_all(self, error: StatesError) -> None:
         for waiter in self.waiters.values():
             waiter.fail(error)
-        for entry in self.channels.values():
-            if not entry.ready.done():
-                entry.ready.set_exception(error)
+        if self.ready is not None and not self.ready.done():
+            self.ready.set_exception(error)
 
     async def _close(self) -> None:
         self.closed = True
@@ -422,11 +388,6 @@ class _Listener:
             await self.pubsub.aclose()
         with contextlib.suppress(Exception):
             await self.redis.aclose()
-
-    @staticmethod
-    async def _quietly(coro: Any) -> None:
-        with contextlib.suppress(Exception):
-            await coro
 
 
 __all__ = ["BROKER_ERROR", "PREFIX", "CeleryDispatch", "outcome", "parse", "task_id"]

@@ -211,8 +211,10 @@ def test_stopped_heartbeat_fails_the_attempt_and_retry_handles_it(
 
 
 def test_duplicate_delivery_runs_a_finished_attempt_once(fleet: Fleet, tmp_path: Path) -> None:
+    """A finished attempt delivered again (as after a resume) is not run again: the worker
+    answers with the outcome stored the first time."""
     from runtime._interpreter import TaskRequest
-    from runtime.fleet._wire import PREFIX_HEADER, REPLY_HEADER
+    from runtime.fleet._wire import PREFIX_HEADER, REPLY_HEADER, Keys
     from runtime.tasks.celery import task_id
 
     event = {"dir": str(tmp_path)}
@@ -220,18 +222,54 @@ def test_duplicate_delivery_runs_a_finished_attempt_once(fleet: Fleet, tmp_path:
     assert result.status == "SUCCEEDED"
     context = {"Execution": {"Id": result.execution_arn, "RedriveCount": 0}}
     tid = task_id(TaskRequest(T + "count@q1", event, "T", context, key="/T#1"))
-    assert fleet.redis().exists(f"{fleet.prefix}asl:result:{tid}")
-    for _ in range(2):  # the finished attempt's message, delivered again
+    client = fleet.redis()
+    stored = client.get(Keys(fleet.prefix).result(tid))
+    assert stored is not None
+    channel = Keys(fleet.prefix).channel("test-duplicates")
+    pubsub = client.pubsub()
+    pubsub.subscribe(channel)
+    assert pubsub.get_message(timeout=2)["type"] == "subscribe"
+    for _ in range(2):  # the finished attempt's message, delivered twice more
         fleet.app().send_task(
             "tests.fleet.fleet_tasks.count",
             args=[event],
             task_id=tid,
             queue="q1",
-            headers={REPLY_HEADER: "nobody", PREFIX_HEADER: fleet.prefix},
+            headers={REPLY_HEADER: channel, PREFIX_HEADER: fleet.prefix},
             ignore_result=True,
         )
-    time.sleep(1.0)
+    answers = [pubsub.get_message(timeout=5) for _ in range(2)]
+    assert [a["data"] for a in answers if a] == [stored, stored]
     assert (tmp_path / "count").read_text().count("\n") == 1
+    pubsub.close()
+
+
+def test_map_keeps_at_most_max_concurrency_in_flight(fleet: Fleet) -> None:
+    import asyncio
+
+    dispatcher = fleet.dispatch()
+    route = dispatcher.fleet
+    flight = {"now": 0, "most": 0}
+
+    class Counting:
+        async def __call__(self, request: Any, resource: str | None = None) -> Any:
+            flight["now"] += 1
+            flight["most"] = max(flight["most"], flight["now"])
+            try:
+                await asyncio.sleep(0.01)
+                return await route(request, resource)
+            finally:
+                flight["now"] -= 1
+
+        def check(self, resource: str) -> str | None:
+            return route.check(resource)
+
+    dispatcher.fleet = Counting()
+    from runtime import execute
+
+    result = execute(map_of(T + "echo", 4), {"items": list(range(40))}, dispatch=dispatcher)
+    assert result.status == "SUCCEEDED"
+    assert flight["most"] == 4
 
 
 def test_pickled_message_is_refused_and_logged(fleet: Fleet, tmp_path: Path) -> None:

@@ -113,18 +113,20 @@ def keys(redis_url: str):
                 client.delete(key)
 
 
-def test_second_completion_neither_overwrites_nor_publishes(keys) -> None:
+def test_a_second_completion_stores_nothing_and_repeats_the_first(keys) -> None:
     client, names = keys
+    channel = names.channel("listener-1")
     pubsub = client.pubsub()
-    pubsub.subscribe(names.channel(ARN))
+    pubsub.subscribe(channel)
     assert pubsub.get_message(timeout=1)["type"] == "subscribe"
     first = json.dumps({"id": "t1", "t": "done", "body": "1"})
     second = json.dumps({"id": "t1", "t": "done", "body": "2"})
     script = client.register_script(PUBLISH_OUTCOME)
-    assert script(keys=[names.result("t1")], args=[first, 60, names.channel(ARN)]) == 1
-    assert script(keys=[names.result("t1")], args=[second, 60, names.channel(ARN)]) == 0
+    assert script(keys=[names.result("t1")], args=[first, 60, channel]) == 1
+    assert script(keys=[names.result("t1")], args=[second, 60, channel]) == 0
     assert client.get(names.result("t1")).decode() == first
     assert pubsub.get_message(timeout=1)["data"].decode() == first
+    assert pubsub.get_message(timeout=1)["data"].decode() == first  # never the second
     assert pubsub.get_message(timeout=0.2) is None
     pubsub.close()
 
@@ -151,11 +153,12 @@ def test_late_outcomes_are_ignored(keys, redis_url: str) -> None:
     async def scenario() -> None:
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(route(attempt), 0.3)
-        late = json.dumps({"id": task_id(attempt), "t": "done", "body": "1"})
-        client.publish(names.channel(ARN), late)
-        await asyncio.sleep(0.1)
         listener = route._listener()
         assert not listener.waiters
+        late = json.dumps({"id": task_id(attempt), "t": "done", "body": "1"})
+        assert client.publish(listener.channel, late) == 1  # the listener hears it...
+        await asyncio.sleep(0.1)
+        assert not listener.waiters  # ...and drops it
 
     asyncio.run(scenario())
     assert client.llen(f"{names.prefix}queue-nobody-serves") == 1  # sent once, never answered
