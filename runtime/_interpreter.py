@@ -66,6 +66,7 @@ class Frame:
     context: dict[str, Any]
     last_event_id: int = 0
     entered_at: datetime | None = None
+    entered_previous: int = 0
     visits: dict[str, int] = field(default_factory=dict)
     detached: bool = False  # a Distributed Map child: its events form their own history
     last_output: Payload | None = None  # the last state's output, rendered at most once
@@ -137,6 +138,7 @@ class Interpreter:
             {"name": state.name, "input": payload, "inputDetails": _NOT_TRUNCATED},
         )
         frame.entered_at = entered.timestamp
+        frame.entered_previous = entered.previous_event_id
         # A fresh context object per state: values taken from $$ earlier must not change.
         state_ctx = {
             "EnteredTime": entered.timestamp.isoformat().replace("+00:00", "Z"),
@@ -205,7 +207,10 @@ class Interpreter:
         if location is not None:
             details["location"] = location
         details["state"] = state.name
-        self.host.emit(frame, "EvaluationFailed", details)
+        # As AWS records it: a Wait's EvaluationFailed follows its StateEntered; other states'
+        # follow the event their StateEntered followed.
+        previous = None if state.type == "Wait" else frame.entered_previous
+        self.host.emit(frame, "EvaluationFailed", details, previous=previous)
         return error
 
     def _template(self, state: m.State, eid: int, fn: Any, data: Any, frame: Frame) -> Any:

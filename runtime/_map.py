@@ -81,6 +81,7 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
                 return it._catch(state, frame, value, error, eid)
             attempt += 1
             await it.host.sleep_until(frame, it.host.now() + timedelta(seconds=delay))
+    frame.exit_previous = frame.last_event_id  # StateExited follows what Succeeded follows
     it.host.emit(frame, "MapStateSucceeded")
     try:
         if state.is_jsonata:
@@ -195,6 +196,8 @@ async def _inline(
     tolerated = _threshold(count, percentage, len(entries))
     cursor = iter(range(len(entries)))
     stop = asyncio.Event()
+    # AWS chains each MapIterationStarted to the last event of the iteration before it.
+    chain = [frame.last_event_id]
 
     async def iteration(index: int) -> None:
         key, item = entries[index]
@@ -207,18 +210,39 @@ async def _inline(
             item_input = _select(it, state, frame, ctx, item, effective, eid)
         except StatesError as exc:
             raise _Failed(exc)
-        it.host.emit(frame, "MapIterationStarted", {"index": index, "name": state.name})
+        started = it.host.emit(
+            frame,
+            "MapIterationStarted",
+            {"index": index, "name": state.name},
+            previous=chain[0],
+            advance=False,
+        )
+        child.last_event_id = started.id
         try:
             child.context = dict(frame.context)
             results[index] = await it.run_scope(state.processor, child, item_input)
         except _Failed as failed:
-            it.host.emit(frame, "MapIterationFailed", {"index": index, "name": state.name})
+            chain[0] = child.last_event_id
+            it.host.emit(
+                frame,
+                "MapIterationFailed",
+                {"index": index, "name": state.name},
+                previous=child.last_event_id,
+                advance=False,  # MapStateFailed follows the failed iteration's last event
+            )
+            frame.last_event_id = max(frame.last_event_id, child.last_event_id)
             failures.append(failed.error)
             if failed.error.error in E.UNCATCHABLE or len(failures) > tolerated:
                 stop.set()
                 raise
             return
-        it.host.emit(frame, "MapIterationSucceeded", {"index": index, "name": state.name})
+        chain[0] = child.last_event_id
+        it.host.emit(
+            frame,
+            "MapIterationSucceeded",
+            {"index": index, "name": state.name},
+            previous=child.last_event_id,
+        )
 
     async def worker() -> None:
         for index in cursor:

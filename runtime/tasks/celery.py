@@ -98,6 +98,7 @@ class CeleryDispatch:
         self.keys = Keys(fleet_app.key_prefix(prefix))
         self.queue = queue or fleet_app.DEFAULT_QUEUE
         self._app: Any = None
+        self._ping: str | bool | None = False  # not asked yet
         self._lock = threading.Lock()
         self._sender = ThreadPoolExecutor(1, thread_name_prefix="asl-celery-send")
         self._listeners: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Listener] = (
@@ -146,7 +147,13 @@ class CeleryDispatch:
         return self.ping()
 
     def ping(self) -> str | None:
-        """None when the broker answers, else a warning saying it does not."""
+        """None when the broker answers, else a warning saying it does not (asked once)."""
+        if self._ping is not False:
+            return self._ping
+        self._ping = self._ask_broker()
+        return self._ping
+
+    def _ask_broker(self) -> str | None:
         import redis
 
         try:
@@ -155,8 +162,8 @@ class CeleryDispatch:
                 client.ping()
         except (redis.RedisError, OSError, ValueError) as exc:
             return (
-                f"cannot reach the Celery broker {self.broker} ({exc}); celery: tasks will wait "
-                "for it until their TimeoutSeconds. Set ASL_BROKER_URL or start Redis."
+                f"cannot reach the Celery broker {self.broker} ({exc}); celery: tasks will fail "
+                f"with {BROKER_ERROR} unless it comes up. Set ASL_BROKER_URL or start Redis."
             )
         return None
 
