@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from asl import _model as m
-from asl._errors import TIMEOUT, StatesError
+from asl._errors import HEARTBEAT_TIMEOUT, TIMEOUT, StatesError
 from runtime._clock import RealClock, VirtualClock
 from runtime._events import Event, Payload, payload_details, to_json
 from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
@@ -237,7 +237,7 @@ class Host:
         try:
             result = await self._run(request)
         except StatesError as exc:
-            kind_ = "TimedOut" if exc.error == TIMEOUT else "Failed"
+            kind_ = "TimedOut" if exc.error in (TIMEOUT, HEARTBEAT_TIMEOUT) else "Failed"
             failure = {**base, "error": exc.error}
             if exc.cause is not None:
                 failure["cause"] = exc.cause
