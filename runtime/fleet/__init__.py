@@ -59,11 +59,17 @@ def registered() -> dict[str, Callable[..., Any]]:
 
 
 def heartbeat() -> bool:
-    """Tell the engine the running task is alive; False (and nothing done) outside a fleet task.
+    """Tell the engine the running task is alive; False (and nothing done) outside a task.
+
+    Works in ``python:`` handlers run by ``asl run`` and in fleet tasks run by ``asl worker``.
 
     A Task state with ``HeartbeatSeconds`` fails with ``States.HeartbeatTimeout`` when that long
     passes without a heartbeat once a worker has started it.
     """
+    from runtime.tasks import _heartbeat
+
+    if _heartbeat.beat():  # a python: handler running in this process
+        return True
     if "celery" not in sys.modules:  # not inside a worker
         return False
     from runtime.fleet import _replies

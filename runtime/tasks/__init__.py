@@ -107,7 +107,7 @@ class TaskDispatcher:
         if call is not None:
             return await self._lambda(call, request, bound)
         if resource.startswith(python.PREFIX):
-            return await self._pythons.run(resource, request.parameters)
+            return await self._pythons.run(resource, request.parameters, request.heartbeat_seconds)
         if resource == program.RESOURCE:
             return await program.run(program.from_parameters(request.parameters))
         if resource.startswith(LAMBDA_PREFIX):
@@ -141,7 +141,7 @@ class TaskDispatcher:
     async def _run_target(self, target: Target, request: TaskRequest, value: Any) -> Any:
         if target.kind == "python":
             assert target.fn is not None
-            return await python.call(target.fn, value)
+            return await python.call(target.fn, value, request.heartbeat_seconds)
         if target.kind == "program":
             return await program.run(program.ProgramCall(target.argv, input=value))
         if target.kind == "lambda":

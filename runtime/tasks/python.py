@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from asl._errors import RUNTIME, StatesError
-from runtime.tasks import _calls
+from runtime.tasks import _calls, _heartbeat
 from runtime.tasks._loading import ConfigurationError, load_callable
 
 PREFIX = "python:"
@@ -35,17 +35,25 @@ class PythonFunctions:
             fn = self._cache[resource] = load_callable(spec, purpose=purpose or resource)
         return fn
 
-    async def run(self, resource: str, value: Any) -> Any:
+    async def run(self, resource: str, value: Any, heartbeat_seconds: float | None = None) -> Any:
         """Call the function ``resource`` names with ``value`` and return its result."""
         try:
             fn = self.resolve(resource)
         except ConfigurationError as exc:
             raise StatesError(RUNTIME, str(exc))
-        return await call(fn, value)
+        return await call(fn, value, heartbeat_seconds)
 
 
-async def call(fn: Callable[..., Any], value: Any) -> Any:
-    """Call ``fn(value)`` and turn its outcome into a task result or a StatesError."""
+async def call(fn: Callable[..., Any], value: Any, heartbeat_seconds: float | None = None) -> Any:
+    """Call ``fn(value)`` and turn its outcome into a task result or a StatesError.
+
+    With ``heartbeat_seconds``, the function must call :func:`runtime.heartbeat` at least that
+    often, or the attempt fails with ``States.HeartbeatTimeout``.
+    """
+    return await _heartbeat.watched(lambda: _call(fn, value), heartbeat_seconds)
+
+
+async def _call(fn: Callable[..., Any], value: Any) -> Any:
     if inspect.iscoroutinefunction(fn):
         outcome = await _calls.call_async(fn, (value,), None)
     else:
