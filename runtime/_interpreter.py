@@ -153,24 +153,27 @@ class Interpreter:
     # --- shared data flow -------------------------------------------------------------------
 
     def _input(self, state: m.State, frame: Frame, value: Any, eid: int) -> Any:
-        if state.input_path_null:
-            return {}
-        if state.input_path is None:
-            return value
-        try:
-            return state.input_path(value, frame.context, frame.scope)
-        except PathNotFound as exc:
-            raise _runtime(state, eid, _invalid_path(state.raw["InputPath"], exc))
+        return self._select(
+            state, frame, value, eid, state.input_path, state.input_path_null, "InputPath"
+        )
 
     def _output(self, state: m.State, frame: Frame, value: Any, eid: int) -> Any:
-        if state.output_path_null:
+        return self._select(
+            state, frame, value, eid, state.output_path, state.output_path_null, "OutputPath"
+        )
+
+    def _select(
+        self, state: m.State, frame: Frame, value: Any, eid: int, path: Any, null: bool, key: str
+    ) -> Any:
+        """InputPath/OutputPath: ``null`` gives {}, no path the value itself."""
+        if null:
             return {}
-        if state.output_path is None:
+        if path is None:
             return value
         try:
-            return state.output_path(value, frame.context, frame.scope)
+            return path(value, frame.context, frame.scope)
         except PathNotFound as exc:
-            raise _runtime(state, eid, _invalid_path(state.raw["OutputPath"], exc))
+            raise _runtime(state, eid, _invalid_path(state.raw[key], exc))
 
     def _states_var(self, frame: Frame, value: Any, **more: Any) -> dict[str, Any]:
         states = {"input": value, "context": frame.context}

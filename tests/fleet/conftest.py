@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,32 +21,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.redis_server import redis_server_url, unavailable
+
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = "tests.fleet.fleet_tasks"
 CI = os.environ.get("CI", "").lower() == "true"
-
-
-def _unavailable(message: str) -> None:
-    if CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _answers(url: str) -> bool:
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-        with contextlib.closing(client):
-            return bool(client.ping())
-    except (redis.RedisError, OSError):
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -57,36 +34,8 @@ def redis_url() -> Iterator[str]:
         try:
             __import__(module)
         except ImportError:
-            _unavailable(f"the fleet tests need {module!r}: pip install 'celery[redis]'")
-    url = os.environ.get("REDIS_URL")
-    if url:
-        if not _answers(url):
-            pytest.fail(f"REDIS_URL={url} does not answer")
-        yield url
-        return
-    if _answers("redis://127.0.0.1:6379/0"):
-        yield "redis://127.0.0.1:6379/0"
-        return
-    server = shutil.which("redis-server")
-    if server is None:
-        _unavailable("no Redis: set REDIS_URL, run one on 6379, or install redis-server")
-    port = _free_port()
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + 10
-        while not _answers(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"redis-server on port {port} did not start")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
+            unavailable(f"the fleet tests need {module!r}: pip install 'celery[redis]'")
+    yield from redis_server_url()
 
 
 @dataclass

@@ -7,12 +7,6 @@ afterwards. Without any of these the Redis tests skip, except under ``CI=true``,
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from runtime.store import HistoryStore, JsonlStore, MemoryStore, RedisStore, SqliteStore
+from tests.support.redis_server import redis_server_url
 
 BACKENDS = ("memory", "sqlite", "jsonl", "redis")
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
 
 def make_store(kind: str, tmp_path: Path) -> HistoryStore:
@@ -46,64 +40,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HistorySto
 # -- Redis ---------------------------------------------------------------------------------------
 
 
-def _answers(url: str) -> bool:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-    finally:
-        client.close()
-
-
-def _unavailable(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A Redis server's URL (see the module docstring)."""
-    if importlib.util.find_spec("redis") is None:
-        _unavailable("the redis package is not installed: pip install redis")
-    given = os.environ.get("REDIS_URL")
-    if given:
-        if not _answers(given):
-            pytest.fail(f"REDIS_URL={given} does not answer")
-        yield given
-        return
-    if _answers(LOCAL_REDIS):
-        yield LOCAL_REDIS
-        return
-    server = shutil.which("redis-server")
-    if server is None:
-        _unavailable("no Redis: set REDIS_URL, run one on 127.0.0.1:6379 or install redis-server")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + 10
-        while not _answers(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"redis-server on port {port} did not start")
-            time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    yield from redis_server_url()
 
 
 def with_prefix(url: str, prefix: str) -> str:
