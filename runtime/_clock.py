@@ -14,7 +14,9 @@ class RealClock:
     virtual = False
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        """The current time, to the millisecond (as AWS records history timestamps)."""
+        moment = datetime.now(UTC)
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
     async def sleep_until(self, deadline: datetime) -> None:
         delay = (deadline - self.now()).total_seconds()

@@ -20,8 +20,9 @@ from typing import Any
 from asl import _model as m
 from asl._errors import HEARTBEAT_TIMEOUT, TIMEOUT, StatesError
 from runtime._clock import RealClock, VirtualClock
-from runtime._events import Event, Payload, payload_details, to_json
+from runtime._events import Event, Payload, iso_millis, payload_details, to_json
 from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
+from runtime.callbacks import progress
 
 REGION = "us-east-1"
 ACCOUNT = "111111111111"
@@ -217,6 +218,14 @@ class Host:
             self.emit(frame, "LambdaFunctionScheduled", details)
             self.emit(frame, "LambdaFunctionStarted")
             prefix, base = "LambdaFunction", {}
+        elif kind == "activity":  # ActivityStarted comes when a worker takes the task
+            details = {"resource": resource, **payload_details("input", request.parameters)}
+            if request.timeout_seconds is not None:
+                details["timeoutInSeconds"] = request.timeout_seconds
+            if request.heartbeat_seconds is not None:
+                details["heartbeatInSeconds"] = request.heartbeat_seconds
+            self.emit(frame, "ActivityScheduled", details)
+            prefix, base = "Activity", {}
         else:
             details = {
                 "resourceType": kind,
@@ -234,6 +243,8 @@ class Host:
         recorded = self._recorded_outcome(frame, prefix)
         if recorded is not None:
             return recorded()
+        # Routes record TaskSubmitted / ActivityStarted in this frame while the task runs.
+        note = progress.CURRENT.set(lambda type_, details: self.emit(frame, type_, details))
         try:
             result = await self._run(request)
         except StatesError as exc:
@@ -243,6 +254,8 @@ class Host:
                 failure["cause"] = exc.cause
             self.emit(frame, prefix + kind_, failure)
             raise
+        finally:
+            progress.CURRENT.reset(note)
         self.emit(frame, prefix + "Succeeded", {**base, **payload_details("output", result)})
         return result
 
@@ -250,12 +263,17 @@ class Host:
         rec = self.recording
         if rec is None:
             return None
-        event = rec.peek(frame.key)
+        queue = rec.by_frame.get(frame.key) or ()
+        ahead = 0  # recorded TaskSubmitted / ActivityStarted before the outcome
+        while ahead < len(queue) and queue[ahead].type in progress.INTERMEDIATE:
+            ahead += 1
+        event = queue[ahead] if ahead < len(queue) else None
         if event is None or not event.type.startswith(prefix):
-            return None
-        event = rec.take(frame.key, event.type)
-        self.events.append(event)
-        frame.last_event_id = event.id
+            return None  # no outcome recorded: the route runs (and re-records those events)
+        for _ in range(ahead + 1):
+            event = rec.take(frame.key, queue[0].type)
+            self.events.append(event)
+            frame.last_event_id = event.id
         details = event.details or {}
         if event.type.endswith("Succeeded"):
             import json
@@ -273,7 +291,8 @@ class Host:
     async def _run(self, request: TaskRequest) -> Any:
         clock = self.clock
         call = self.dispatch(request)
-        if request.timeout_seconds is None:
+        owns = getattr(self.dispatch, "owns_timeout", None)  # routes with durable deadlines
+        if request.timeout_seconds is None or (owns is not None and owns(request)):
             if isinstance(clock, VirtualClock):
                 with clock.busy():
                     return await call
@@ -367,7 +386,7 @@ async def run_execution(
         "Input": input_value,
         "Name": name,
         "RoleArn": role_arn,
-        "StartTime": started.isoformat().replace("+00:00", "Z"),
+        "StartTime": iso_millis(started),
         "RedriveCount": redrive_count,
     }
     if express and sync:  # as StartSyncExecution: no redrive for synchronous Express runs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 # Event type -> the name of its details object ("TaskStateEntered" -> "stateEnteredEventDetails").
@@ -20,6 +20,19 @@ def details_key(event_type: str) -> str:
         if event_type.endswith(suffix) and event_type != suffix:
             return key
     return event_type[0].lower() + event_type[1:] + "EventDetails"
+
+
+_LAST_STAMP: list[Any] = [None, ""]
+
+
+def iso_millis(moment: datetime) -> str:
+    """``2026-01-02T03:04:05.678Z``: a UTC time as the context object shows it (cached)."""
+    if moment == _LAST_STAMP[0]:
+        return _LAST_STAMP[1]
+    utc = moment.astimezone(UTC) if moment.utcoffset() else moment
+    text = f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+    _LAST_STAMP[0], _LAST_STAMP[1] = moment, text
+    return text
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)

@@ -21,9 +21,10 @@ from asl import _errors as E
 from asl import _model as m
 from asl._errors import PathNotFound, StatesError, error_matches
 from asl._timestamps import parse_timestamp
-from runtime._events import _NOT_TRUNCATED, Event, Payload, payload_details, to_json
+from runtime._events import _NOT_TRUNCATED, Event, Payload, iso_millis, payload_details, to_json
+from runtime._size import SizeGauge
+from runtime.callbacks.tokens import with_token
 
-PAYLOAD_LIMIT = 256 * 1024
 INLINE_MAP_CONCURRENCY = 40
 
 
@@ -115,6 +116,7 @@ class Interpreter:
     def __init__(self, machine: m.StateMachine, host: Host) -> None:
         self.machine = machine
         self.host = host
+        self.size = SizeGauge()
 
     # --- scopes -----------------------------------------------------------------------------
 
@@ -141,7 +143,7 @@ class Interpreter:
         frame.entered_previous = entered.previous_event_id
         # A fresh context object per state: values taken from $$ earlier must not change.
         state_ctx = {
-            "EnteredTime": entered.timestamp.isoformat().replace("+00:00", "Z"),
+            "EnteredTime": iso_millis(entered.timestamp),
             "Name": state.name,
         }
         if state.type == "Task":
@@ -248,7 +250,7 @@ class Interpreter:
         return (None if state.end else state.next), output
 
     def _check_size(self, state: m.State, eid: int, payload: Payload) -> None:
-        if _too_large(payload.text):
+        if self.size.too_large(payload.value, payload._text):
             raise StatesError(
                 E.DATA_LIMIT_EXCEEDED,
                 f"The state/task '{state.name}' returned a result with a size exceeding the "
@@ -553,10 +555,17 @@ class Interpreter:
         counts = [0] * len(state.retry)
         attempt = 0
         while True:
+            key = f"{frame.key}/{state.name}#{frame.visits[state.name]}"
+            outer = frame.context
+            # $$.Task.Token, for .waitForTaskToken and activity tasks (this attempt's token).
+            frame.context = with_token(
+                outer, state.resource, key, attempt, getattr(self.host, "seed", 0)
+            )
             try:
                 # Parameters are evaluated for every attempt: $$.State.RetryCount changes.
                 params = self._task_parameters(state, frame, value, effective, eid)
             except StatesError as exc:
+                frame.context = outer
                 return self._catch(state, frame, value, exc, eid)
             request = TaskRequest(
                 resource=state.resource,
@@ -566,8 +575,9 @@ class Interpreter:
                 timeout_seconds=timeout,
                 heartbeat_seconds=heartbeat,
                 attempt=attempt,
-                key=f"{frame.key}/{state.name}#{frame.visits[state.name]}",
+                key=key,
             )
+            frame.context = outer
             try:
                 result = await self.host.invoke(frame, request)
             except StatesError as exc:
@@ -716,13 +726,6 @@ def _bracket(path: str) -> str:
         return path
     parts = path[2:].split(".")
     return "$" + "".join(f"['{p}']" for p in parts)
-
-
-def _too_large(text: str) -> bool:
-    """Whether JSON text exceeds the payload quota in UTF-8 bytes (cheap for short texts)."""
-    if len(text) * 4 <= PAYLOAD_LIMIT:
-        return False
-    return len(text.encode()) > PAYLOAD_LIMIT
 
 
 _HANDLERS = {
