@@ -127,6 +127,7 @@ class Host:
         self.seed = seed
         self.events: list[Event] = []
         self.sink = sink
+        self.flush: Callable[[], None] = getattr(sink, "flush", None) or _nothing
         self.recording = recording
         self.history_limit = history_limit
         self.next_id = (recording.last_id if recording else 0) + 1
@@ -201,6 +202,7 @@ class Host:
     async def sleep_until(self, frame: Frame, deadline: datetime) -> None:
         if self.recording is not None and self.recording.pending(frame.key):
             return  # the wait finished before the interruption
+        self.flush()  # what happened so far is durable before time passes
         await self.clock.sleep_until(deadline)
 
     # -- tasks -------------------------------------------------------------------------------
@@ -245,6 +247,7 @@ class Host:
             return recorded()
         # Routes record TaskSubmitted / ActivityStarted in this frame while the task runs.
         note = progress.CURRENT.set(lambda type_, details: self.emit(frame, type_, details))
+        self.flush()  # the attempt is on record before the task is sent
         try:
             result = await self._run(request)
         except StatesError as exc:
@@ -304,6 +307,10 @@ class Host:
             return await asyncio.wait_for(call, request.timeout_seconds)
         except TimeoutError:
             raise StatesError(TIMEOUT, None)
+
+
+def _nothing() -> None:
+    pass
 
 
 def _is_legacy_lambda(resource: str) -> bool:

@@ -30,6 +30,7 @@ from runtime._driver import (
     run_execution,
 )
 from runtime._events import Event, render_details, to_json
+from runtime.callbacks import using_store
 from runtime.store.base import (
     REDRIVABLE_STATUSES,
     RUNNING,
@@ -251,20 +252,41 @@ def result_of(record: ExecutionRecord, events: list[Event] | None = None) -> Exe
 
 
 class _Recorder:
-    """The driver's sink: each new event one atomic append; the terminal one finishes the record."""
+    """The driver's sink: events are committed atomically, one transition per transaction.
+
+    A transaction ends with each ``...StateEntered`` event, with each task outcome (so a finished
+    task is never run again after a crash) and with the execution's end; the driver also calls
+    :meth:`flush` before it dispatches a task or sleeps. Events lost in a crash are only ones the
+    replay of the committed history produces again.
+    """
 
     def __init__(
         self, store: HistoryStore, arn: str, last_id: int, observer: Observer | None
     ) -> None:
         self.store, self.arn, self.last_id, self.observer = store, arn, last_id, observer
+        self.pending: list[Event] = []
 
     def __call__(self, event: Event) -> None:
-        self.store.append(
-            self.arn, (event,), expected_last_id=self.last_id, outcome=_outcome(event)
-        )
-        self.last_id = event.id
+        self.pending.append(event)
+        if event.type.endswith(_COMMIT_AFTER) or (
+            not event.frame and event.type in _TERMINAL_EVENTS
+        ):
+            self.flush()
         if self.observer is not None:
             self.observer(event)
+
+    def flush(self) -> None:
+        """Commit the events recorded since the last commit, in one transaction."""
+        if not self.pending:
+            return
+        events, self.pending = self.pending, []
+        self.store.append(
+            self.arn, events, expected_last_id=self.last_id, outcome=_outcome(events[-1])
+        )
+        self.last_id = events[-1].id
+
+
+_COMMIT_AFTER = ("StateEntered", "Succeeded", "Failed", "TimedOut", "Aborted")
 
 
 def _outcome(event: Event) -> Outcome | None:
@@ -309,7 +331,8 @@ def _run(
             next_event_id=record.last_event_id + 1,
         )
         heartbeat = record.type == "STANDARD"
-        result = asyncio.run(_with_heartbeat(coro, store, arn, owner, heartbeat))
+        with using_store(store):  # pending callbacks and activity tasks live in this store
+            result = asyncio.run(_with_heartbeat(coro, store, arn, owner, heartbeat))
     finally:
         _release(store, arn, owner)
     final = store.get(arn)

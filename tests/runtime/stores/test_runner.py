@@ -78,7 +78,8 @@ class Crash(Exception):
 
 
 class CrashingStore:
-    """A store that dies at event ``at``: that append and every later one are lost."""
+    """A store that dies at event ``at``: the transaction holding it and every later one are
+    lost (a transaction is atomic: none of its events is kept)."""
 
     def __init__(self, inner: Any, at: int) -> None:
         self.inner, self.at, self.dead = inner, at, False
@@ -87,7 +88,7 @@ class CrashingStore:
         return getattr(self.inner, name)
 
     def append(self, arn: str, events: Sequence[Event], **kw: Any) -> None:
-        if self.dead or events[0].id >= self.at:
+        if self.dead or events[-1].id >= self.at:
             self.dead = True
             raise Crash(events[0].type)
         self.inner.append(arn, events, **kw)
