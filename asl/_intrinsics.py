@@ -827,6 +827,7 @@ def is_intrinsic(text: str) -> bool:
     return text.startswith("States.") and _LOOKS_LIKE_CALL.match(text) is not None
 
 
+@lru_cache(maxsize=8192)
 def compile_intrinsic(text: str) -> IntrinsicGetter:
     """Compile an intrinsic call into ``fn(data, context, variables, rng=None) -> value``.
 

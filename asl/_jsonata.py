@@ -44,6 +44,7 @@ import urllib.parse
 import uuid as _uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import jsonatapy
@@ -109,6 +110,7 @@ class JsonataSyntaxError(ExpressionError):
         self.position = position
 
 
+@lru_cache(maxsize=8192)
 def compile_jsonata(text: str, field: str = "") -> CompiledJsonata:
     """Compile ``"{% expr %}"`` (delimiters included) once; raise :class:`JsonataSyntaxError`.
 

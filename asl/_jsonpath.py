@@ -18,6 +18,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from asl._errors import RESULT_PATH_MATCH_FAILURE, ExpressionError, PathNotFound, StatesError
@@ -977,6 +978,7 @@ def _get_data(data: JSON, context: JSON, variables: Variables) -> JSON:
     return data
 
 
+@lru_cache(maxsize=8192)
 def compile_path(text: str) -> Getter:
     """Compile a JSONPath (``$...``, ``$$...``, ``$var...``) to ``fn(data, context, variables)``.
 
@@ -987,6 +989,7 @@ def compile_path(text: str) -> Getter:
     return _bind_root(parsed, _evaluator(parsed))
 
 
+@lru_cache(maxsize=8192)
 def compile_reference_path(text: str) -> Getter:
     """Like :func:`compile_path` but only ``.name``, ``['name']`` and ``[index]`` steps."""
     parsed = parse_path(text)
@@ -1031,6 +1034,7 @@ def _to_json(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+@lru_cache(maxsize=8192)
 def compile_result_path(text: str | None) -> Setter:
     """Compile a ResultPath into ``fn(state_input, result) -> new value`` (inputs untouched).
 
