@@ -356,6 +356,7 @@ def _constant(value: JSON) -> _Node:
 
 
 _TLS = threading.local()
+_RETIRED: list[dict[str, Any]] = []
 _CACHE_LIMIT = 4096
 
 
@@ -365,6 +366,10 @@ def _compiled(key: str, hosts: frozenset[str]) -> Any:
         return _TLS.cache[key]
     except AttributeError:
         _TLS.cache = {}
+        # Kept for the life of the process: a thread's compiled objects must never be dropped
+        # by another thread (the engine forbids it and can crash), which would happen when the
+        # thread exits and its thread-local cache is collected elsewhere.
+        _RETIRED.append(_TLS.cache)
     except KeyError:
         if len(_TLS.cache) >= _CACHE_LIMIT:
             _TLS.cache.clear()

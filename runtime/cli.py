@@ -21,6 +21,8 @@ _COMMANDS = (
     "runtime._cli_run",
     "runtime._cli_executions",
     "runtime._cli_worker",
+    "runtime._cli_serve",
+    "runtime._cli_task",
 )
 
 # Which module registers each subcommand, so that a command imports only its own module.
@@ -33,6 +35,8 @@ _MODULE_OF = {
     "resume": "runtime._cli_executions",
     "redrive": "runtime._cli_executions",
     "worker": "runtime._cli_worker",
+    "serve": "runtime._cli_serve",
+    "task": "runtime._cli_task",
 }
 
 

@@ -1,0 +1,348 @@
+"""Execution actions: Start/StartSync/Describe/List/Stop/RedriveExecution, GetExecutionHistory
+and DescribeStateMachineForExecution."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from runtime._driver import run_execution
+from runtime._events import Event, to_json
+from runtime._runner import live_events
+from runtime.callbacks import using_store
+from runtime.serve import arns
+from runtime.serve.errors import ApiError, machine_not_found, validation
+from runtime.serve.params import (
+    choice,
+    epoch,
+    json_input,
+    max_results,
+    optional,
+    page,
+    required,
+)
+from runtime.serve.service import role_of, serve_options
+from runtime.store.base import (
+    REDRIVABLE_STATUSES,
+    RUNNING,
+    ExecutionAlreadyExists,
+    ExecutionRecord,
+    LeaseHeld,
+)
+
+if TYPE_CHECKING:
+    from runtime.serve.service import Service
+
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+SYNC_LIMIT_SECONDS = 300.0  # Express executions run for at most five minutes
+_DATA_KEYS = ("input", "output", "parameters")
+
+
+def start_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    machine = service.machine(_machine_arn(params))
+    name = arns.check_name(optional(params, "name", str) or str(uuid.uuid4()))
+    text, _ = json_input(params)
+    express = machine.type == "EXPRESS"
+    service.compile(machine.definition, machine.type, machine.name)  # fail before storing
+    record = ExecutionRecord(
+        execution_arn=arns.execution_arn(machine.name, name, express),
+        name=name,
+        machine_name=machine.name,
+        type=machine.type,
+        definition=machine.definition,
+        input=text,
+        seed=random.SystemRandom().getrandbits(63),
+        start_date=service.clock().now(),
+        filename=machine.name,
+        options={
+            **service.options.to_dict(),
+            "serve": {
+                "stateMachineArn": machine.arn,
+                "roleArn": machine.role_arn,
+                "revisionId": machine.revision_id,
+                "traceHeader": optional(params, "traceHeader", str),
+            },
+        },
+        lease_owner=None if express else service.owner,
+        lease_heartbeat=None if express else time.time(),
+    )
+    store = service.express if express else service.store
+    try:
+        stored, created = store.create(record)
+    except ExecutionAlreadyExists as exc:
+        raise ApiError("ExecutionAlreadyExists", str(exc))
+    if created:
+        service.launch(stored, machine.role_arn)
+    return {"executionArn": stored.execution_arn, "startDate": epoch(stored.start_date)}
+
+
+def start_sync_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    machine = service.machine(_machine_arn(params))
+    if machine.type != "EXPRESS":
+        raise ApiError(
+            "StateMachineTypeNotSupported",
+            "This operation is only supported by EXPRESS state machines",
+        )
+    name = arns.check_name(optional(params, "name", str) or str(uuid.uuid4()))
+    text, value = json_input(params)
+    metadata_only = choice(params, "includedData", ("ALL_DATA", "METADATA_ONLY")) == (
+        "METADATA_ONLY"
+    )
+    compiled = service.compile(machine.definition, machine.type, machine.name)
+    clock = service.clock()
+    started = time.perf_counter()
+
+    async def run() -> Any:
+        with using_store(service.store):
+            return await asyncio.wait_for(
+                run_execution(
+                    compiled,
+                    value,
+                    dispatch=service.dispatch(),
+                    name=name,
+                    machine_name=machine.name,
+                    express=True,
+                    clock=clock,
+                    role_arn=machine.role_arn,
+                    sync=True,
+                ),
+                SYNC_LIMIT_SECONDS,
+            )
+
+    arn = arns.execution_arn(machine.name, name, True)
+    out: dict[str, Any] = {"executionArn": arn, "stateMachineArn": machine.arn, "name": name}
+    try:
+        result = service.loop.call(run())
+    except TimeoutError:
+        out.update(status="TIMED_OUT", error="States.Timeout", startDate=epoch(clock.now()))
+        result = None
+    if result is not None:
+        out.update(status=result.status, startDate=epoch(result.start_date))
+        out["stopDate"] = epoch(result.stop_date)
+        if result.status == "SUCCEEDED" and not metadata_only:
+            out.update(output=to_json(result.output), outputDetails={"included": True})
+        for key in ("error", "cause"):
+            if getattr(result, key) is not None:
+                out[key] = getattr(result, key)
+    out.setdefault("stopDate", epoch(clock.now()))
+    if not metadata_only:
+        out.update(input=text, inputDetails={"included": True})
+    if params.get("traceHeader") is not None:
+        out["traceHeader"] = params["traceHeader"]
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    out["billingDetails"] = {
+        "billedMemoryUsedInMB": 64,
+        "billedDurationInMilliseconds": max(100, math.ceil(elapsed_ms / 100) * 100),
+    }
+    return out
+
+
+def describe_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    record = service.execution(_execution_arn(params))
+    out = summary(record)
+    out.update(input=record.input, inputDetails={"included": True})
+    if record.output is not None:
+        out.update(output=record.output, outputDetails={"included": True})
+    for key in ("error", "cause"):
+        if getattr(record, key) is not None:
+            out[key] = getattr(record, key)
+    trace = serve_options(record).get("traceHeader")
+    if trace:
+        out["traceHeader"] = trace
+    if record.type == "EXPRESS":
+        out.update(redriveStatus="NOT_REDRIVABLE", redriveStatusReason="Execution is Express")
+    elif record.status in REDRIVABLE_STATUSES:
+        out["redriveStatus"] = "REDRIVABLE"
+    else:
+        out.update(
+            redriveStatus="NOT_REDRIVABLE",
+            redriveStatusReason=f"Execution is {record.status} and cannot be redriven",
+        )
+    return out
+
+
+def summary(record: ExecutionRecord) -> dict[str, Any]:
+    """The members DescribeExecution and ListExecutions share."""
+    out: dict[str, Any] = {
+        "executionArn": record.execution_arn,
+        "stateMachineArn": machine_of(record),
+        "name": record.name,
+        "status": record.status,
+        "startDate": epoch(record.start_date),
+    }
+    if record.stop_date is not None:
+        out["stopDate"] = epoch(record.stop_date)
+    if record.type == "STANDARD":
+        out["redriveCount"] = record.redrive_count
+    if record.redrive_date is not None:
+        out["redriveDate"] = epoch(record.redrive_date)
+    return out
+
+
+def machine_of(record: ExecutionRecord) -> str:
+    arn = serve_options(record).get("stateMachineArn")
+    return str(arn) if arn else arns.machine_arn(record.machine_name)
+
+
+def list_executions(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    if params.get("mapRunArn") is not None:
+        raise ApiError("ResourceNotFound", "asl serve does not implement Map Runs")
+    machine = service.machine(_machine_arn(params))
+    if machine.type == "EXPRESS":
+        raise ApiError(
+            "StateMachineTypeNotSupported",
+            "This operation is not supported by EXPRESS state machines",
+        )
+    status = choice(params, "statusFilter", STATUSES)
+    redrive = choice(params, "redriveFilter", ("REDRIVEN", "NOT_REDRIVEN"))
+    if status == "PENDING_REDRIVE":
+        records: list[ExecutionRecord] = []
+    else:
+        records = [
+            r
+            for r in service.store.list(status=status)
+            if r.machine_name == machine.name and machine_of(r) == machine.arn
+        ]
+    if redrive is not None:
+        records = [r for r in records if (r.redrive_count > 0) == (redrive == "REDRIVEN")]
+    items, token = page(
+        records, lambda r: r.execution_arn, max_results(params), optional(params, "nextToken")
+    )
+    out: dict[str, Any] = {"executions": [summary(r) for r in items]}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def get_execution_history(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    record = service.execution(_execution_arn(params))
+    events = service.store_for(record.execution_arn).events(record.execution_arn)
+    if optional(params, "reverseOrder", bool, False):
+        events.reverse()
+    include = optional(params, "includeExecutionData", bool, True)
+    items, token = page(events, lambda e: e.id, max_results(params), optional(params, "nextToken"))
+    out: dict[str, Any] = {"events": [history_event(e, include) for e in items]}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def history_event(event: Event, include_data: bool = True) -> dict[str, Any]:
+    """One event as GetExecutionHistory returns it (timestamp in epoch seconds)."""
+    out = event.to_dict()
+    out["timestamp"] = event.timestamp.timestamp()
+    if not include_data:
+        for value in out.values():
+            if isinstance(value, dict):
+                for key in _DATA_KEYS:
+                    value.pop(key, None)
+    return out
+
+
+def stop_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    arn = _execution_arn(params)
+    error = optional(params, "error", str)
+    cause = optional(params, "cause", str)
+    if error is not None and len(error) > 256:
+        raise validation("error must be at most 256 characters")
+    if cause is not None and len(cause) > 32768:
+        raise validation("cause must be at most 32768 characters")
+    record = service.execution(arn)
+    if record.status == RUNNING:
+        record = service.loop.call(
+            service.loop.stop_execution(service.store_for(arn), arn, error, cause), 60
+        )
+    return {"stopDate": epoch(record.stop_date)}
+
+
+def redrive_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    arn = _execution_arn(params)
+    record = service.execution(arn)
+    if record.type != "STANDARD":
+        raise _not_redrivable(arn, "Express executions cannot be redriven")
+    if record.status not in REDRIVABLE_STATUSES:
+        raise _not_redrivable(arn, f"the execution is {record.status}")
+    if service.machines.get(machine_of(record)) is None:
+        raise _not_redrivable(arn, "its state machine was deleted")
+    store = service.store
+    try:
+        store.acquire(arn, service.owner)
+    except LeaseHeld as exc:
+        raise _not_redrivable(arn, str(exc))
+    try:
+        record = store.get(arn)
+        if record.status not in REDRIVABLE_STATUSES:
+            raise _not_redrivable(arn, f"the execution is {record.status}")
+        events = store.events(arn)
+        clock = service.clock(events)
+        last = record.last_event_id
+        redriven = Event(
+            last + 1,
+            last,
+            clock.now(),
+            "ExecutionRedriven",
+            {"redriveCount": record.redrive_count + 1},
+        )
+        store.redrive(arn, redriven, expected_last_id=last)
+        record = store.get(arn)
+        machine = service.machines.get(machine_of(record))
+        service.launch(record, role_of(record, machine), live_events([*events, redriven]))
+    except BaseException:
+        store.release(arn, service.owner)
+        raise
+    return {"redriveDate": epoch(redriven.timestamp)}
+
+
+def describe_machine_for_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    record = service.execution(_execution_arn(params))
+    serve = serve_options(record)
+    machine = service.machines.get(machine_of(record))
+    out: dict[str, Any] = {
+        "stateMachineArn": machine_of(record),
+        "name": record.machine_name,
+        "definition": record.definition,
+        "roleArn": role_of(record, machine),
+        "updateDate": epoch(machine.update_date or machine.creation_date)
+        if machine is not None
+        else epoch(record.start_date),
+        "loggingConfiguration": (machine.logging if machine else None)
+        or {"level": "OFF", "includeExecutionData": False},
+        "tracingConfiguration": (machine.tracing if machine else None) or {"enabled": False},
+    }
+    if serve.get("revisionId"):
+        out["revisionId"] = serve["revisionId"]
+    return out
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _machine_arn(params: dict[str, Any]) -> str:
+    arn = arns.parse(required(params, "stateMachineArn"), "stateMachine")
+    if len(arn.parts) != 1:
+        raise machine_not_found(arn.text)  # versions and aliases are not implemented
+    return arn.text
+
+
+def _execution_arn(params: dict[str, Any]) -> str:
+    return arns.parse(required(params, "executionArn"), "execution", "express").text
+
+
+def _not_redrivable(arn: str, why: str) -> ApiError:
+    return ApiError("ExecutionNotRedrivable", f"Execution {arn} cannot be redriven: {why}")
+
+
+ACTIONS = {
+    "StartExecution": start_execution,
+    "StartSyncExecution": start_sync_execution,
+    "DescribeExecution": describe_execution,
+    "ListExecutions": list_executions,
+    "GetExecutionHistory": get_execution_history,
+    "StopExecution": stop_execution,
+    "RedriveExecution": redrive_execution,
+    "DescribeStateMachineForExecution": describe_machine_for_execution,
+}

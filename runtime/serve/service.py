@@ -1,0 +1,302 @@
+"""The Step Functions service behind ``asl serve``: the action table and the shared state.
+
+:meth:`Service.handle` takes an action name and its request members and returns the response
+members, or raises :class:`~runtime.serve.errors.ApiError`. The actions live in small modules
+(``state_machines``, ``executions``, ``teststate``, ``tasks``), each exporting ``ACTIONS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from runtime._clock import RealClock, VirtualClock
+from runtime._driver import Dispatch, machine_arn
+from runtime._events import Event
+from runtime._runner import RunOptions, live_events
+from runtime.serve.errors import ApiError, execution_not_found, machine_not_found
+from runtime.serve.machines import MachineRecord, MachineStore, open_machines
+from runtime.serve.runs import Launch, Log, Loop, log_to_stderr
+from runtime.store import MemoryStore
+from runtime.store.base import (
+    RUNNING,
+    ExecutionNotFound,
+    ExecutionRecord,
+    HistoryStore,
+    StoreError,
+    lease_owner,
+)
+
+T = TypeVar("T")
+Action = Callable[["Service", dict[str, Any]], dict[str, Any]]
+# JSONata code may only be used (and dropped) by the thread that compiled it, and a thread must
+# not die holding some: definitions are loaded and validated on this one long-lived thread,
+# never on short-lived request threads.
+_ASL_THREAD = ThreadPoolExecutor(1, thread_name_prefix="asl-compile")
+_COMPILED_CACHE = 256
+
+
+class Service:
+    """State machines, executions and the loop that runs them, shared by request threads."""
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        *,
+        location: str | None = None,
+        machines: MachineStore | None = None,
+        lambdas: dict[str, str] | None = None,
+        bindings: dict[str, str] | None = None,
+        time_skip: bool = False,
+        activity_wait: float = 60.0,
+        log: Log = log_to_stderr,
+    ) -> None:
+        self.store = store
+        self.express = MemoryStore()  # Express executions are not durable, as on AWS
+        self.machines = machines or open_machines(store, location)
+        self.options = RunOptions(
+            lambdas=dict(lambdas or {}),
+            bindings=dict(bindings or {}),
+            time_skip=time_skip,
+            cwd=os.getcwd(),
+        )
+        self.log = log
+        self.activity_wait = activity_wait  # GetActivityTask's long poll, in seconds
+        self.owner = lease_owner()
+        self.loop = Loop(self.owner, log)
+        self.lock = threading.RLock()  # state machine creation and updates
+        self._compiled: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._dispatch: Dispatch | None = None
+        self._unhook: list[Callable[[], None]] = []
+        self._actions = _actions()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the loop and resume the Standard executions a previous server left running."""
+        from runtime.callbacks.machines import add_launcher, add_resolver
+
+        self.loop.start()
+        self._unhook = [add_resolver(self.nested_machine), add_launcher(self.launch_child)]
+        self.resume_all()
+
+    def close(self) -> None:
+        for unhook in self._unhook:
+            unhook()
+        self.loop.close()
+        for closable in (self.machines, self.store):
+            try:
+                closable.close()
+            except Exception as exc:  # closing is best effort
+                self.log(f"closing the store: {exc}")
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def handle(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        fn = self._actions.get(action)
+        if fn is None:
+            raise ApiError("UnknownOperationException", f"Unknown operation {action!r}")
+        try:
+            return fn(self, params)
+        except StoreError as exc:
+            raise ApiError("ServiceUnavailable", f"the store failed: {exc}", 503)
+
+    # -- shared helpers for the actions ----------------------------------------------------------
+
+    def dispatch(self) -> Dispatch:
+        """The task dispatcher every execution uses (built once)."""
+        with self.lock:
+            if self._dispatch is None:
+                from runtime.tasks import build_dispatch
+
+                self._dispatch = build_dispatch(
+                    lambdas=self.options.lambdas, bindings=self.options.bindings
+                )
+            return self._dispatch
+
+    def asl(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``fn`` (``asl.load``, ``asl.validate``...) on the long-lived compile thread."""
+        return _ASL_THREAD.submit(fn, *args, **kwargs).result()
+
+    def compile(self, definition: str, kind: str, name: str = "<definition>") -> Any:
+        """The compiled machine for a definition (cached; models are immutable)."""
+        key = (kind, definition)
+        with self.lock:
+            machine = self._compiled.get(key)
+            if machine is not None:
+                self._compiled.move_to_end(key)
+                return machine
+        import asl
+
+        machine = self.asl(asl.load, definition, state_machine_type=kind, filename=name)
+        with self.lock:
+            self._compiled[key] = machine
+            while len(self._compiled) > _COMPILED_CACHE:
+                self._compiled.popitem(last=False)
+        return machine
+
+    def machine(self, arn: str) -> MachineRecord:
+        record = self.machines.get(arn)
+        if record is None:
+            raise machine_not_found(arn)
+        return record
+
+    def nested_machine(self, arn: str) -> Any:
+        """The state machine a nested ``states:startExecution`` names, if created here."""
+        from runtime.callbacks.machines import MachineSpec, machine_name
+
+        name = machine_name(arn)
+        record = self.machines.get(machine_arn(name)) if name else None
+        if record is None:
+            return None
+        return MachineSpec(record.name, record.definition, record.type, record.name, record.arn)
+
+    def launch_child(self, store: HistoryStore, record: ExecutionRecord) -> bool:
+        """Run a nested execution started in this server's store on the loop (its launcher)."""
+        if store is not self.store or record.type != "STANDARD":
+            return False
+        if not self.loop.is_running(record.execution_arn):
+            self._continue(record)
+        return True
+
+    def store_for(self, arn: str) -> HistoryStore:
+        return self.express if ":express:" in arn else self.store
+
+    def execution(self, arn: str) -> ExecutionRecord:
+        try:
+            record = self.store_for(arn).get(arn)
+        except ExecutionNotFound:
+            raise execution_not_found(arn)
+        if record.execution_arn != arn:  # the stores also look names up; the API does not
+            raise execution_not_found(arn)
+        return record
+
+    def clock(self, events: list[Event] | None = None) -> RealClock | VirtualClock:
+        if not self.options.time_skip:
+            return RealClock()
+        start = max((e.timestamp for e in events), default=None) if events else None
+        return VirtualClock(start) if start is not None else VirtualClock()
+
+    def _continue(self, record: ExecutionRecord) -> bool:
+        """Take the lease of a stored RUNNING execution and run it on, from its history."""
+        try:
+            self.store.acquire(record.execution_arn, self.owner)
+            record = self.store.get(record.execution_arn)
+            if record.status != RUNNING:  # it ended in the meantime
+                self.store.release(record.execution_arn, self.owner)
+                return False
+            events = live_events(self.store.events(record.execution_arn))
+            machine = self.machines.get(machine_arn(record.machine_name))
+            self.launch(record, role_of(record, machine), events)
+        except StoreError as exc:
+            self.log(f"not resuming {record.execution_arn}: {exc}")
+            return False
+        except Exception as exc:  # an execution that cannot continue must not stop the rest
+            self.log(f"cannot resume {record.execution_arn}: {exc}")
+            with contextlib.suppress(StoreError):
+                self.store.release(record.execution_arn, self.owner)
+            return False
+        return True
+
+    def launch(
+        self, record: ExecutionRecord, role_arn: str, recorded: list[Event] | None = None
+    ) -> None:
+        """Run a stored execution on the loop (from its start, or continuing ``recorded``)."""
+        durable = record.type == "STANDARD"
+        self.loop.launch(
+            Launch(
+                store=self.store if durable else self.express,
+                record=record,
+                machine=self.compile(record.definition, record.type, record.machine_name),
+                dispatch=self.dispatch(),
+                clock=self.clock(recorded),
+                role_arn=role_arn,
+                recorded=recorded,
+                durable=durable,
+                callbacks=self.store,  # one place for every pending task, Express ones too
+            )
+        )
+
+    def resume_all(self) -> int:
+        """Continue every RUNNING Standard execution this server started that nothing runs."""
+        resumed = 0
+        for record in self.store.list(status=RUNNING):
+            if record.type != "STANDARD" or self.loop.is_running(record.execution_arn):
+                continue
+            ours = "serve" in record.options  # started here, or nested in one started here
+            if not ours and self.machines.get(machine_arn(record.machine_name)) is None:
+                continue
+            resumed += self._continue(record)
+        if resumed:
+            self.log(f"resumed {resumed} running execution(s)")
+        return resumed
+
+
+def release_thread_caches() -> None:
+    """Drop compiled JSONata on the threads that own it, so exiting prints no warnings."""
+
+    def forget() -> None:
+        from asl import _jsonata
+
+        cache = getattr(_jsonata._TLS, "cache", None)
+        if cache:
+            cache.clear()
+
+    async def on_loop() -> None:
+        forget()
+
+    from runtime.serve.runs import shared_loop
+
+    with contextlib.suppress(Exception):
+        _ASL_THREAD.submit(forget).result(5)
+        asyncio.run_coroutine_threadsafe(on_loop(), shared_loop()).result(5)
+
+
+def serve_options(record: ExecutionRecord) -> dict[str, Any]:
+    """What StartExecution stored with ``record`` (``stateMachineArn``, ``roleArn``...).
+
+    Empty for an execution started elsewhere; a nested child inherits its parent's options, so
+    they count only when they name the record's own state machine.
+    """
+    found = record.options.get("serve")
+    if not isinstance(found, dict):
+        return {}
+    arn = str(found.get("stateMachineArn") or "")
+    return found if arn.rsplit(":", 1)[-1] == record.machine_name else {}
+
+
+def role_of(record: ExecutionRecord, machine: MachineRecord | None = None) -> str:
+    """The role an execution runs with: its StartExecution's, else its machine's."""
+    role = serve_options(record).get("roleArn") or (machine.role_arn if machine else None)
+    return str(role or default_role())
+
+
+def default_role() -> str:
+    from runtime._driver import ACCOUNT
+
+    return f"arn:aws:iam::{ACCOUNT}:role/asl-local"
+
+
+def new_revision() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> float:
+    return time.time()
+
+
+def _actions() -> dict[str, Action]:
+    from runtime.serve import executions, state_machines, tasks, teststate
+
+    table: dict[str, Action] = {}
+    for module in (state_machines, executions, teststate, tasks):
+        table.update(module.ACTIONS)
+    return table

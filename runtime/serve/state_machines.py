@@ -1,0 +1,298 @@
+"""State machine actions: Create/Describe/List/Update/DeleteStateMachine, tags and
+ValidateStateMachineDefinition (our diagnostics in AWS's response shape)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from runtime.serve import arns
+from runtime.serve.errors import ApiError, machine_not_found, validation
+from runtime.serve.machines import MachineRecord
+from runtime.serve.params import (
+    DEFINITION_LIMIT,
+    bounded,
+    choice,
+    max_results,
+    optional,
+    page,
+    required,
+)
+
+if TYPE_CHECKING:
+    from runtime.serve.service import Service
+
+TYPES = ("STANDARD", "EXPRESS")
+_DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
+
+
+def create_state_machine(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    from runtime.serve.service import new_revision, now
+
+    name = arns.check_name(required(params, "name"))
+    kind = choice(params, "type", TYPES, "STANDARD")
+    definition = _definition(service, params, kind)
+    role = _role(required(params, "roleArn"))
+    if optional(params, "publish", bool, False):
+        raise validation("asl serve does not implement state machine versions (publish)")
+    record = MachineRecord(
+        arn=arns.machine_arn(name),
+        name=name,
+        definition=definition,
+        type=kind,
+        role_arn=role,
+        creation_date=now(),
+        revision_id=new_revision(),
+        logging=optional(params, "loggingConfiguration", dict, {}),
+        tracing=optional(params, "tracingConfiguration", dict, {}),
+        tags=_tags(optional(params, "tags", list, [])),
+    )
+    with service.lock:
+        stored, created = service.machines.add(record)
+    if not created and not _same(stored, record):
+        raise ApiError("StateMachineAlreadyExists", f"State Machine Already Exists: '{stored.arn}'")
+    if created:
+        _preflight(service, stored)
+    return {"stateMachineArn": stored.arn, "creationDate": stored.creation_date}
+
+
+def describe_state_machine(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    arn = _machine_arn(params)
+    return describe(service.machine(arn))
+
+
+def describe(record: MachineRecord) -> dict[str, Any]:
+    """DescribeStateMachine's response for ``record``."""
+    out: dict[str, Any] = {
+        "stateMachineArn": record.arn,
+        "name": record.name,
+        "status": "ACTIVE",
+        "definition": record.definition,
+        "roleArn": record.role_arn,
+        "type": record.type,
+        "creationDate": record.creation_date,
+        "loggingConfiguration": record.logging or _DEFAULT_LOGGING,
+        "tracingConfiguration": record.tracing or {"enabled": False},
+        "revisionId": record.revision_id,
+    }
+    if record.description:
+        out["description"] = record.description
+    return out
+
+
+def list_state_machines(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    records = service.machines.list()
+    items, token = page(
+        records, lambda r: r.arn, max_results(params), optional(params, "nextToken")
+    )
+    out: dict[str, Any] = {
+        "stateMachines": [
+            {
+                "stateMachineArn": r.arn,
+                "name": r.name,
+                "type": r.type,
+                "creationDate": r.creation_date,
+            }
+            for r in items
+        ]
+    }
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def update_state_machine(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    from runtime.serve.service import new_revision, now
+
+    arn = _machine_arn(params)
+    changes = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration")
+    if not any(params.get(key) is not None for key in (*changes, "encryptionConfiguration")):
+        raise ApiError(
+            "MissingRequiredParameter",
+            "Either the definition, the role ARN, the LoggingConfiguration, the "
+            "EncryptionConfiguration or the TracingConfiguration must be specified",
+        )
+    if optional(params, "publish", bool, False):
+        raise validation("asl serve does not implement state machine versions (publish)")
+    with service.lock:
+        record = service.machine(arn)
+        if params.get("definition") is not None:
+            record.definition = _definition(service, params, record.type)
+        if params.get("roleArn") is not None:
+            record.role_arn = _role(required(params, "roleArn"))
+        record.logging = optional(params, "loggingConfiguration", dict, record.logging)
+        record.tracing = optional(params, "tracingConfiguration", dict, record.tracing)
+        record.revision_id = new_revision()
+        record.update_date = now()
+        service.machines.put(record)
+    _preflight(service, record)
+    return {"updateDate": record.update_date, "revisionId": record.revision_id}
+
+
+def delete_state_machine(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    arn = _machine_arn(params)
+    with service.lock:
+        service.machines.delete(arn)
+    return {}
+
+
+def validate_definition(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    """ValidateStateMachineDefinition: our diagnostics, in AWS's shape."""
+    import asl
+
+    definition = bounded(required(params, "definition"), "definition", DEFINITION_LIMIT)
+    kind = choice(params, "type", TYPES, "STANDARD")
+    severity = choice(params, "severity", ("ERROR", "WARNING"), "ERROR")
+    limit = max_results(params, default=100, limit=100)
+    diagnostics = _json_problem(definition) or [
+        {
+            "severity": d.severity.value,
+            "code": d.aws_code or d.code,
+            "message": d.message,
+            "location": d.aws_location,
+        }
+        for d in service.asl(asl.validate, definition, state_machine_type=kind)
+    ]
+    failed = any(d["severity"] == "ERROR" for d in diagnostics)
+    if severity == "ERROR":
+        diagnostics = [d for d in diagnostics if d["severity"] == "ERROR"]
+    return {
+        "result": "FAIL" if failed else "OK",
+        "diagnostics": diagnostics[:limit],
+        "truncated": len(diagnostics) > limit,
+    }
+
+
+def tag_resource(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    with service.lock:
+        record = _taggable(service, params)
+        record.tags.update(_tags(required(params, "tags", list)))
+        service.machines.put(record)
+    return {}
+
+
+def untag_resource(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    with service.lock:
+        record = _taggable(service, params)
+        for key in required(params, "tagKeys", list):
+            record.tags.pop(key, None)
+        service.machines.put(record)
+    return {}
+
+
+def list_tags(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+    record = _taggable(service, params)
+    return {"tags": [{"key": k, "value": v} for k, v in record.tags.items()]}
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _machine_arn(params: dict[str, Any]) -> str:
+    arn = arns.parse(required(params, "stateMachineArn"), "stateMachine")
+    if len(arn.parts) != 1:  # versions and aliases are not implemented
+        raise machine_not_found(arn.text)
+    return arn.text
+
+
+def _taggable(service: Service, params: dict[str, Any]) -> MachineRecord:
+    arn = arns.parse(required(params, "resourceArn"), "stateMachine")
+    record = service.machines.get(arn.text)
+    if record is None:
+        raise ApiError("ResourceNotFound", f"Resource not found: '{arn.text}'")
+    return record
+
+
+def _definition(service: Service, params: dict[str, Any], kind: str) -> str:
+    """The definition member, checked: ``InvalidDefinition`` with AWS's codes otherwise."""
+    import asl
+
+    definition = bounded(required(params, "definition"), "definition", DEFINITION_LIMIT)
+    assert definition is not None
+    problems = _json_problem(definition)
+    if not problems:
+        problems = [
+            {"code": d.aws_code or d.code, "message": d.message, "location": d.aws_location}
+            for d in service.asl(asl.validate, definition, state_machine_type=kind)
+            if d.severity.value == "ERROR"
+        ]
+    if problems:
+        text = ", ".join(f"{p['code']}: {p['message']} at {p['location']}" for p in problems)
+        raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{text}'")
+    return definition
+
+
+def _json_problem(definition: str) -> list[dict[str, Any]]:
+    """AWS takes JSON only (asl also reads YAML)."""
+    try:
+        value = json.loads(definition)
+    except ValueError as exc:
+        message = f"Malformed JSON: {exc}"
+    else:
+        if isinstance(value, dict):
+            return []
+        message = "The definition must be a JSON object"
+    return [
+        {
+            "severity": "ERROR",
+            "code": "INVALID_JSON_DESCRIPTION",
+            "message": message,
+            "location": "/",
+        }
+    ]
+
+
+def _role(role: str) -> str:
+    if not arns.ROLE.match(role):
+        raise ApiError("InvalidArn", f"Invalid Arn: 'Invalid role ARN: {role}'")
+    return role
+
+
+def _tags(tags: list[Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for tag in tags:
+        if not isinstance(tag, dict) or not isinstance(tag.get("key"), str):
+            raise validation("each tag needs a string 'key'")
+        out[tag["key"]] = str(tag.get("value", ""))
+    return out
+
+
+def _same(stored: MachineRecord, new: MachineRecord) -> bool:
+    """CreateStateMachine is idempotent for an identical request."""
+    return (stored.definition, stored.type, stored.role_arn) == (
+        new.definition,
+        new.type,
+        new.role_arn,
+    ) and (stored.logging or {}) == (new.logging or {})
+
+
+def _preflight(service: Service, record: MachineRecord) -> None:
+    """Log the Task resources no local handler answers (the execution would fail there)."""
+    from asl._model import TaskState
+    from runtime.tasks import ConfigurationError
+
+    try:
+        machine = service.compile(record.definition, record.type, record.name)
+        tasks = [
+            (s.name, s.resource) for s in machine.iter_all_states() if isinstance(s, TaskState)
+        ]
+        warnings = service.dispatch().preflight(tasks)  # type: ignore[attr-defined]
+    except ConfigurationError as exc:
+        warnings = [str(exc)]
+    except AttributeError:
+        return
+    for warning in warnings:
+        service.log(f"{record.name}: {warning}")
+
+
+ACTIONS = {
+    "CreateStateMachine": create_state_machine,
+    "DescribeStateMachine": describe_state_machine,
+    "ListStateMachines": list_state_machines,
+    "UpdateStateMachine": update_state_machine,
+    "DeleteStateMachine": delete_state_machine,
+    "ValidateStateMachineDefinition": validate_definition,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsForResource": list_tags,
+}
