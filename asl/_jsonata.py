@@ -33,6 +33,7 @@ Clock and randomness
 from __future__ import annotations
 
 import contextvars
+import ctypes
 import hashlib
 import json
 import math
@@ -357,6 +358,9 @@ def _constant(value: JSON) -> _Node:
 
 _TLS = threading.local()
 _RETIRED: list[dict[str, Any]] = []
+# Every thread's cache lives until the process ends; even the interpreter's own teardown must not
+# drop it (from the main thread), so the list holds one reference nothing ever releases.
+ctypes.pythonapi.Py_IncRef(ctypes.py_object(_RETIRED))
 _CACHE_LIMIT = 4096
 
 
