@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,33 @@ def load_definition(
         path = Path(definition)
         text = path.read_bytes()
         name = path.name.split(".")[0] or "machine"
-        return asl.load(text, state_machine_type=kind, filename=str(path)), name
-    return asl.load(definition, state_machine_type=kind), "machine"
+        return load_cached(text, kind, str(path)), name
+    if isinstance(definition, Mapping):
+        return _load_mapping(json.dumps(definition), definition, kind), "machine"
+    return load_cached(definition, kind, "<definition>"), "machine"
+
+
+_MAPPINGS: dict[tuple[str, str], StateMachine] = {}
+
+
+def _load_mapping(key: str, definition: Mapping[str, Any], kind: str) -> StateMachine:
+    """``asl.load`` of a mapping, remembered by its JSON text (diagnostics keep no positions)."""
+    machine = _MAPPINGS.get((key, kind))
+    if machine is None:
+        machine = asl.load(definition, state_machine_type=kind)
+        if len(_MAPPINGS) >= 64:
+            _MAPPINGS.clear()
+        _MAPPINGS[(key, kind)] = machine
+    return machine
+
+
+@lru_cache(maxsize=64)
+def load_cached(
+    text: str | bytes, state_machine_type: str = "STANDARD", filename: str = "<definition>"
+) -> StateMachine:
+    """``asl.load``, remembered per definition text: running a machine again skips validation
+    and compilation (compiled machines are immutable, so sharing them is safe)."""
+    return asl.load(text, state_machine_type=state_machine_type, filename=filename)
 
 
 def execute(

@@ -45,8 +45,10 @@ class ExecutionResult:
     cause: str | None = None
     start_date: datetime | None = None
     stop_date: datetime | None = None
-    events: list[Event] = field(default_factory=list)
-    child_histories: dict[str, list[Event]] = field(default_factory=dict)
+    # Not in repr: asyncio.run's teardown formats the coroutine's result, and a long history
+    # rendered as text would cost more than the run.
+    events: list[Event] = field(default_factory=list, repr=False)
+    child_histories: dict[str, list[Event]] = field(default_factory=dict, repr=False)
     """Distributed Map child executions' own histories, by child execution ARN."""
 
     @property
@@ -193,11 +195,12 @@ class Host:
         return self.clock.now()
 
     def rng(self, frame: Frame) -> random.Random:
+        """The frame's random source, seeded from the execution's seed and the frame's key (so a
+        replay draws the same numbers); created on its first real use."""
         rng = self._rngs.get(frame.key)
         if rng is None:
-            digest = hashlib.sha256(f"{self.seed}:{frame.key}".encode()).digest()
-            rng = self._rngs[frame.key] = random.Random(int.from_bytes(digest[:8], "big"))
-        return rng
+            rng = self._rngs[frame.key] = _LazyRandom(self.seed, frame.key)
+        return rng  # type: ignore[return-value]
 
     async def sleep_until(self, frame: Frame, deadline: datetime) -> None:
         if self.recording is not None and self.recording.pending(frame.key):
@@ -245,8 +248,11 @@ class Host:
         recorded = self._recorded_outcome(frame, prefix)
         if recorded is not None:
             return recorded()
-        # Routes record TaskSubmitted / ActivityStarted in this frame while the task runs.
-        note = progress.CURRENT.set(lambda type_, details: self.emit(frame, type_, details))
+        # Routes record TaskSubmitted / ActivityStarted in this frame while the task runs
+        # (durable at once: the task may wait for days).
+        note = progress.CURRENT.set(
+            lambda type_, details: (self.emit(frame, type_, details), self.flush())
+        )
         self.flush()  # the attempt is on record before the task is sent
         try:
             result = await self._run(request)
@@ -307,6 +313,22 @@ class Host:
             return await asyncio.wait_for(call, request.timeout_seconds)
         except TimeoutError:
             raise StatesError(TIMEOUT, None)
+
+
+class _LazyRandom:
+    """A ``random.Random`` seeded on first use: most frames never draw a number."""
+
+    __slots__ = ("_key", "_random", "_seed")
+
+    def __init__(self, seed: int, key: str) -> None:
+        self._seed, self._key = seed, key
+        self._random: random.Random | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._random is None:
+            digest = hashlib.sha256(f"{self._seed}:{self._key}".encode()).digest()
+            self._random = random.Random(int.from_bytes(digest[:8], "big"))
+        return getattr(self._random, name)
 
 
 def _nothing() -> None:

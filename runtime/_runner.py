@@ -390,9 +390,10 @@ def _durable(record: ExecutionRecord, verb: str) -> ExecutionRecord:
 
 
 def _load(definition: str, kind: str, filename: str) -> Any:
-    import asl
 
-    return asl.load(definition, state_machine_type=kind, filename=filename)
+    from runtime._api import load_cached
+
+    return load_cached(definition, kind, filename)
 
 
 def _dispatch(options: RunOptions, machine_name: str, machine: Any, warn: Warn | None) -> Dispatch:

@@ -418,10 +418,9 @@ def _record(row: Sequence[Any]) -> ExecutionRecord:
     )
 
 
+_DETAILS_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=payload_text)
+
+
 def _event_row(arn: str, e: Event) -> tuple[Any, ...]:
-    details = (
-        None
-        if e.details is None
-        else json.dumps(e.details, separators=(",", ":"), ensure_ascii=False, default=payload_text)
-    )
+    details = None if e.details is None else _DETAILS_ENCODER.encode(e.details)
     return (arn, e.id, e.previous_event_id, e.timestamp.isoformat(), e.type, details, e.frame)

@@ -23,7 +23,7 @@ from typing import Any
 
 from asl._errors import RUNTIME, StatesError
 from runtime._interpreter import TaskRequest
-from runtime.tasks import lambda_aws, lambda_local, program, python
+from runtime.tasks import activity, callback, lambda_aws, lambda_local, nested, program, python
 from runtime.tasks._loading import ConfigurationError
 from runtime.tasks.bindings import LAMBDA_PREFIX, Bindings, Target
 from runtime.tasks.celery import PREFIX as CELERY_PREFIX
@@ -60,6 +60,32 @@ class TaskDispatcher:
         if target is not None:
             return await self._run_target(target, request, request.parameters)
         return await self._route(request, bound=True)
+
+    async def submit(self, request: TaskRequest) -> Any:
+        """Run the integration behind a ``.waitForTaskToken`` task: its result, or
+        ``callback.UNANSWERED`` when nothing local answers that resource."""
+        target = self._bindings.exact(request.resource)
+        if target is not None:
+            return await self._run_target(target, request, request.parameters)
+        try:
+            return await self._route(request, bound=True)
+        except StatesError as exc:
+            if exc.error == RUNTIME and exc.cause == self._unroutable(request.resource):
+                return callback.UNANSWERED
+            raise
+
+    def owns_timeout(self, request: TaskRequest) -> bool:
+        """Whether the route enforces ``TimeoutSeconds`` itself, from stored times (callbacks,
+        activities, nested executions), so the driver does not."""
+        if self._mocks is not None and self._mocks.handles(request):
+            return False
+        if self._bindings.exact(request.resource) is not None:
+            return False
+        return (
+            callback.handles(request)
+            or activity.handles(request.resource)
+            or nested.handles(request.resource)
+        )
 
     def preflight(self, tasks: Iterable[tuple[str, str]]) -> list[str]:
         """Check ``(state name, resource)`` pairs before running.
@@ -103,6 +129,14 @@ class TaskDispatcher:
 
     async def _route(self, request: TaskRequest, *, bound: bool) -> Any:
         resource = request.resource
+        if callback.handles(request):
+            return await callback.run(request, self.submit)
+        if activity.handles(resource):
+            return await activity.run(request)
+        if nested.handles(resource):
+            return await nested.run(request)
+        if callback.is_sdk_call(resource):
+            return await callback.sdk_call(request)
         call = lambda_local.lambda_call(request)
         if call is not None:
             return await self._lambda(call, request, bound)
@@ -168,6 +202,20 @@ class TaskDispatcher:
 
     def _check(self, resource: str) -> str | None:
         """A warning for a resource nothing answers; ConfigurationError for broken ones."""
+        if activity.handles(resource) or nested.handles(resource):
+            return None
+        if callback.is_sdk_call(resource):
+            return None
+        if resource.endswith(callback.WAIT_SUFFIX):
+            base = callback.underlying(resource)
+            if self._bindings.exact(base) is not None or nested.handles(base):
+                return None
+            if self._check(base) is None:
+                return None
+            return (
+                f"nothing local answers {base}; the task only waits for its token "
+                "(answer it with `asl task success TOKEN`; `asl task list` shows it)"
+            )
         if resource.startswith(CELERY_PREFIX):
             return self.fleet.check(resource)
         if resource.startswith(python.PREFIX):

@@ -1,0 +1,63 @@
+"""Activity resources: ``arn:aws:states:REGION:ACCOUNT:activity:NAME``.
+
+The task's effective input is queued as a pending activity task in the execution's store;
+a worker in any process takes it with ``GetActivityTask`` (``CallbackHub.get_activity_task``,
+or boto3 against ``asl serve``) and answers with ``SendTaskSuccess`` / ``SendTaskFailure``,
+sending ``SendTaskHeartbeat`` meanwhile. History: ``ActivityScheduled``, ``ActivityStarted``
+(with the worker's name) when a worker takes it, then ``ActivitySucceeded``, ``ActivityFailed``
+or ``ActivityTimedOut``. ``TimeoutSeconds`` runs from scheduling, ``HeartbeatSeconds`` from the
+worker's start, both from stored times (they hold across a resume). Activities are matched by
+name; an activity a definition names is registered on first use.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from asl._errors import RUNTIME, StatesError
+from runtime._events import to_json
+from runtime._interpreter import TaskRequest
+from runtime.callbacks import CallbackError, current_hub, result_of
+from runtime.callbacks.progress import note
+from runtime.callbacks.records import ACTIVITY, SCHEDULED, PendingTask
+from runtime.callbacks.tokens import is_activity, request_token, token_for
+from runtime.tasks.callback import execution_of
+
+handles = is_activity
+
+
+async def run(request: TaskRequest) -> Any:
+    """Queue the task for the activity's workers and wait for its outcome."""
+    hub = current_hub()
+    try:
+        activity = hub.ensure_activity(request.resource)
+    except CallbackError as exc:
+        raise StatesError(RUNTIME, f"{exc.message} is not an activity ARN")
+    token = request_token(request.context) or token_for(
+        request.context, request.key, request.attempt
+    )
+    now = time.time()
+    hub.register(
+        PendingTask(
+            token=token,
+            execution_arn=execution_of(request),
+            kind=ACTIVITY,
+            resource=request.resource,
+            state_name=request.state_name,
+            status=SCHEDULED,
+            created=now,
+            activity=activity.name,
+            input=to_json(request.parameters),
+            deadline=None if request.timeout_seconds is None else now + request.timeout_seconds,
+            heartbeat_seconds=request.heartbeat_seconds,
+        )
+    )
+
+    def started(task: PendingTask) -> None:
+        note("ActivityStarted", {"workerName": task.worker} if task.worker else {})
+
+    return result_of(await hub.wait(token, on_started=started))
+
+
+__all__ = ["handles", "run"]

@@ -1,0 +1,151 @@
+"""``.waitForTaskToken`` on any resource, and the ``aws-sdk:sfn`` task-token calls.
+
+A ``RESOURCE.waitForTaskToken`` task registers its token (``$$.Task.Token``) as a pending task
+in the execution's store, runs the integration behind it (``RESOURCE`` without the suffix:
+a local Lambda handler, a ``python:`` function, a binding...) once, records ``TaskSubmitted``
+with that call's response, and then waits for ``SendTaskSuccess`` / ``SendTaskFailure`` with
+the token, from any process. ``TimeoutSeconds`` and ``HeartbeatSeconds`` are measured from
+the stored start, so they hold across a resume. When nothing local answers the integration
+(``arn:aws:states:::sqs:sendMessage`` without a binding), the task still waits: answer it with
+``asl task success TOKEN`` (``asl task list`` shows the tokens).
+
+``arn:aws:states:::aws-sdk:sfn:sendTaskSuccess`` (``sendTaskFailure``, ``sendTaskHeartbeat``)
+answer a token from inside a machine, as on AWS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from asl._errors import TIMEOUT, StatesError
+from runtime._events import payload_details, to_json
+from runtime._interpreter import TaskRequest
+from runtime.callbacks import CallbackError, current_hub, result_of
+from runtime.callbacks.progress import note
+from runtime.callbacks.records import CALLBACK, FAILED, STARTED, TIMED_OUT, PendingTask
+from runtime.callbacks.tokens import WAIT_SUFFIX, request_token
+
+SDK_PREFIX = "arn:aws:states:::aws-sdk:sfn:"
+SDK_ACTIONS = ("sendTaskSuccess", "sendTaskFailure", "sendTaskHeartbeat")
+
+UNANSWERED: Any = object()
+"""What a submit function returns when nothing local answers the integration."""
+
+Submit = Callable[[TaskRequest], Awaitable[Any]]
+
+
+def handles(request: TaskRequest) -> bool:
+    """Whether this route waits for a callback: a ``.waitForTaskToken`` resource with a token
+    (a request built by hand, without one, just runs the integration)."""
+    return request.resource.endswith(WAIT_SUFFIX) and request_token(request.context) is not None
+
+
+def is_sdk_call(resource: str) -> bool:
+    """Whether ``resource`` is ``aws-sdk:sfn:sendTaskSuccess|sendTaskFailure|sendTaskHeartbeat``."""
+    return resource.startswith(SDK_PREFIX) and resource[len(SDK_PREFIX) :] in SDK_ACTIONS
+
+
+def underlying(resource: str) -> str:
+    """The integration behind a ``.waitForTaskToken`` resource."""
+    return resource[: -len(WAIT_SUFFIX)] if resource.endswith(WAIT_SUFFIX) else resource
+
+
+async def run(request: TaskRequest, submit: Submit) -> Any:
+    """Run the integration once, then wait for the token's answer; the task result."""
+    token = request_token(request.context)
+    assert token is not None
+    hub = current_hub()
+    now = time.time()
+    task = hub.register(
+        PendingTask(
+            token=token,
+            execution_arn=execution_of(request),
+            kind=CALLBACK,
+            resource=request.resource,
+            state_name=request.state_name,
+            status=STARTED,
+            created=now,
+            started=now,
+            beat=now,
+            deadline=None if request.timeout_seconds is None else now + request.timeout_seconds,
+            heartbeat_seconds=request.heartbeat_seconds,
+        )
+    )
+    submitted = task.submitted
+    if submitted is None and task.is_open:
+        call = submit(replace(request, resource=underlying(request.resource)))
+        try:
+            response = await _within(call, task.deadline)
+        except StatesError as exc:
+            hub.settle(token, FAILED, {"error": exc.error, "cause": exc.cause})
+            raise
+        except TimeoutError:
+            hub.settle(token, TIMED_OUT, {"error": TIMEOUT})
+            raise StatesError(TIMEOUT, None)
+        submitted = to_json(None if response is UNANSWERED else response)
+        hub.mark_submitted(token, submitted)
+    if submitted is not None:
+        kind, resource = resource_parts(request.resource)
+        details = {"resourceType": kind, "resource": resource}
+        note("TaskSubmitted", {**details, **payload_details("output", json.loads(submitted))})
+    return result_of(await hub.wait(token))
+
+
+async def sdk_call(request: TaskRequest) -> Any:
+    """``aws-sdk:sfn:sendTaskSuccess|sendTaskFailure|sendTaskHeartbeat``: ``{}``, or the
+    failure as ``Sfn.<Code>Exception`` (an aws-sdk integration's error naming)."""
+    action = request.resource[len(SDK_PREFIX) :]
+    params = request.parameters if isinstance(request.parameters, dict) else {}
+    token = params.get("TaskToken")
+    hub = current_hub()
+    try:
+        if action == "sendTaskSuccess":
+            output = params.get("Output")
+            hub.send_task_success(token, output if isinstance(output, str) else to_json(output))
+        elif action == "sendTaskFailure":
+            hub.send_task_failure(token, params.get("Error"), params.get("Cause"))
+        else:
+            hub.send_task_heartbeat(token)
+    except CallbackError as exc:
+        raise StatesError(
+            f"Sfn.{exc.code}Exception",
+            f"{exc.message} (Service: Sfn, Status Code: {exc.status}, Request ID: {uuid.uuid4()})",
+        )
+    return {}
+
+
+async def _within(call: Awaitable[Any], deadline: float | None) -> Any:
+    if deadline is None:
+        return await call
+    return await asyncio.wait_for(call, max(0.0, deadline - time.time()))
+
+
+def execution_of(request: TaskRequest) -> str:
+    execution = request.context.get("Execution") or {}
+    return str(execution.get("Id", ""))
+
+
+def resource_parts(resource: str) -> tuple[str, str]:
+    """``(resourceType, resource)`` as the history names them."""
+    from runtime._driver import _resource_parts
+
+    return _resource_parts(resource)
+
+
+__all__ = [
+    "SDK_ACTIONS",
+    "SDK_PREFIX",
+    "UNANSWERED",
+    "WAIT_SUFFIX",
+    "handles",
+    "is_sdk_call",
+    "run",
+    "sdk_call",
+    "underlying",
+]
