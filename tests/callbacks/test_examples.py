@@ -119,6 +119,8 @@ def test_the_activity_worker_in_process(order: Any, status: str) -> None:
     value = order or load(WORKER / "order.json")
     result = runtime.execute(WORKER / "definition.asl.json", value)
     thread.join(10)
+    worker.stop.set()  # the execution is over: nothing is left for the worker
+    thread.join(10)
     assert result.status == status
     if status == "SUCCEEDED":
         assert result.output == load(WORKER / "expected_output.json")
