@@ -301,6 +301,20 @@ class Interpreter:
             output = self._jsonata(state, eid, state.output, states, frame)
         return self._exit(state, frame, output, assigned, eid)
 
+    def finish_result(
+        self, state: m.State, frame: Frame, value: Any, result: Any, eid: int
+    ) -> tuple[str | None, Any]:
+        """Task, Parallel and Map after their work: ResultSelector (or ``$states.result``),
+        Assign, ResultPath, OutputPath/Output and exit; a failure there goes to Catch."""
+        try:
+            if state.is_jsonata:
+                return self._finish_ja(state, frame, value, result, eid, {"result": result})
+            if state.result_selector is not None:
+                result = self._template(state, eid, state.result_selector, result, frame)
+            return self._finish_jp(state, frame, value, result, eid)
+        except StatesError as exc:
+            return self._catch(state, frame, value, exc, eid)
+
     # --- errors: Retry and Catch ------------------------------------------------------------
 
     def _retrier(
@@ -592,14 +606,7 @@ class Interpreter:
                 await self.host.sleep_until(frame, self.host.now() + timedelta(seconds=delay))
                 continue
             break
-        try:
-            if state.is_jsonata:
-                return self._finish_ja(state, frame, value, result, eid, {"result": result})
-            if state.result_selector is not None:
-                result = self._template(state, eid, state.result_selector, result, frame)
-            return self._finish_jp(state, frame, value, result, eid)
-        except StatesError as exc:
-            return self._catch(state, frame, value, exc, eid)
+        return self.finish_result(state, frame, value, result, eid)
 
     def _task_parameters(
         self, state: m.TaskState, frame: Frame, value: Any, effective: Any, eid: int
@@ -663,14 +670,7 @@ class Interpreter:
             self._join(frame, children)
             self.host.emit(frame, "ParallelStateSucceeded")
             break
-        try:
-            if state.is_jsonata:
-                return self._finish_ja(state, frame, value, result, eid, {"result": result})
-            if state.result_selector is not None:
-                result = self._template(state, eid, state.result_selector, result, frame)
-            return self._finish_jp(state, frame, value, result, eid)
-        except StatesError as exc:
-            return self._catch(state, frame, value, exc, eid)
+        return self.finish_result(state, frame, value, result, eid)
 
     @staticmethod
     def _join(frame: Frame, children: list[Frame]) -> None:

@@ -83,14 +83,7 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
             await it.host.sleep_until(frame, it.host.now() + timedelta(seconds=delay))
     frame.exit_previous = frame.last_event_id  # StateExited follows what Succeeded follows
     it.host.emit(frame, "MapStateSucceeded")
-    try:
-        if state.is_jsonata:
-            return it._finish_ja(state, frame, value, result, eid, {"result": result})
-        if state.result_selector is not None:
-            result = it._template(state, eid, state.result_selector, result, frame)
-        return it._finish_jp(state, frame, value, result, eid)
-    except StatesError as exc:
-        return it._catch(state, frame, value, exc, eid)
+    return it.finish_result(state, frame, value, result, eid)
 
 
 def _items(it, state, frame, value, eid) -> tuple[Any, Any, Any]:
