@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,8 @@ from runtime.callbacks.records import (
     Activity,
     PendingTask,
 )
-from runtime.store.base import StoreError, StoreLocked
+from runtime.store.base import StoreError
+from runtime.store.sqlite import SqliteTransactions
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS asl_tasks (
@@ -59,7 +58,7 @@ CREATE TABLE IF NOT EXISTS asl_activities (
 _COLS = ", ".join(COLUMNS)
 
 
-class SqliteTaskStore:
+class SqliteTaskStore(SqliteTransactions):
     """A :class:`~runtime.callbacks.records.TaskStore` in the SQLite store file ``path``."""
 
     def __init__(self, path: str | Path, *, timeout: float = 5.0) -> None:
@@ -192,33 +191,3 @@ class SqliteTaskStore:
             (*(changes[c] for c in names), token, *expect),
         )
         return self._get(conn, token) if cursor.rowcount == 1 else None
-
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            text = str(exc).lower()
-            if "locked" in text or "busy" in text:
-                raise StoreLocked(f"store {self.path} is locked by another process")
-            raise StoreError(f"store {self.path}: {exc}")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"store {self.path}: {exc}")
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._guard():
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._guard():
-            yield self._conn

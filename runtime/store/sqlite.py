@@ -81,7 +81,56 @@ _RECORD_COLUMNS = (
 )
 
 
-class SqliteStore:
+class SqliteTransactions:
+    """Transactions and error mapping shared by the SQLite-backed stores.
+
+    Subclasses set ``path`` (for messages), ``_conn`` (a connection in autocommit mode) and
+    ``_lock`` (serialising this process's threads).
+    """
+
+    path: Path
+    _conn: sqlite3.Connection
+    _lock: threading.Lock
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if "locked" in text or "busy" in text:
+                raise StoreLocked(f"store {self.path} is locked by another process")
+            if "not a database" in text or "malformed" in text:
+                raise StoreCorrupt(f"store {self.path} is corrupt ({exc}); left untouched")
+            raise StoreError(f"store {self.path}: {exc}")
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"store {self.path}: {exc}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorrupt(
+                f"store {self.path} is corrupt or not a database ({exc}); left untouched"
+            )
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: committed if the block returns, rolled back otherwise."""
+        with self._lock, self._guard():
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._guard():
+            yield self._conn
+
+
+class SqliteStore(SqliteTransactions):
     """A :class:`~runtime.store.base.HistoryStore` in one SQLite file."""
 
     def __init__(self, path: str | Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -134,43 +183,6 @@ class SqliteStore:
                         if statement.strip():
                             conn.execute(statement)
                     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            text = str(exc).lower()
-            if "locked" in text or "busy" in text:
-                raise StoreLocked(f"store {self.path} is locked by another process")
-            if "not a database" in text or "malformed" in text:
-                raise StoreCorrupt(f"store {self.path} is corrupt ({exc}); left untouched")
-            raise StoreError(f"store {self.path}: {exc}")
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"store {self.path}: {exc}")
-        except sqlite3.DatabaseError as exc:
-            raise StoreCorrupt(
-                f"store {self.path} is corrupt or not a database ({exc}); left untouched"
-            )
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: committed if the block returns, rolled back otherwise."""
-        with self._lock, self._guard():
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._guard():
-            yield self._conn
 
     # -- HistoryStore ----------------------------------------------------------------------------
 
