@@ -60,8 +60,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def add_task_options(parser: argparse.ArgumentParser) -> None:
-    """``--lambda``, ``--bind``, ``--mock-config`` and ``--test-case``."""
+def add_task_options(parser: argparse.ArgumentParser, *, mocks: bool = True) -> None:
+    """``--lambda``, ``--bind`` and, with ``mocks``, ``--mock-config`` and ``--test-case``."""
     parser.add_argument(
         "--lambda",
         dest="lambdas",
@@ -77,8 +77,9 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
         metavar="RESOURCE=TARGET",
         help="send a Task resource to a local target instead (repeatable)",
     )
-    parser.add_argument("--mock-config", metavar="F", help="a Step Functions Local mock file")
-    parser.add_argument("--test-case", metavar="N", help="the test case of --mock-config")
+    if mocks:
+        parser.add_argument("--mock-config", metavar="F", help="a Step Functions Local mock file")
+        parser.add_argument("--test-case", metavar="N", help="the test case of --mock-config")
 
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:

@@ -21,6 +21,7 @@ from runtime._cli_run import (
     _absolute_file,
     _pairs,
     add_store_option,
+    add_task_options,
     guarded,
 )
 
@@ -40,21 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8083, help="port to listen on (8083; 0: any)")
     add_store_option(parser)
-    parser.add_argument(
-        "--lambda",
-        dest="lambdas",
-        action="append",
-        default=[],
-        metavar="NAME=MODULE:FUNCTION",
-        help="run the Lambda function NAME (or ARN) as a local Python handler (repeatable)",
-    )
-    parser.add_argument(
-        "--bind",
-        action="append",
-        default=[],
-        metavar="RESOURCE=TARGET",
-        help="send a Task resource to a local target instead (repeatable)",
-    )
+    add_task_options(parser, mocks=False)
     parser.add_argument(
         "--time-skip",
         action="store_true",
