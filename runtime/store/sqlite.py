@@ -1,9 +1,11 @@
 """The durable store: one SQLite file in WAL mode, every append one transaction.
 
-Each append updates the execution row's ``last_event_id`` with a compare-and-swap on the id the
-writer expects, inside the same transaction as the event rows, so a second writer fails cleanly
-and a crash never leaves a half-written history. Every sqlite3 error is translated into a
-:class:`~runtime.store.base.StoreError` with a message for the user.
+Each append inserts its events in one transaction that first checks the history still ends at
+the id the writer expects; the events' primary key makes a racing second writer fail cleanly, and
+a crash never leaves a half-written history. The execution row (which holds the definition) is
+written only when the execution starts, ends or changes hands, never per transition. Every
+sqlite3 error is translated into a :class:`~runtime.store.base.StoreError` with a message for
+the user.
 """
 
 from __future__ import annotations
@@ -78,6 +80,11 @@ _RECORD_COLUMNS = (
     "arn, name, machine_name, type, definition, filename, input, seed, options, status, "
     "start_date, stop_date, output, error, cause, redrive_count, redrive_date, last_event_id, "
     "lease_owner, lease_heartbeat"
+)
+# Reads take the last event id from the history itself (the column is set only at creation).
+_SELECT_COLUMNS = _RECORD_COLUMNS.replace(
+    "last_event_id",
+    "(SELECT coalesce(max(id), 0) FROM events WHERE execution_arn = executions.arn)",
 )
 
 
@@ -190,7 +197,7 @@ class SqliteStore(SqliteTransactions):
     def create(self, record: ExecutionRecord) -> tuple[ExecutionRecord, bool]:
         with self._write() as conn:
             row = conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM executions WHERE arn = ?", (record.execution_arn,)
+                f"SELECT {_SELECT_COLUMNS} FROM executions WHERE arn = ?", (record.execution_arn,)
             ).fetchone()
             if row is not None:
                 return check_start(_record(row), record), False
@@ -205,12 +212,12 @@ class SqliteStore(SqliteTransactions):
     def get(self, execution_id: str) -> ExecutionRecord:
         with self._read() as conn:
             row = conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM executions WHERE arn = ?", (execution_id,)
+                f"SELECT {_SELECT_COLUMNS} FROM executions WHERE arn = ?", (execution_id,)
             ).fetchone()
             if row is not None:
                 return _record(row)
             rows = conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM executions WHERE name = ?", (execution_id,)
+                f"SELECT {_SELECT_COLUMNS} FROM executions WHERE name = ?", (execution_id,)
             ).fetchall()
         if len(rows) == 1:
             return _record(rows[0])
@@ -219,7 +226,7 @@ class SqliteStore(SqliteTransactions):
         raise not_found(execution_id)
 
     def list(self, *, status: str | None = None) -> list[ExecutionRecord]:
-        query = f"SELECT {_RECORD_COLUMNS} FROM executions"
+        query = f"SELECT {_SELECT_COLUMNS} FROM executions"
         params: tuple[Any, ...] = ()
         if status is not None:
             query += " WHERE status = ?"
@@ -260,14 +267,9 @@ class SqliteStore(SqliteTransactions):
         expected_last_id: int,
         outcome: Outcome | None = None,
     ) -> None:
-        last = events[-1].id if events else expected_last_id
+        rows = [_event_row(execution_arn, e) for e in events]
         with self._write() as conn:
-            self._swap(conn, execution_arn, expected_last_id, last)
-            conn.executemany(
-                "INSERT INTO events (execution_arn, id, previous_event_id, timestamp, type, "
-                "details, frame) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [_event_row(execution_arn, e) for e in events],
-            )
+            self._swap(conn, execution_arn, expected_last_id, rows)
             if outcome is not None:
                 conn.execute(
                     "UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, "
@@ -284,12 +286,7 @@ class SqliteStore(SqliteTransactions):
 
     def redrive(self, execution_arn: str, event: Event, *, expected_last_id: int) -> None:
         with self._write() as conn:
-            self._swap(conn, execution_arn, expected_last_id, event.id)
-            conn.execute(
-                "INSERT INTO events (execution_arn, id, previous_event_id, timestamp, type, "
-                "details, frame) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                _event_row(execution_arn, event),
-            )
+            self._swap(conn, execution_arn, expected_last_id, [_event_row(execution_arn, event)])
             conn.execute(
                 "UPDATE executions SET status = ?, stop_date = NULL, output = NULL, "
                 "error = NULL, cause = NULL, redrive_count = redrive_count + 1, "
@@ -300,7 +297,7 @@ class SqliteStore(SqliteTransactions):
     def acquire(self, execution_arn: str, owner: str) -> None:
         with self._write() as conn:
             row = conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM executions WHERE arn = ?", (execution_arn,)
+                f"SELECT {_SELECT_COLUMNS} FROM executions WHERE arn = ?", (execution_arn,)
             ).fetchone()
             if row is None:
                 raise not_found(execution_arn)
@@ -335,20 +332,55 @@ class SqliteStore(SqliteTransactions):
     # -- internals -------------------------------------------------------------------------------
 
     @staticmethod
-    def _swap(conn: sqlite3.Connection, arn: str, expected: int, new: int) -> None:
-        cursor = conn.execute(
-            "UPDATE executions SET last_event_id = ? WHERE arn = ? AND last_event_id = ?",
-            (new, arn, expected),
-        )
-        if cursor.rowcount == 1:
-            return
-        row = conn.execute("SELECT last_event_id FROM executions WHERE arn = ?", (arn,)).fetchone()
-        if row is None:
+    def _swap(
+        conn: sqlite3.Connection, arn: str, expected: int, rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Append ``rows`` iff the history ends at ``expected`` (a compare-and-swap).
+
+        The first new event must be ``expected + 1``; an event already stored under one of the
+        new ids (another writer got there first) fails the insert on the primary key.
+        """
+        if conn.execute("SELECT 1 FROM executions WHERE arn = ?", (arn,)).fetchone() is None:
             raise not_found(arn)
-        raise ConcurrentWriteError(
-            f"history of {arn} ends at event {row[0]}, expected {expected}: "
-            "another process is writing it"
-        )
+        if rows and rows[0][1] != expected + 1:
+            raise ConcurrentWriteError(
+                f"history of {arn}: event {rows[0][1]} does not follow {expected}"
+            )
+        if not rows:
+            last = conn.execute(
+                "SELECT coalesce(max(id), 0) FROM events WHERE execution_arn = ?", (arn,)
+            ).fetchone()[0]
+            if last != expected:
+                raise _concurrent(arn, last, expected)
+            return
+        try:
+            conn.executemany(_INSERT_EVENT, rows)
+        except sqlite3.IntegrityError:
+            last = conn.execute(
+                "SELECT coalesce(max(id), 0) FROM events WHERE execution_arn = ?", (arn,)
+            ).fetchone()[0]
+            raise _concurrent(arn, last, expected)
+        if (
+            expected
+            and conn.execute(
+                "SELECT 1 FROM events WHERE execution_arn = ? AND id = ?", (arn, expected)
+            ).fetchone()
+            is None
+        ):
+            raise _concurrent(arn, None, expected)
+
+
+def _concurrent(arn: str, last: int | None, expected: int) -> ConcurrentWriteError:
+    where = f"ends at event {last}" if last is not None else "does not reach that event"
+    return ConcurrentWriteError(
+        f"history of {arn} {where}, expected {expected}: another process is writing it"
+    )
+
+
+_INSERT_EVENT = (
+    "INSERT INTO events (execution_arn, id, previous_event_id, timestamp, type, details, frame) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _iso(value: datetime | None) -> str | None:
