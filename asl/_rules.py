@@ -453,19 +453,9 @@ def check_express(ctx: Context) -> Iterator[Diagnostic]:
         resource = ref.raw.get("Resource")
         if ref.type != "Task":
             continue
-        pointer = pointer_join(ref.pointer, "Resource")
-        if isinstance(resource, dict) and len(resource) == 1:
-            (function,) = resource
-            yield diagnostic(
-                "ASL116",
-                pointer,
-                f"Resource is a CloudFormation {function} left in the definition",
-                "it is filled in at deploy time; validate the template, or --bind the resource "
-                "to run the machine locally",
-            )
-            continue
         if not isinstance(resource, str):
-            continue
+            continue  # a CloudFormation intrinsic: check_resource reports it
+        pointer = pointer_join(ref.pointer, "Resource")
         for suffix, what in _EXPRESS_UNSUPPORTED:
             tail = resource.rsplit(":::", 1)[-1]
             if suffix + ":" in tail or tail.endswith(suffix):

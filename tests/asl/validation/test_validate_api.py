@@ -230,3 +230,13 @@ def test_fast_validator_finds_what_stock_jsonschema_finds() -> None:
 
     for definition in definitions:
         assert errors(fast, definition) == errors(stock, definition)
+
+
+def test_a_cloudformation_resource_is_reported_once_for_express_machines() -> None:
+    definition = {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": {"Ref": "Fn"}, "End": True}},
+    }
+    for kind in ("STANDARD", "EXPRESS"):
+        found = validate_definition(definition, state_machine_type=kind)
+        assert [(d.code, d.pointer) for d in found] == [("ASL116", "/States/T/Resource")], kind
