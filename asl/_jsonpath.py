@@ -483,7 +483,9 @@ class _Parser:
         return _Filter(pred, body)
 
 
-def _matching_paren(text: str, start: int) -> int:
+def _closing(text: str, start: int, opener: str, closer: str, regexes: bool = False) -> int:
+    """Index of the ``closer`` matching the ``opener`` at ``start``, skipping quoted strings (and
+    ``=~ /regex/`` literals when ``regexes``); -1 when there is none."""
     depth, i, quote = 0, start, None
     while i < len(text):
         c = text[i]
@@ -494,19 +496,23 @@ def _matching_paren(text: str, start: int) -> int:
                 quote = None
         elif c in "'\"":
             quote = c
-        elif c == "/" and depth and _regex_allowed(text, i):
+        elif regexes and c == "/" and depth and _regex_allowed(text, i):
             j = i + 1
             while j < len(text) and text[j] != "/":
                 j += 2 if text[j] == "\\" else 1
             i = j
-        elif c == "(":
+        elif c == opener:
             depth += 1
-        elif c == ")":
+        elif c == closer:
             depth -= 1
             if depth == 0:
                 return i
         i += 1
     return -1
+
+
+def _matching_paren(text: str, start: int) -> int:
+    return _closing(text, start, "(", ")", regexes=True)
 
 
 def _regex_allowed(text: str, i: int) -> bool:
@@ -663,24 +669,10 @@ class _FilterParser:
 
 
 def _json_array_end(text: str, start: int) -> int:
-    depth, i, quote = 0, start, None
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
-                quote = None
-        elif c in "'\"":
-            quote = c
-        elif c == "[":
-            depth += 1
-        elif c == "]":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    raise ExpressionError("unterminated array literal")
+    end = _closing(text, start, "[", "]")
+    if end < 0:
+        raise ExpressionError("unterminated array literal")
+    return end + 1
 
 
 def _filter_path(text: str) -> Operand:
