@@ -112,10 +112,29 @@ class State:
     # Variables: JSONPath Assign is a Getter over the state's result; JSONata a template builder.
     assign: Callable[..., JSON] | None = None
     raw: Mapping[str, JSON] = field(default_factory=dict, repr=False, compare=False)
+    # Derived from the fields above when the state is made:
+    is_jsonata: bool = field(init=False, repr=False, compare=False)
+    reads_context: bool = field(init=False, repr=False, compare=False)
+    """Whether the state's own fields may read the context object (``$$``, ``$states``):
+    a state whose fields cannot is run without building its context."""
 
-    @property
-    def is_jsonata(self) -> bool:
-        return self.query_language == JSONATA
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_jsonata", self.query_language == JSONATA)
+        object.__setattr__(self, "reads_context", not self.raw or _mentions_context(self.raw))
+
+
+_IMMEDIATE_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
+
+
+def _mentions_context(value: Any) -> bool:
+    """Whether a string anywhere in ``value`` mentions ``$$`` or ``$states``."""
+    if isinstance(value, str):
+        return "$$" in value or "$states" in value
+    if isinstance(value, Mapping):
+        return any(_mentions_context(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_mentions_context(v) for v in value)
+    return False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,6 +271,13 @@ class StateMachine:
     version: str | None = None
     pointer: str = ""
     raw: Mapping[str, JSON] = field(default_factory=dict, repr=False, compare=False)
+    immediate: bool = field(init=False, repr=False, compare=False)
+    """Whether every state of the scope finishes without waiting (Pass, Choice, Succeed, Fail):
+    such a scope runs as a plain loop, without coroutines."""
+
+    def __post_init__(self) -> None:
+        immediate = all(s.type in _IMMEDIATE_TYPES for s in self.states.values())
+        object.__setattr__(self, "immediate", immediate)
 
     def __getitem__(self, name: str) -> State:
         return self.states[name]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -13,6 +12,7 @@ import asl
 from asl._model import StateMachine
 from runtime._clock import RealClock, VirtualClock
 from runtime._driver import Dispatch, ExecutionResult, run_execution
+from runtime._loop import run_sync
 
 _UNSET: Any = object()
 
@@ -110,7 +110,7 @@ def execute(
             state_machine_name=machine_name,
         )
     clock = VirtualClock() if time_skip else RealClock()
-    return asyncio.run(
+    return run_sync(
         run_execution(
             machine,
             value,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import time
 from datetime import UTC, datetime, timedelta
+
+from runtime._events import from_millis, to_millis
 
 
 class RealClock:
@@ -15,8 +18,11 @@ class RealClock:
 
     def now(self) -> datetime:
         """The current time, to the millisecond (as AWS records history timestamps)."""
-        moment = datetime.now(UTC)
-        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        return from_millis(time.time_ns() // 1_000_000)
+
+    def now_ms(self) -> int:
+        """The current time in milliseconds since the epoch (what events record)."""
+        return time.time_ns() // 1_000_000
 
     async def sleep_until(self, deadline: datetime) -> None:
         delay = (deadline - self.now()).total_seconds()
@@ -35,7 +41,8 @@ class VirtualClock:
     virtual = True
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(UTC)
+        self._now = from_millis(to_millis(start or datetime.now(UTC)))  # whole milliseconds
+        self._millis: tuple[datetime, int] = (self._now, to_millis(self._now))
         self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._busy = 0
@@ -43,6 +50,13 @@ class VirtualClock:
 
     def now(self) -> datetime:
         return self._now
+
+    def now_ms(self) -> int:
+        moment, millis = self._millis
+        if moment is not self._now:
+            millis = to_millis(self._now)
+            self._millis = (self._now, millis)
+        return millis
 
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)

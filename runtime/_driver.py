@@ -132,6 +132,8 @@ class Host:
         self.flush: Callable[[], None] = getattr(sink, "flush", None) or _nothing
         self.recording = recording
         self.history_limit = history_limit
+        self._limit = history_limit if history_limit is not None else float("inf")
+        self._now_ms = clock.now_ms
         self.next_id = (recording.last_id if recording else 0) + 1
         self._rngs: dict[str, random.Random] = {}
         self.child_histories: dict[str, list[Event]] = {}
@@ -158,23 +160,24 @@ class Host:
             if advance:
                 frame.last_event_id = event.id
             return event
-        if self.history_limit is not None and self.next_id > self.history_limit:
+        event_id = self.next_id
+        if event_id > self._limit:
             raise StatesError(
                 "States.Runtime",
                 "The execution reached the maximum number of history events "
                 f"({self.history_limit}).",
             )
         event = Event(
-            self.next_id,
+            event_id,
             frame.last_event_id if previous is None else previous,
-            self.clock.now(),
+            self._now_ms(),
             type_,
             details,
             frame.key,
         )
-        self.next_id += 1
+        self.next_id = event_id + 1
         if advance:
-            frame.last_event_id = event.id
+            frame.last_event_id = event_id
         self.events.append(event)
         if self.sink is not None:
             self.sink(event)
@@ -185,7 +188,7 @@ class Host:
         root = frame.key.split("/i", 1)[0] + "/i" + frame.key.split("/i", 1)[1].split("/", 1)[0]
         history = self.child_histories.setdefault(root, [])
         event = Event(
-            len(history) + 1, frame.last_event_id, self.clock.now(), type_, details, frame.key
+            len(history) + 1, frame.last_event_id, self._now_ms(), type_, details, frame.key
         )
         frame.last_event_id = event.id
         history.append(event)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # Event type -> the name of its details object ("TaskStateEntered" -> "stateEnteredEventDetails").
@@ -32,6 +31,18 @@ def iso_millis(moment: datetime) -> str:
     utc = moment.astimezone(UTC) if moment.utcoffset() else moment
     text = f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
     _LAST_STAMP[0], _LAST_STAMP[1] = moment, text
+    return text
+
+
+_LAST_MILLIS: list[Any] = [None, ""]
+
+
+def iso_of_millis(millis: int) -> str:
+    """:func:`iso_millis` of a time given in milliseconds since the epoch (cached)."""
+    if millis == _LAST_MILLIS[0]:
+        return _LAST_MILLIS[1]
+    text = iso_millis(from_millis(millis))
+    _LAST_MILLIS[0], _LAST_MILLIS[1] = millis, text
     return text
 
 
@@ -93,17 +104,78 @@ def render_details(details: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v.text if isinstance(v, Payload) else v for k, v in details.items()}
 
 
-@dataclass(slots=True)
-class Event:
-    """One history event. ``frame`` is our internal scope key (not part of AWS's shape)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-    id: int
-    previous_event_id: int
-    timestamp: datetime
-    type: str
-    details: dict[str, Any] | None = None
-    frame: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+
+def to_millis(moment: datetime) -> int:
+    """Milliseconds since the epoch of an aware datetime (exact, no float rounding)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def from_millis(millis: int) -> datetime:
+    """The UTC datetime of a count of milliseconds since the epoch."""
+    return _EPOCH + timedelta(milliseconds=millis)
+
+
+class Event:
+    """One history event. ``frame`` is our internal scope key (not part of AWS's shape).
+
+    The time is kept as milliseconds since the epoch (``millis``), as the clock gives it;
+    ``timestamp`` is the same instant as a datetime, made when first asked for. Either form may be
+    passed to the constructor.
+    """
+
+    __slots__ = ("_datetime", "details", "frame", "id", "millis", "previous_event_id", "type")
+
+    def __init__(
+        self,
+        id: int,
+        previous_event_id: int,
+        timestamp: datetime | int,
+        type: str,
+        details: dict[str, Any] | None = None,
+        frame: str = "",
+    ) -> None:
+        self.id = id
+        self.previous_event_id = previous_event_id
+        if isinstance(timestamp, int):
+            self.millis = timestamp
+            self._datetime = None
+        else:
+            self.millis = to_millis(timestamp)  # type: ignore[arg-type]
+            self._datetime = timestamp
+        self.type = type
+        self.details = details
+        self.frame = frame
+
+    @property
+    def timestamp(self) -> datetime:
+        moment = self._datetime
+        if moment is None:
+            moment = self._datetime = from_millis(self.millis)
+        return moment
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return (
+            self.id == other.id
+            and self.previous_event_id == other.previous_event_id
+            and self.millis == other.millis
+            and self.type == other.type
+            and self.details == other.details
+            and self.frame == other.frame
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"Event(id={self.id}, previous_event_id={self.previous_event_id}, "
+            f"timestamp={self.timestamp.isoformat()}, type={self.type!r}, "
+            f"details={self.details!r}, frame={self.frame!r})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The event as GetExecutionHistory returns it (timestamp as an ISO 8601 string)."""

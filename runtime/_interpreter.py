@@ -13,7 +13,7 @@ import random
 import re
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,7 +21,15 @@ from asl import _errors as E
 from asl import _model as m
 from asl._errors import PathNotFound, StatesError, error_matches
 from asl._timestamps import parse_timestamp
-from runtime._events import _NOT_TRUNCATED, Event, Payload, iso_millis, payload_details, to_json
+from runtime._events import (
+    _NOT_TRUNCATED,
+    Event,
+    Payload,
+    from_millis,
+    iso_of_millis,
+    payload_details,
+    to_json,
+)
 from runtime._size import SizeGauge
 from runtime.callbacks.tokens import with_token
 
@@ -57,34 +65,100 @@ class TaskRequest:
     key: str = ""  # where the attempt runs: frame key, state name and visit (stable on replay)
 
 
-@dataclass(slots=True, eq=False)
 class Frame:
-    """One sequential scope: the execution, a Parallel branch, or a Map iteration."""
+    """One sequential scope: the execution, a Parallel branch, or a Map iteration.
 
-    key: str
-    variables: dict[str, Any]
-    scope: Mapping[str, Any]  # variables visible for reading (own + outer)
-    context: dict[str, Any]
-    last_event_id: int = 0
-    entered_at: datetime | None = None
-    entered_previous: int = 0
-    visits: dict[str, int] = field(default_factory=dict)
-    detached: bool = False  # a Distributed Map child: its events form their own history
-    last_output: Payload | None = None  # the last state's output, rendered at most once
-    exit_previous: int | None = None  # previousEventId for the next StateExited, when special
+    ``context`` is the context object (``$$``) of the state running in the frame. It is built
+    when first read after the state was entered: most states never read it.
+    """
+
+    __slots__ = (
+        "_base",
+        "_context",
+        "_state_is_task",
+        "_state_name",
+        "detached",
+        "entered_ms",
+        "entered_previous",
+        "exit_previous",
+        "key",
+        "last_event_id",
+        "last_output",
+        "scope",
+        "variables",
+        "visits",
+    )
+
+    def __init__(
+        self,
+        key: str,
+        variables: dict[str, Any],
+        scope: Mapping[str, Any],
+        context: dict[str, Any],
+        *,
+        detached: bool = False,
+    ) -> None:
+        self.key = key
+        self.variables = variables
+        self.scope = scope  # variables visible for reading (own + outer)
+        self._base = self._context = context
+        self._state_name = ""
+        self._state_is_task = False
+        self.last_event_id = 0
+        self.entered_ms: int | None = None  # when the current state was entered
+        self.entered_previous = 0
+        self.visits: dict[str, int] = {}
+        self.detached = detached  # a Distributed Map child: its events form their own history
+        self.last_output: Payload | None = None  # the last state's output, rendered at most once
+        self.exit_previous: int | None = None  # previousEventId for the next StateExited
+
+    @property
+    def context(self) -> dict[str, Any]:
+        context = self._context
+        if context is None:
+            state = {"EnteredTime": iso_of_millis(self.entered_ms or 0), "Name": self._state_name}
+            if self._state_is_task:
+                state["RetryCount"] = 0
+            # A fresh object per state: values taken from $$ earlier must not change.
+            context = self._context = {**self._base, "State": state}
+        return context
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        self._base = self._context = value
+
+    def enter(self, state: m.State, entered: Event) -> None:
+        """The frame now runs ``state``, entered with the event ``entered``."""
+        self.entered_ms = entered.millis
+        self.entered_previous = entered.previous_event_id
+        self._state_name = state.name
+        self._state_is_task = state.type == "Task"
+        self._context = None
+
+    @property
+    def entered_at(self) -> datetime | None:
+        return None if self.entered_ms is None else from_millis(self.entered_ms)
 
     def millis(self) -> int:
         """The clock JSONata's ``$now``/``$millis`` read: the time the state was entered, taken
         from its recorded event, so a replay evaluates to the same values."""
-        moment = self.entered_at
-        return int(moment.timestamp() * 1000) if moment is not None else 0
+        return self.entered_ms or 0
 
     def child(self, key: str, context: dict[str, Any] | None = None) -> Frame:
         own: dict[str, Any] = {}
-        frame = Frame(key, own, ChainMap(own, self.scope), context or dict(self.context))
+        # The child's first state replaces "State"; the rest of the context is shared, unchanged.
+        frame = Frame(key, own, ChainMap(own, self.scope), context or self._base)
         frame.detached = self.detached
         frame.last_event_id = self.last_event_id  # a scope's first event follows its opener
         return frame
+
+
+_NO_CONTEXT: dict[str, Any] = {}
+
+
+def _context(state: m.State, frame: Frame) -> dict[str, Any]:
+    """The context object for the state's expressions: empty when none of them can read it."""
+    return frame.context if state.reads_context else _NO_CONTEXT
 
 
 class _Failed(Exception):
@@ -122,35 +196,54 @@ class Interpreter:
 
     async def run_scope(self, scope: m.StateMachine, frame: Frame, value: Any) -> Any:
         """Run states from StartAt until the scope ends; return its output or raise _Failed."""
+        if scope.immediate:
+            return self.run_immediate(scope, frame, value)
         name: str | None = scope.start_at
         states = scope.states
+        immediate = _IMMEDIATE
         while name is not None:
             state = states[name]
-            name, value = await self.run_state(state, frame, value)
+            handler = immediate.get(type(state))
+            if handler is not None:  # a state that never waits: no coroutine
+                name, value = handler(self, state, frame, value, self._enter(state, frame, value))
+            else:
+                name, value = await self.run_state(state, frame, value)
+        return value
+
+    def run_immediate(self, scope: m.StateMachine, frame: Frame, value: Any) -> Any:
+        """:meth:`run_scope` for a scope whose states never wait (``scope.immediate``)."""
+        name: str | None = scope.start_at
+        states = scope.states
+        immediate = _IMMEDIATE
+        while name is not None:
+            state = states[name]
+            name, value = immediate[type(state)](
+                self, state, frame, value, self._enter(state, frame, value)
+            )
         return value
 
     async def run_state(self, state: m.State, frame: Frame, value: Any) -> tuple[str | None, Any]:
         """Run one state; return (next state name or None at the end, output)."""
-        frame.visits[state.name] = frame.visits.get(state.name, 0) + 1
+        eid = self._enter(state, frame, value)
+        handler = _IMMEDIATE.get(type(state))
+        if handler is not None:
+            return handler(self, state, frame, value, eid)
+        return await _WAITING[type(state)](self, state, frame, value, eid)
+
+    def _enter(self, state: m.State, frame: Frame, value: Any) -> int:
+        """Record the state's StateEntered event; return its id."""
+        visits = frame.visits
+        name = state.name
+        visits[name] = visits.get(name, 0) + 1
         last = frame.last_output
         payload = last if last is not None and last.value is value else Payload(value)
         entered = self.host.emit(
             frame,
-            state.type + "StateEntered",
-            {"name": state.name, "input": payload, "inputDetails": _NOT_TRUNCATED},
+            _ENTERED[state.type],
+            {"name": name, "input": payload, "inputDetails": _NOT_TRUNCATED},
         )
-        frame.entered_at = entered.timestamp
-        frame.entered_previous = entered.previous_event_id
-        # A fresh context object per state: values taken from $$ earlier must not change.
-        state_ctx = {
-            "EnteredTime": iso_millis(entered.timestamp),
-            "Name": state.name,
-        }
-        if state.type == "Task":
-            state_ctx["RetryCount"] = 0
-        frame.context = {**frame.context, "State": state_ctx}
-        handler = _HANDLERS[type(state)]
-        return await handler(self, state, frame, value, entered.id)
+        frame.enter(state, entered)
+        return entered.id
 
     # --- shared data flow -------------------------------------------------------------------
 
@@ -173,7 +266,7 @@ class Interpreter:
         if path is None:
             return value
         try:
-            return path(value, frame.context, frame.scope)
+            return path(value, _context(state, frame), frame.scope)
         except PathNotFound as exc:
             raise _runtime(state, eid, _invalid_path(state.raw[key], exc))
 
@@ -220,7 +313,7 @@ class Interpreter:
 
     def _template(self, state: m.State, eid: int, fn: Any, data: Any, frame: Frame) -> Any:
         try:
-            return fn(data, frame.context, frame.scope, self.host.rng(frame))
+            return fn(data, _context(state, frame), frame.scope, self.host.rng(frame))
         except StatesError as exc:
             raise self._wrap(state, eid, exc, frame)
 
@@ -232,6 +325,18 @@ class Interpreter:
         assigned: dict[str, Any] | None,
         eid: int,
     ) -> tuple[str | None, Any]:
+        return self._exit_to(state, None if state.end else state.next, frame, output, assigned, eid)
+
+    def _exit_to(
+        self,
+        state: m.State,
+        target: str | None,
+        frame: Frame,
+        output: Any,
+        assigned: dict[str, Any] | None,
+        eid: int,
+    ) -> tuple[str | None, Any]:
+        """Record the state's StateExited event; the execution goes on at ``target``."""
         if assigned:
             frame.variables.update(assigned)
         payload = Payload(output)
@@ -243,19 +348,24 @@ class Interpreter:
         if assigned is not None:
             details["assignedVariables"] = {k: to_json(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = _NOT_TRUNCATED
-        self._check_size(state, eid, payload)
+        if self.size.too_large(output):
+            raise self._too_large(state)
         previous, frame.exit_previous = frame.exit_previous, None
-        self.host.emit(frame, state.type + "StateExited", details, previous=previous)
+        self.host.emit(frame, _EXITED[state.type], details, previous=previous)
         frame.last_output = payload
-        return (None if state.end else state.next), output
+        return target, output
 
     def _check_size(self, state: m.State, eid: int, payload: Payload) -> None:
         if self.size.too_large(payload.value, payload._text):
-            raise StatesError(
-                E.DATA_LIMIT_EXCEEDED,
-                f"The state/task '{state.name}' returned a result with a size exceeding the "
-                f"maximum number of bytes service limit.",
-            )
+            raise self._too_large(state)
+
+    @staticmethod
+    def _too_large(state: m.State) -> StatesError:
+        return StatesError(
+            E.DATA_LIMIT_EXCEEDED,
+            f"The state/task '{state.name}' returned a result with a size exceeding the "
+            f"maximum number of bytes service limit.",
+        )
 
     def _assign_jp(self, state: m.State, frame: Frame, fn: Any, data: Any, eid: int) -> Any:
         if fn is None:
@@ -266,9 +376,17 @@ class Interpreter:
         self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int
     ) -> tuple[str | None, Any]:
         """ResultSelector is done by the caller; Assign, ResultPath, OutputPath, exit."""
-        assigned = self._assign_jp(state, frame, state.assign, result, eid)
-        merged = self._result_path(state, frame, raw_input, result, eid)
-        output = self._output(state, frame, merged, eid)
+        assigned = None
+        if state.assign is not None:
+            assigned = self._template(state, eid, state.assign, result, frame)
+        if state.result_path_null:
+            output = raw_input
+        elif state.result_path is None:
+            output = result
+        else:
+            output = self._result_path(state, frame, raw_input, result, eid)
+        if state.output_path is not None or state.output_path_null:
+            output = self._output(state, frame, output, eid)
         return self._exit(state, frame, output, assigned, eid)
 
     def _result_path(
@@ -360,17 +478,18 @@ class Interpreter:
                         output = catcher.result_path(raw_input, error_output)
                     else:
                         output = error_output
-                exit_state = _CatchExit(state, catcher.next)
-                return self._exit(exit_state, frame, output, assigned, eid)  # type: ignore[arg-type]
+                return self._exit_to(state, catcher.next, frame, output, assigned, eid)
         raise _Failed(error)
 
     # --- state handlers ---------------------------------------------------------------------
 
-    async def _pass(self, state: m.PassState, frame: Frame, value: Any, eid: int):
+    def _pass(self, state: m.PassState, frame: Frame, value: Any, eid: int):
         try:
             if state.is_jsonata:
                 return self._finish_ja(state, frame, value, value, eid)
-            effective = self._input(state, frame, value, eid)
+            effective = value
+            if state.input_path is not None or state.input_path_null:
+                effective = self._input(state, frame, value, eid)
             if state.parameters is not None:
                 result = self._template(state, eid, state.parameters, effective, frame)
             elif state.has_result:
@@ -381,7 +500,7 @@ class Interpreter:
         except StatesError as exc:
             raise _Failed(exc)
 
-    async def _succeed(self, state: m.SucceedState, frame: Frame, value: Any, eid: int):
+    def _succeed(self, state: m.SucceedState, frame: Frame, value: Any, eid: int):
         try:
             if state.is_jsonata:
                 output = value
@@ -398,9 +517,9 @@ class Interpreter:
         )
         return None, output
 
-    async def _fail(self, state: m.FailState, frame: Frame, value: Any, eid: int):
+    def _fail(self, state: m.FailState, frame: Frame, value: Any, eid: int):
         try:
-            states = self._states_var(frame, value)
+            states = self._states_var(frame, value) if state.is_jsonata else None
             error = self._fail_field(state, frame, state.error, value, states, eid, "Error")
             cause = self._fail_field(state, frame, state.cause, value, states, eid, "Cause")
         except StatesError as exc:
@@ -411,7 +530,7 @@ class Interpreter:
         if dyn is None:
             return None
         try:
-            out = dyn.resolve(value, frame.context, frame.scope, states)
+            out = dyn.resolve(value, _context(state, frame), frame.scope, states)
         except PathNotFound:
             raise _runtime(
                 state,
@@ -433,7 +552,7 @@ class Interpreter:
             raise _runtime(state, eid, f"The {key}Path field must reference a string value.")
         return out
 
-    async def _choice(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int):
+    def _choice(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int):
         try:
             if state.is_jsonata:
                 states = self._states_var(frame, value)
@@ -450,10 +569,13 @@ class Interpreter:
                     if matched:
                         return self._choice_exit(state, frame, value, eid, rule, states)
                 return self._choice_exit(state, frame, value, eid, None, states)
-            effective = self._input(state, frame, value, eid)
+            effective = value
+            if state.input_path is not None or state.input_path_null:
+                effective = self._input(state, frame, value, eid)
+            context, scope = _context(state, frame), frame.scope
             for rule in state.choices:
                 try:
-                    matched = rule.predicate(effective, frame.context, frame.scope)
+                    matched = rule.predicate(effective, context, scope)
                 except StatesError as exc:
                     raise self._wrap(state, eid, exc, frame)
                 if matched:
@@ -474,8 +596,7 @@ class Interpreter:
         else:
             assigned = self._assign_jp(state, frame, assign_fn, value, eid)
             output = self._output(state, frame, value, eid)
-        _, output = self._exit(_CatchExit(state, target), frame, output, assigned, eid)
-        return target, output
+        return self._exit_to(state, target, frame, output, assigned, eid)
 
     async def _wait(self, state: m.WaitState, frame: Frame, value: Any, eid: int):
         try:
@@ -544,7 +665,7 @@ class Interpreter:
 
     def _resolve(self, state, frame, dyn, data, states, eid, key):
         try:
-            return dyn.resolve(data, frame.context, frame.scope, states)
+            return dyn.resolve(data, _context(state, frame), frame.scope, states)
         except PathNotFound:
             raise _runtime(
                 state,
@@ -652,12 +773,15 @@ class Interpreter:
             self.host.emit(frame, "ParallelStateStarted")
             children = [frame.child(f"{base}.{attempt}/b{i}") for i in range(len(state.branches))]
             try:
-                result = await _gather_all(
-                    [
-                        self.run_scope(branch, child, effective)
-                        for branch, child in zip(state.branches, children, strict=True)
-                    ]
-                )
+                if all(branch.immediate for branch in state.branches):
+                    result = self._run_branches_now(state.branches, children, effective)
+                else:
+                    result = await _gather_all(
+                        [
+                            self.run_scope(branch, child, effective)
+                            for branch, child in zip(state.branches, children, strict=True)
+                        ]
+                    )
             except _Failed as failed:
                 self._join(frame, children)
                 self.host.emit(frame, "ParallelStateFailed")
@@ -672,6 +796,23 @@ class Interpreter:
             break
         return self.finish_result(state, frame, value, result, eid)
 
+    def _run_branches_now(
+        self, branches: tuple[m.StateMachine, ...], children: list[Frame], value: Any
+    ) -> list[Any]:
+        """Branches that never wait, one after the other: what concurrent tasks that never
+        yield amount to (every branch runs; the first failure, in branch order, is raised)."""
+        results: list[Any] = []
+        failure: Exception | None = None
+        for branch, child in zip(branches, children, strict=True):
+            try:
+                results.append(self.run_immediate(branch, child, value))
+            except Exception as exc:
+                failure = failure or exc
+                results.append(None)
+        if failure is not None:
+            raise failure
+        return results
+
     @staticmethod
     def _join(frame: Frame, children: list[Frame]) -> None:
         """After branches end, the state's next events follow the latest branch event; its
@@ -684,21 +825,6 @@ class Interpreter:
         from runtime._map import run_map
 
         return await run_map(self, state, frame, value, eid)
-
-
-@dataclass(frozen=True, slots=True)
-class _CatchExit:
-    """A view of a state whose exit goes to ``next`` (a Catcher's or a Choice rule's target)."""
-
-    state: m.State
-    next: str | None
-
-    @property
-    def end(self) -> bool:
-        return False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.state, name)
 
 
 async def _gather_all(coros: list) -> list:
@@ -728,15 +854,20 @@ def _bracket(path: str) -> str:
     return "$" + "".join(f"['{p}']" for p in parts)
 
 
-_HANDLERS = {
+_IMMEDIATE = {  # states that finish without waiting: plain functions
     m.PassState: Interpreter._pass,
-    m.TaskState: Interpreter._task,
     m.ChoiceState: Interpreter._choice,
-    m.WaitState: Interpreter._wait,
     m.SucceedState: Interpreter._succeed,
     m.FailState: Interpreter._fail,
+}
+_WAITING = {  # states that may wait (tasks, time, branches, iterations): coroutines
+    m.TaskState: Interpreter._task,
+    m.WaitState: Interpreter._wait,
     m.ParallelState: Interpreter._parallel,
     m.MapState: Interpreter._map,
 }
+_STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
+_ENTERED = {t: t + "StateEntered" for t in _STATE_TYPES}
+_EXITED = {t: t + "StateExited" for t in _STATE_TYPES}
 
 __all__ = ["Frame", "Host", "Interpreter", "TaskRequest"]

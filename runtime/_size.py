@@ -38,22 +38,34 @@ class SizeGauge:
 
     def _bound(self, value: Any, depth: int) -> int:
         """An upper bound of the UTF-8 size of ``value`` as JSON."""
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is str:
             return len(value) * _MAX_BYTES_PER_CHAR + 2
-        if isinstance(value, (dict, list)):
+        if kind is dict or kind is list:
             if not value:
                 return 2
+            if depth == 0 and kind is dict:
+                # The top level is usually new; its members are usually scalars or known.
+                size = 2
+                for key, member in value.items():
+                    kind = type(member)
+                    if kind is str:
+                        size += (len(key) + len(member)) * _MAX_BYTES_PER_CHAR + 8
+                    elif kind is int or kind is float or kind is bool or member is None:
+                        size += len(key) * _MAX_BYTES_PER_CHAR + 28
+                    else:
+                        size += len(key) * _MAX_BYTES_PER_CHAR + 4 + self._bound(member, 1)
+                return size
             hit = self._cache.get(id(value))
             if hit is not None and hit[0] is value:
                 return hit[1]
-            if depth == 0 and isinstance(value, dict):
-                # The top level is usually new; its members are usually known.
-                return 2 + sum(
-                    len(k) * _MAX_BYTES_PER_CHAR + 4 + self._bound(v, 1) for k, v in value.items()
-                )
             size = len(to_json(value)) * 4  # encoded characters, at most 4 UTF-8 bytes each
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
             self._cache[id(value)] = (value, size)
             return size
+        if isinstance(value, str):
+            return len(value) * _MAX_BYTES_PER_CHAR + 2
+        if isinstance(value, (dict, list)):
+            return len(to_json(value)) * 4
         return 24  # numbers, booleans, null
