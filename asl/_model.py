@@ -206,6 +206,12 @@ class FailState(State):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParallelState(_WithErrors):
     branches: tuple[StateMachine, ...] = ()
+    immediate: bool = field(init=False, repr=False, compare=False)
+    """Whether every branch is an immediate scope (see :attr:`StateMachine.immediate`)."""
+
+    def __post_init__(self) -> None:
+        State.__post_init__(self)
+        object.__setattr__(self, "immediate", all(b.immediate for b in self.branches))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from asl import _model as m
 from asl._errors import HEARTBEAT_TIMEOUT, TIMEOUT, StatesError
 from runtime._clock import RealClock, VirtualClock
 from runtime._events import Event, Payload, iso_millis, payload_details, to_json
+from runtime._gc import tune_collector
 from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
 from runtime.callbacks import progress
 
@@ -145,7 +146,6 @@ class Host:
         frame: Frame,
         type_: str,
         details: dict[str, Any] | None = None,
-        *,
         previous: int | None = None,
         advance: bool = True,
     ) -> Event:
@@ -394,6 +394,7 @@ async def run_execution(
     events the replay does not consume (a redrive's ``ExecutionRedriven``). ``seed`` must be the
     seed of the original run for a replay to reproduce its random draws.
     """
+    tune_collector()
     clock = clock or RealClock()
     name = name or str(uuid.uuid4())
     arn = execution_arn(machine_name, name, express)

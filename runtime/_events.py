@@ -49,9 +49,28 @@ def iso_of_millis(millis: int) -> str:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _c_encoder(default: Any) -> Any:
+    """json's C encoder made once (``JSONEncoder.encode`` makes one per call): compact,
+    non-ASCII kept, as ``_ENCODER``. None where the C accelerator is missing."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    basestring = json.encoder.encode_basestring  # type: ignore[attr-defined]
+    return make(None, default, basestring, None, ":", ",", False, False, True)
+
+
+_C_ENCODE = _c_encoder(_not_json)
+
+
 def to_json(value: Any) -> str:
     """JSON text as AWS writes payloads in history and outputs: compact, non-ASCII kept."""
-    return _ENCODER.encode(value)
+    if _C_ENCODE is None or type(value) is str:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 class Payload:
@@ -70,7 +89,7 @@ class Payload:
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = _ENCODER.encode(self.value)
+            self._text = to_json(self.value)
         return self._text
 
     def __str__(self) -> str:

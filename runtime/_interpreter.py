@@ -39,7 +39,14 @@ INLINE_MAP_CONCURRENCY = 40
 class Host(Protocol):
     """What the interpreter needs from its driver."""
 
-    def emit(self, frame: Frame, type: str, details: dict[str, Any] | None = None) -> Event: ...
+    def emit(
+        self,
+        frame: Frame,
+        type: str,
+        details: dict[str, Any] | None = None,
+        previous: int | None = None,
+        advance: bool = True,
+    ) -> Event: ...
 
     def now(self) -> datetime: ...
 
@@ -348,10 +355,12 @@ class Interpreter:
         if assigned is not None:
             details["assignedVariables"] = {k: to_json(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = _NOT_TRUNCATED
-        if self.size.too_large(output):
+        last = frame.last_output
+        # An output that is the state's input unchanged was measured when it was produced.
+        if (last is None or output is not last.value) and self.size.too_large(output):
             raise self._too_large(state)
         previous, frame.exit_previous = frame.exit_previous, None
-        self.host.emit(frame, _EXITED[state.type], details, previous=previous)
+        self.host.emit(frame, _EXITED[state.type], details, previous)
         frame.last_output = payload
         return target, output
 
@@ -761,7 +770,9 @@ class Interpreter:
                     else value
                 )
             else:
-                effective = self._input(state, frame, value, eid)
+                effective = value
+                if state.input_path is not None or state.input_path_null:
+                    effective = self._input(state, frame, value, eid)
                 if state.parameters is not None:
                     effective = self._template(state, eid, state.parameters, effective, frame)
         except StatesError as exc:
@@ -773,7 +784,7 @@ class Interpreter:
             self.host.emit(frame, "ParallelStateStarted")
             children = [frame.child(f"{base}.{attempt}/b{i}") for i in range(len(state.branches))]
             try:
-                if all(branch.immediate for branch in state.branches):
+                if state.immediate:
                     result = self._run_branches_now(state.branches, children, effective)
                 else:
                     result = await _gather_all(
@@ -801,6 +812,8 @@ class Interpreter:
     ) -> list[Any]:
         """Branches that never wait, one after the other: what concurrent tasks that never
         yield amount to (every branch runs; the first failure, in branch order, is raised)."""
+        if len(branches) == 1:
+            return [self.run_immediate(branches[0], children[0], value)]
         results: list[Any] = []
         failure: Exception | None = None
         for branch, child in zip(branches, children, strict=True):
@@ -817,9 +830,11 @@ class Interpreter:
     def _join(frame: Frame, children: list[Frame]) -> None:
         """After branches end, the state's next events follow the latest branch event; its
         StateExited follows the same event as its Succeeded/Failed (as AWS chains them)."""
-        latest = max((c.last_event_id for c in children), default=frame.last_event_id)
-        frame.last_event_id = max(frame.last_event_id, latest)
-        frame.exit_previous = frame.last_event_id
+        latest = frame.last_event_id
+        for child in children:
+            if child.last_event_id > latest:
+                latest = child.last_event_id
+        frame.last_event_id = frame.exit_previous = latest
 
     async def _map(self, state: m.MapState, frame: Frame, value: Any, eid: int):
         from runtime._map import run_map

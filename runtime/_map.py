@@ -192,50 +192,51 @@ async def _inline(
     # AWS chains each MapIterationStarted to the last event of the iteration before it.
     chain = [frame.last_event_id]
 
-    async def iteration(index: int) -> None:
+    def start(index: int) -> tuple[Frame, Any]:
+        """The iteration's frame and input; records MapIterationStarted."""
         key, item = entries[index]
-        ctx = dict(frame.context)
-        ctx["Map"] = {"Item": {"Index": index, "Value": item}}
-        if keyed:
-            ctx["Map"]["Item"]["Key"] = key
-        child = frame.child(f"{base}/i{index}", ctx)
-        try:
-            item_input = _select(it, state, frame, ctx, item, effective, eid)
-        except StatesError as exc:
-            raise _Failed(exc)
+        item_input = item
+        if state.item_selector is not None:  # the only reader of $$.Map.Item
+            ctx = dict(frame.context)
+            ctx["Map"] = {"Item": {"Index": index, "Value": item}}
+            if keyed:
+                ctx["Map"]["Item"]["Key"] = key
+            try:
+                item_input = _select(it, state, frame, ctx, item, effective, eid)
+            except StatesError as exc:
+                raise _Failed(exc)
+        child = frame.child(f"{base}/i{index}", frame.context)
         started = it.host.emit(
-            frame,
-            "MapIterationStarted",
-            {"index": index, "name": state.name},
-            previous=chain[0],
-            advance=False,
+            frame, "MapIterationStarted", {"index": index, "name": state.name}, chain[0], False
         )
         child.last_event_id = started.id
-        try:
-            child.context = dict(frame.context)
-            results[index] = await it.run_scope(state.processor, child, item_input)
-        except _Failed as failed:
-            chain[0] = child.last_event_id
-            it.host.emit(
-                frame,
-                "MapIterationFailed",
-                {"index": index, "name": state.name},
-                previous=child.last_event_id,
-                advance=False,  # MapStateFailed follows the failed iteration's last event
-            )
-            frame.last_event_id = max(frame.last_event_id, child.last_event_id)
-            failures.append(failed.error)
-            if failed.error.error in E.UNCATCHABLE or len(failures) > tolerated:
-                stop.set()
-                raise
-            return
+        return child, item_input
+
+    def failed(index: int, child: Frame, failure: _Failed) -> None:
+        """Record a failed iteration; re-raise when the failures are no longer tolerated."""
         chain[0] = child.last_event_id
-        it.host.emit(
-            frame,
-            "MapIterationSucceeded",
-            {"index": index, "name": state.name},
-            previous=child.last_event_id,
-        )
+        # MapStateFailed follows the failed iteration's last event.
+        details = {"index": index, "name": state.name}
+        it.host.emit(frame, "MapIterationFailed", details, child.last_event_id, False)
+        frame.last_event_id = max(frame.last_event_id, child.last_event_id)
+        failures.append(failure.error)
+        if failure.error.error in E.UNCATCHABLE or len(failures) > tolerated:
+            stop.set()
+            raise failure
+
+    def succeeded(index: int, child: Frame) -> None:
+        chain[0] = child.last_event_id
+        details = {"index": index, "name": state.name}
+        it.host.emit(frame, "MapIterationSucceeded", details, child.last_event_id)
+
+    async def iteration(index: int) -> None:
+        child, item_input = start(index)
+        try:
+            results[index] = await it.run_scope(state.processor, child, item_input)
+        except _Failed as failure:
+            failed(index, child, failure)
+            return
+        succeeded(index, child)
 
     async def worker() -> None:
         for index in cursor:
@@ -243,8 +244,23 @@ async def _inline(
                 return
             await iteration(index)
 
+    def run_all_now() -> None:
+        """Iterations whose states never wait, one after the other: what the workers do
+        when no iteration yields (the first worker takes every item in turn)."""
+        processor, run = state.processor, it.run_immediate
+        for index in range(len(entries)):
+            child, item_input = start(index)
+            try:
+                results[index] = run(processor, child, item_input)
+            except _Failed as failure:
+                failed(index, child, failure)
+                continue
+            succeeded(index, child)
+
     try:
-        if workers == 1:
+        if state.processor.immediate:
+            run_all_now()
+        elif workers == 1:
             await worker()
         elif workers:
             await _gather_all([worker() for _ in range(workers)])

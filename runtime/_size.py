@@ -16,6 +16,8 @@ from runtime._events import to_json
 PAYLOAD_LIMIT = 256 * 1024
 _MAX_BYTES_PER_CHAR = 6  # "\u001f" is six bytes for one character; UTF-8 needs at most 4
 _CACHE_SIZE = 256
+_BIG_INT = 10**22  # integers inside (-_BIG_INT, _BIG_INT) take at most 24 characters
+_SMALL = 8  # containers of at most this many members, this near the top, are walked
 
 
 class SizeGauge:
@@ -51,11 +53,23 @@ class SizeGauge:
                     kind = type(member)
                     if kind is str:
                         size += (len(key) + len(member)) * _MAX_BYTES_PER_CHAR + 8
-                    elif kind is int or kind is float or kind is bool or member is None:
+                    elif (
+                        kind is float
+                        or kind is bool
+                        or member is None
+                        or (kind is int and -_BIG_INT < member < _BIG_INT)
+                    ):
                         size += len(key) * _MAX_BYTES_PER_CHAR + 28
                     else:
                         size += len(key) * _MAX_BYTES_PER_CHAR + 4 + self._bound(member, 1)
                 return size
+            if len(value) <= _SMALL and depth < _SMALL:  # walked: cheaper than encoding
+                if kind is dict:
+                    return 2 + sum(
+                        len(k) * _MAX_BYTES_PER_CHAR + 4 + self._bound(v, depth + 1)
+                        for k, v in value.items()
+                    )
+                return 1 + sum(self._bound(v, depth + 1) + 1 for v in value)
             hit = self._cache.get(id(value))
             if hit is not None and hit[0] is value:
                 return hit[1]
@@ -68,4 +82,6 @@ class SizeGauge:
             return len(value) * _MAX_BYTES_PER_CHAR + 2
         if isinstance(value, (dict, list)):
             return len(to_json(value)) * 4
-        return 24  # numbers, booleans, null
+        if isinstance(value, int) and not -_BIG_INT < value < _BIG_INT:
+            return len(str(value))
+        return 24  # other numbers (at most 24 characters as JSON), booleans, null
