@@ -8,7 +8,7 @@ Names are snake_case; AWS spellings live only in ``raw`` (the state's JSON objec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,24 +117,39 @@ class State:
     reads_context: bool = field(init=False, repr=False, compare=False)
     """Whether the state's own fields may read the context object (``$$``, ``$states``):
     a state whose fields cannot is run without building its context."""
+    draws_random: bool = field(init=False, repr=False, compare=False)
+    """Whether the state's own fields may draw random numbers (``States.UUID``,
+    ``States.MathRandom``, ``$random()``, ``$uuid()``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "is_jsonata", self.query_language == JSONATA)
-        object.__setattr__(self, "reads_context", not self.raw or _mentions_context(self.raw))
+        texts = list(_strings(self.raw))
+        known = bool(self.raw)  # a state made without its JSON: assume the worst
+        object.__setattr__(
+            self,
+            "reads_context",
+            not known or any("$$" in t or "$states" in t for t in texts),
+        )
+        object.__setattr__(
+            self,
+            "draws_random",
+            not known or any("andom" in t or "UUID" in t or "uuid" in t for t in texts),
+        )
 
 
 _IMMEDIATE_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
 
 
-def _mentions_context(value: Any) -> bool:
-    """Whether a string anywhere in ``value`` mentions ``$$`` or ``$states``."""
+def _strings(value: Any) -> Iterator[str]:
+    """Every string value anywhere in ``value`` (keys excluded)."""
     if isinstance(value, str):
-        return "$$" in value or "$states" in value
-    if isinstance(value, Mapping):
-        return any(_mentions_context(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_mentions_context(v) for v in value)
-    return False
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -284,7 +284,8 @@ class Interpreter:
 
     def _jsonata(self, state: m.State, eid: int, fn: Any, states: Any, frame: Frame) -> Any:
         try:
-            return fn(states, frame.scope, self.host.rng(frame), clock=frame.millis)
+            rng = self.host.rng(frame) if state.draws_random else None
+            return fn(states, frame.scope, rng, clock=frame.millis)
         except StatesError as exc:
             raise self._wrap(state, eid, exc, frame)
 
@@ -320,7 +321,8 @@ class Interpreter:
 
     def _template(self, state: m.State, eid: int, fn: Any, data: Any, frame: Frame) -> Any:
         try:
-            return fn(data, _context(state, frame), frame.scope, self.host.rng(frame))
+            rng = self.host.rng(frame) if state.draws_random else None
+            return fn(data, _context(state, frame), frame.scope, rng)
         except StatesError as exc:
             raise self._wrap(state, eid, exc, frame)
 
@@ -396,7 +398,7 @@ class Interpreter:
             output = self._result_path(state, frame, raw_input, result, eid)
         if state.output_path is not None or state.output_path_null:
             output = self._output(state, frame, output, eid)
-        return self._exit(state, frame, output, assigned, eid)
+        return self._exit_to(state, None if state.end else state.next, frame, output, assigned, eid)
 
     def _result_path(
         self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int
@@ -603,8 +605,12 @@ class Interpreter:
             assigned = self._jsonata(state, eid, assign_fn, states, frame) if assign_fn else None
             output = self._jsonata(state, eid, out_fn, states, frame) if out_fn else value
         else:
-            assigned = self._assign_jp(state, frame, assign_fn, value, eid)
-            output = self._output(state, frame, value, eid)
+            assigned = None
+            if assign_fn is not None:
+                assigned = self._template(state, eid, assign_fn, value, frame)
+            output = value
+            if state.output_path is not None or state.output_path_null:
+                output = self._output(state, frame, value, eid)
         return self._exit_to(state, target, frame, output, assigned, eid)
 
     async def _wait(self, state: m.WaitState, frame: Frame, value: Any, eid: int):

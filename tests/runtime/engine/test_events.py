@@ -1,0 +1,71 @@
+"""Events keep their time in milliseconds; either form goes in, both come out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from runtime._clock import RealClock, VirtualClock
+from runtime._events import Event, from_millis, iso_of_millis, to_json, to_millis
+
+MOMENTS = [
+    datetime(1970, 1, 1, tzinfo=UTC),
+    datetime(2026, 11, 22, 23, 59, 59, 999_000, tzinfo=UTC),
+    datetime(2024, 2, 29, 12, 0, 0, 1_000, tzinfo=timezone(timedelta(hours=5))),
+    datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("moment", MOMENTS, ids=str)
+def test_millis_round_trip(moment: datetime) -> None:
+    millis = to_millis(moment)
+    assert from_millis(millis) == moment
+    assert Event(1, 0, moment, "X").millis == millis
+    assert Event(1, 0, millis, "X").timestamp == moment
+    assert Event(1, 0, moment, "X") == Event(1, 0, millis, "X")
+
+
+def test_iso_of_millis() -> None:
+    assert iso_of_millis(0) == "1970-01-01T00:00:00.000Z"
+    assert iso_of_millis(1_795_391_999_999) == "2026-11-22T23:59:59.999Z"
+
+
+def test_clocks_give_whole_milliseconds() -> None:
+    real = RealClock()
+    assert real.now().microsecond % 1000 == 0
+    assert abs(to_millis(real.now()) - real.now_ms()) < 1000
+    start = datetime(2026, 1, 1, 0, 0, 0, 123_456, tzinfo=UTC)
+    virtual = VirtualClock(start)
+    assert virtual.now() == datetime(2026, 1, 1, 0, 0, 0, 123_000, tzinfo=UTC)
+    virtual.advance(1.5)
+    assert virtual.now_ms() == to_millis(start) + 1500
+
+
+def test_event_dict_and_equality() -> None:
+    event = Event(3, 2, 1_000, "PassStateEntered", {"name": "A", "input": "{}"}, "f")
+    assert event.to_dict() == {
+        "timestamp": "1970-01-01T00:00:01+00:00",
+        "type": "PassStateEntered",
+        "id": 3,
+        "previousEventId": 2,
+        "stateEnteredEventDetails": {"name": "A", "input": "{}"},
+    }
+    assert event != Event(3, 2, 1_001, "PassStateEntered", {"name": "A", "input": "{}"}, "f")
+    assert "PassStateEntered" in repr(event)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, True, 1, -2.5, 1e300, 'é\n"', [], {}, {"a": [1, {"b": "ü"}]}, [float("inf")]],
+    ids=repr,
+)
+def test_to_json_is_compact_and_keeps_non_ascii(value: object) -> None:
+    import json
+
+    assert to_json(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_to_json_refuses_what_is_not_json() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        to_json({"a": object()})
