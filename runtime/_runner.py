@@ -1,7 +1,8 @@
 """Start, resume and redrive executions against a history store.
 
 The driver (:func:`runtime._driver.run_execution`) runs an execution and reports each new event
-to a sink; here that sink appends the event to the store in its own transaction (the last one
+to a sink; here that sink appends the events to the store in whole transitions (group commit: at
+once for tasks and the execution's end, every ``commit_interval`` otherwise; the last commit
 finishing the record too), while a heartbeat keeps the execution's lease. ``resume`` replays the
 stored history and carries on; ``redrive`` appends ``ExecutionRedriven`` and replays what
 succeeded, re-running the failed part, as RedriveExecution does.
@@ -31,6 +32,7 @@ from runtime._driver import (
 )
 from runtime._events import Event, render_details, to_json
 from runtime.callbacks import using_store
+from runtime.callbacks.progress import INTERMEDIATE
 from runtime.store.base import (
     REDRIVABLE_STATUSES,
     RUNNING,
@@ -38,11 +40,14 @@ from runtime.store.base import (
     HistoryStore,
     Outcome,
     StoreError,
+    StoreLocked,
     lease_is_live,
     lease_owner,
 )
 
 HEARTBEAT_SECONDS = 10.0
+DEFAULT_COMMIT_INTERVAL = 0.002
+"""Seconds between commits of pure transitions (``ASL_COMMIT_INTERVAL_MS`` overrides it)."""
 Observer = Callable[[Event], None]
 Warn = Callable[[str], None]
 
@@ -93,6 +98,7 @@ def start(
     dispatch: Dispatch | None = None,
     observer: Observer | None = None,
     warn: Warn | None = None,
+    commit_interval: float | None = None,
 ) -> ExecutionResult:
     """Start an execution of ``definition`` (JSON or YAML text), record it and run it to its end.
 
@@ -100,12 +106,17 @@ def start(
     task options, :class:`RunError` for a bad name and ``StoreError`` subclasses (among them
     ``ExecutionAlreadyExists``). Repeating the start of a RUNNING execution with the same name and
     input waits for that execution, as StartExecution returns the existing one.
+
+    ``commit_interval`` (seconds; default ``$ASL_COMMIT_INTERVAL_MS``, else 2 ms) is how long pure
+    transitions may wait to be committed together; 0 commits every transition on its own. Tasks,
+    Waits and the execution's end are committed at once whatever it is.
     """
     if name is not None and not _NAME.match(name):
         raise RunError(
             f"invalid execution name {name!r}: 1 to 80 characters, no whitespace, brackets, "
             'wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /'
         )
+    interval = _commit_interval(commit_interval)
     options = options or RunOptions()
     kind = "EXPRESS" if express else "STANDARD"
     machine = _load(definition, kind, filename)
@@ -130,7 +141,7 @@ def start(
     stored, created = store.create(record)
     if not created:
         return _attach(store, stored)
-    return _run(store, stored, machine, dispatch, clock, owner, observer)
+    return _run(store, stored, machine, dispatch, clock, owner, observer, interval)
 
 
 def resume(
@@ -140,12 +151,15 @@ def resume(
     dispatch: Dispatch | None = None,
     observer: Observer | None = None,
     warn: Warn | None = None,
+    commit_interval: float | None = None,
 ) -> ExecutionResult:
     """Continue a RUNNING Standard execution whose process died, from its stored history.
 
     Finished states and tasks are handed back from history, not repeated. Raises ``LeaseHeld``
     when another live process is running it, :class:`RunError` when it is not resumable.
+    ``commit_interval`` is as for :func:`start`.
     """
+    interval = _commit_interval(commit_interval)
     record = _durable(store.get(execution_id), "resume")
     if record.status != RUNNING:
         hint = (
@@ -169,7 +183,9 @@ def resume(
         _release(store, record.execution_arn, owner)
         raise
     clock = _clock(options, events)
-    return _run(store, record, machine, dispatch, clock, owner, observer, live_events(events))
+    return _run(
+        store, record, machine, dispatch, clock, owner, observer, interval, live_events(events)
+    )
 
 
 def redrive(
@@ -179,12 +195,15 @@ def redrive(
     dispatch: Dispatch | None = None,
     observer: Observer | None = None,
     warn: Warn | None = None,
+    commit_interval: float | None = None,
 ) -> ExecutionResult:
     """Restart a FAILED, TIMED_OUT or ABORTED Standard execution from where it failed.
 
     Appends ``ExecutionRedriven`` and replays the history up to the failure, so only the failed
-    part runs again; the record's ``redrive_count`` goes up by one.
+    part runs again; the record's ``redrive_count`` goes up by one. ``commit_interval`` is as for
+    :func:`start`.
     """
+    interval = _commit_interval(commit_interval)
     record = _durable(store.get(execution_id), "redrive")
     if record.status not in REDRIVABLE_STATUSES:
         raise RunError(
@@ -218,7 +237,15 @@ def redrive(
         _release(store, record.execution_arn, owner)
         raise
     return _run(
-        store, record, machine, dispatch, clock, owner, observer, live_events([*events, redriven])
+        store,
+        record,
+        machine,
+        dispatch,
+        clock,
+        owner,
+        observer,
+        interval,
+        live_events([*events, redriven]),
     )
 
 
@@ -252,41 +279,151 @@ def result_of(record: ExecutionRecord, events: list[Event] | None = None) -> Exe
 
 
 class _Recorder:
-    """The driver's sink: events are committed atomically, one transition per transaction.
+    """The driver's sink: events are committed in whole transitions, several to a transaction.
 
-    A transaction ends with each ``...StateEntered`` event, with each task outcome (so a finished
-    task is never run again after a crash) and with the execution's end; the driver also calls
-    :meth:`flush` before it dispatches a task or sleeps. Events lost in a crash are only ones the
-    replay of the committed history produces again.
+    A commit ends on a transition boundary (an event ending in ``StateEntered``, ``Succeeded``,
+    ``Failed``, ``TimedOut`` or ``Aborted``), never in the middle of one. It happens at once on
+    what must not be lost: a task's outcome, a task's intermediate events (``TaskSubmitted``,
+    ``ActivityStarted``), a Map Run's end and the execution's end; the driver also calls
+    :meth:`flush` before it dispatches a task or lets time pass (Wait, retry delay). Any other
+    boundary commits only once ``commit_interval`` seconds have passed since the last commit
+    (0: every boundary, one transaction per transition); a loop that goes idle with whole
+    transitions pending commits them after that interval too. What a crash loses is only pure
+    transitions (Pass, Choice, ...) that a replay of the committed history produces again.
     """
 
     def __init__(
-        self, store: HistoryStore, arn: str, last_id: int, observer: Observer | None
+        self,
+        store: HistoryStore,
+        arn: str,
+        last_id: int,
+        observer: Observer | None,
+        commit_interval: float = DEFAULT_COMMIT_INTERVAL,
     ) -> None:
         self.store, self.arn, self.last_id, self.observer = store, arn, last_id, observer
         self.pending: list[Event] = []
+        self.whole = 0  # pending[:whole] are whole transitions
+        self.interval = commit_interval
+        self.due = time.monotonic() + commit_interval
+        self.failed = False  # the last commit raised: its events are still pending
+        self._timer: asyncio.TimerHandle | None = None
 
     def __call__(self, event: Event) -> None:
-        self.pending.append(event)
-        if event.type.endswith(_COMMIT_AFTER) or (
-            not event.frame and event.type in _TERMINAL_EVENTS
-        ):
+        pending = self.pending
+        pending.append(event)
+        kind = _KINDS.get(event.type)
+        if kind is None:
+            kind = _KINDS[event.type] = _kind(event.type)
+        if kind is _BOUNDARY:
+            if self.interval <= 0 or time.monotonic() >= self.due:
+                self.flush()
+            else:
+                self.whole = len(pending)
+                if self._timer is None:
+                    self._arm()
+        elif kind is _AT_ONCE or (kind is _END and not event.frame):
             self.flush()
+        elif kind is _END:
+            self.whole = len(pending)  # a child execution's end: a boundary like any other
         if self.observer is not None:
             self.observer(event)
 
     def flush(self) -> None:
-        """Commit the events recorded since the last commit, in one transaction."""
-        if not self.pending:
-            return
-        events, self.pending = self.pending, []
+        """Commit every event recorded since the last commit, in one transaction."""
+        if self.pending:
+            self._commit(len(self.pending))
+
+    def flush_whole(self) -> None:
+        """Commit the whole transitions still pending, if the store lets us (a run that raised).
+
+        Leaves out a half-recorded transition, and does not retry a commit that just failed.
+        """
+        if self.whole and not self.failed:
+            with suppress(StoreError):
+                self._commit(self.whole)
+
+    def close(self) -> None:
+        """Stop the idle-commit timer (the run is over, whatever is still pending stays so)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _commit(self, count: int) -> None:
+        pending = self.pending
+        events = pending if count == len(pending) else pending[:count]
+        self.failed = True
         self.store.append(
             self.arn, events, expected_last_id=self.last_id, outcome=_outcome(events[-1])
         )
+        self.failed = False
         self.last_id = events[-1].id
+        self.pending = [] if events is pending else pending[count:]
+        self.whole = 0
+        self.due = time.monotonic() + self.interval
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _arm(self) -> None:
+        """Commit the pending whole transitions when the event loop next idles past the interval
+        (a Parallel branch's pure states while another branch waits on a long task)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not driven by an event loop: the next boundary or flush commits
+            return
+        self._timer = loop.call_later(self.interval, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if not self.whole:
+            return
+        try:
+            self._commit(self.whole)
+        except StoreLocked:
+            self._arm()  # try again later; the driver's next commit raises if it persists
+        except StoreError:
+            pass  # the driver's next commit raises it
 
 
-_COMMIT_AFTER = ("StateEntered", "Succeeded", "Failed", "TimedOut", "Aborted")
+_BOUNDARY = "boundary"  # ends a transition: commit when the interval has passed
+_AT_ONCE = "at once"  # records the outside world (a task's outcome or progress): commit now
+_END = "end"  # the execution's end (commit now, with the outcome), unless a child's
+_INSIDE = "inside"  # the middle of a transition: never commit after it (unless flushed)
+_KINDS: dict[str, str] = {}
+_ENDS_TRANSITION = ("StateEntered", "Succeeded", "Failed", "TimedOut", "Aborted")
+_OUTSIDE_WORLD = ("Task", "LambdaFunction", "Activity", "MapRun")
+
+
+def _kind(type_: str) -> str:
+    if type_ in _TERMINAL_EVENTS:
+        return _END
+    if type_ in INTERMEDIATE:
+        return _AT_ONCE
+    if not type_.endswith(_ENDS_TRANSITION):
+        return _INSIDE
+    if type_.startswith(_OUTSIDE_WORLD) and not type_.startswith("TaskState"):
+        return _AT_ONCE  # TaskSucceeded, LambdaFunctionFailed, MapRunSucceeded, ...
+    return _BOUNDARY
+
+
+def _commit_interval(value: float | None = None) -> float:
+    """The commit interval in seconds: ``value``, else ``$ASL_COMMIT_INTERVAL_MS``, else 2 ms."""
+    if value is None:
+        text = os.environ.get("ASL_COMMIT_INTERVAL_MS", "").strip()
+        if not text:
+            return DEFAULT_COMMIT_INTERVAL
+        try:
+            value = float(text) / 1000
+        except ValueError:
+            value = -1.0
+        if not (0 <= value < float("inf")):
+            raise RunError(
+                f"ASL_COMMIT_INTERVAL_MS={text!r}: expected a number of milliseconds, 0 or more"
+            )
+        return value
+    if not (0 <= value < float("inf")):
+        raise RunError(f"commit_interval={value!r}: expected a number of seconds, 0 or more")
+    return float(value)
 
 
 def _outcome(event: Event) -> Outcome | None:
@@ -311,9 +448,11 @@ def _run(
     clock: RealClock | VirtualClock,
     owner: str,
     observer: Observer | None,
+    interval: float = DEFAULT_COMMIT_INTERVAL,
     recorded: list[Event] | None = None,
 ) -> ExecutionResult:
     arn = record.execution_arn
+    recorder = _Recorder(store, arn, record.last_event_id, observer, interval)
     try:
         coro = run_execution(
             machine,
@@ -324,7 +463,7 @@ def _run(
             express=record.type == "EXPRESS",
             clock=clock,
             seed=record.seed,
-            sink=_Recorder(store, arn, record.last_event_id, observer),
+            sink=recorder,
             recorded=recorded,
             start_date=record.start_date,
             redrive_count=record.redrive_count,
@@ -333,7 +472,13 @@ def _run(
         heartbeat = record.type == "STANDARD"
         with using_store(store):  # pending callbacks and activity tasks live in this store
             result = asyncio.run(_with_heartbeat(coro, store, arn, owner, heartbeat))
+    except BaseException:
+        # A bug, a store failure or Ctrl-C: keep the whole transitions recorded so far, as a
+        # commit per transition would have (resume carries on from them).
+        recorder.flush_whole()
+        raise
     finally:
+        recorder.close()
         _release(store, arn, owner)
     final = store.get(arn)
     if final.stop_date is not None:

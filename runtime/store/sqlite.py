@@ -1,11 +1,11 @@
 """The durable store: one SQLite file in WAL mode, every append one transaction.
 
-Each append inserts its events in one transaction that first checks the history still ends at
-the id the writer expects; the events' primary key makes a racing second writer fail cleanly, and
-a crash never leaves a half-written history. The execution row (which holds the definition) is
-written only when the execution starts, ends or changes hands, never per transition. Every
-sqlite3 error is translated into a :class:`~runtime.store.base.StoreError` with a message for
-the user.
+Each append inserts its events in one transaction, and only if the history still ends at the id
+the writer expects: the first event goes in only if the expected last event is there, and the
+events' primary key makes a racing second writer fail cleanly; a crash never leaves a half-written
+history. The execution row (which holds the definition) is written only when the execution
+starts, ends or changes hands, never per transition. Every sqlite3 error is translated into a
+:class:`~runtime.store.base.StoreError` with a message for the user.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +268,7 @@ class SqliteStore(SqliteTransactions):
         expected_last_id: int,
         outcome: Outcome | None = None,
     ) -> None:
-        rows = [_event_row(execution_arn, e) for e in events]
+        rows = _event_rows(execution_arn, events)
         with self._write() as conn:
             self._swap(conn, execution_arn, expected_last_id, rows)
             if outcome is not None:
@@ -286,7 +287,7 @@ class SqliteStore(SqliteTransactions):
 
     def redrive(self, execution_arn: str, event: Event, *, expected_last_id: int) -> None:
         with self._write() as conn:
-            self._swap(conn, execution_arn, expected_last_id, [_event_row(execution_arn, event)])
+            self._swap(conn, execution_arn, expected_last_id, _event_rows(execution_arn, [event]))
             conn.execute(
                 "UPDATE executions SET status = ?, stop_date = NULL, output = NULL, "
                 "error = NULL, cause = NULL, redrive_count = redrive_count + 1, "
@@ -337,37 +338,43 @@ class SqliteStore(SqliteTransactions):
     ) -> None:
         """Append ``rows`` iff the history ends at ``expected`` (a compare-and-swap).
 
-        The first new event must be ``expected + 1``; an event already stored under one of the
-        new ids (another writer got there first) fails the insert on the primary key.
+        One indexed lookup checks that event ``expected`` is stored (which also proves the
+        execution exists); then the first new event must be ``expected + 1``, and an event already
+        stored under one of the new ids (another writer got there first) fails the insert on the
+        primary key. Ids are dense, so together these say the history ended at ``expected``.
         """
-        if conn.execute("SELECT 1 FROM executions WHERE arn = ?", (arn,)).fetchone() is None:
-            raise not_found(arn)
         if rows and rows[0][1] != expected + 1:
             raise ConcurrentWriteError(
                 f"history of {arn}: event {rows[0][1]} does not follow {expected}"
             )
-        if not rows:
-            last = conn.execute(
-                "SELECT coalesce(max(id), 0) FROM events WHERE execution_arn = ?", (arn,)
-            ).fetchone()[0]
+        if not rows:  # an outcome alone
+            if not _exists(conn, arn):
+                raise not_found(arn)
+            last = _last_id(conn, arn)
             if last != expected:
                 raise _concurrent(arn, last, expected)
             return
+        if not expected:
+            if not _exists(conn, arn):
+                raise not_found(arn)
+        elif conn.execute(_HAS_EVENT, (arn, expected)).fetchone() is None:
+            if not _exists(conn, arn):
+                raise not_found(arn)
+            raise _concurrent(arn, _last_id(conn, arn), expected)
         try:
             conn.executemany(_INSERT_EVENT, rows)
         except sqlite3.IntegrityError:
-            last = conn.execute(
-                "SELECT coalesce(max(id), 0) FROM events WHERE execution_arn = ?", (arn,)
-            ).fetchone()[0]
-            raise _concurrent(arn, last, expected)
-        if (
-            expected
-            and conn.execute(
-                "SELECT 1 FROM events WHERE execution_arn = ? AND id = ?", (arn, expected)
-            ).fetchone()
-            is None
-        ):
-            raise _concurrent(arn, None, expected)
+            raise _concurrent(arn, _last_id(conn, arn), expected)
+
+
+def _exists(conn: sqlite3.Connection, arn: str) -> bool:
+    return conn.execute("SELECT 1 FROM executions WHERE arn = ?", (arn,)).fetchone() is not None
+
+
+def _last_id(conn: sqlite3.Connection, arn: str) -> int:
+    return conn.execute(
+        "SELECT coalesce(max(id), 0) FROM events WHERE execution_arn = ?", (arn,)
+    ).fetchone()[0]
 
 
 def _concurrent(arn: str, last: int | None, expected: int) -> ConcurrentWriteError:
@@ -381,6 +388,7 @@ _INSERT_EVENT = (
     "INSERT INTO events (execution_arn, id, previous_event_id, timestamp, type, details, frame) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+_HAS_EVENT = "SELECT 1 FROM events WHERE execution_arn = ? AND id = ?"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -464,8 +472,28 @@ def _record(row: Sequence[Any]) -> ExecutionRecord:
 
 
 _DETAILS_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=payload_text)
+# The same encoding without JSONEncoder.encode's per-call setup (CPython's C encoder, reused).
+_C_ENCODE = (
+    c_make_encoder(None, payload_text, encode_basestring, None, ":", ",", False, False, True)
+    if c_make_encoder is not None
+    else None
+)
 
 
-def _event_row(arn: str, e: Event) -> tuple[Any, ...]:
-    details = None if e.details is None else _DETAILS_ENCODER.encode(e.details)
-    return (arn, e.id, e.previous_event_id, e.timestamp.isoformat(), e.type, details, e.frame)
+def _encode_details(details: dict[str, Any]) -> str:
+    if _C_ENCODE is not None:
+        return "".join(_C_ENCODE(details, 0))
+    return _DETAILS_ENCODER.encode(details)
+
+
+def _event_rows(arn: str, events: Sequence[Event]) -> list[tuple[Any, ...]]:
+    """The events as table rows (events of one batch often share a timestamp: formatted once)."""
+    rows = []
+    stamp, zone, text = None, None, ""
+    for e in events:
+        timestamp = e.timestamp
+        if timestamp != stamp or timestamp.tzinfo is not zone:  # equal instants, other offsets
+            stamp, zone, text = timestamp, timestamp.tzinfo, timestamp.isoformat()
+        details = None if e.details is None else _encode_details(e.details)
+        rows.append((arn, e.id, e.previous_event_id, text, e.type, details, e.frame))
+    return rows

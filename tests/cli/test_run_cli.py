@@ -79,6 +79,10 @@ def raises(event, context):
 
 def plain(value):
     return {"plain": value}
+
+def count_once(value):
+    _log(value, f"T {value['i']}")
+    return {**value, "counted": True}
 """
 
 
@@ -490,6 +494,72 @@ def test_resume_after_sigkill_during_a_wait(ws: Workspace) -> None:
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     assert types.count("LambdaFunctionScheduled") == 2 and types.count("ExecutionStarted") == 1
     assert types.count("WaitStateEntered") == 1 and types[-1] == "ExecutionSucceeded"
+
+
+def _stored_events(ws: Workspace) -> tuple[int, str | None]:
+    """The id and type of the last event in the store (0, None before there is one)."""
+    if not ws.store.exists():
+        return 0, None
+    conn = sqlite3.connect(ws.store, timeout=5)
+    try:
+        row = conn.execute("SELECT id, type FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return 0, None
+    finally:
+        conn.close()
+    return (row[0], row[1]) if row else (0, None)
+
+
+def test_resume_after_sigkill_in_a_long_pure_loop(ws: Workspace) -> None:
+    """Killed while pure transitions are committed together (group commit): resume replays
+    what was committed, runs the rest, and the Task after the loop runs once."""
+    count = 6000  # 24,000 events: as long as a Standard history allows
+    definition = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.i", "NumericGreaterThanEquals": count, "Next": "Count"}
+                ],
+                "Default": "Inc",
+            },
+            "Inc": {
+                "Type": "Pass",
+                "Parameters": {"i.$": "States.MathAdd($.i, 1)", "log.$": "$.log"},
+                "Next": "Check",
+            },
+            "Count": task("Count", resource=f"python:{ws.handlers}:count_once"),
+        },
+    }
+    name = ws.definition(definition)
+    input_ = json.dumps({"i": 0, "log": str(ws.log)})
+    run = _asl_process(ws, "run", name, "--name", "looping", "--input", input_)
+    try:
+        deadline = time.monotonic() + 20
+        while _stored_events(ws)[0] < 200 and time.monotonic() < deadline:
+            time.sleep(0.002)
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.communicate()
+    last_id, last_type = _stored_events(ws)
+    assert 200 <= last_id < 4 * count, "killed in the loop"
+    assert last_type is not None and last_type.endswith("StateEntered")  # whole transitions
+    assert ws.calls() == []
+
+    resumed = _asl_process(ws, "resume", "looping", "--format", "json")
+    out, err = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "SUCCEEDED"
+    assert summary["output"] == {"i": count, "log": str(ws.log), "counted": True}
+    assert ws.calls() == [f"T {count}"]  # the task ran once
+
+    events = ws.asl("history", "looping", "--format", "json").json["events"]
+    types = [e["type"] for e in events]
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    assert types.count("ExecutionStarted") == 1 and types.count("TaskScheduled") == 1
+    assert types.count("PassStateEntered") == count and types[-1] == "ExecutionSucceeded"
 
 
 # -- progress ------------------------------------------------------------------------------------

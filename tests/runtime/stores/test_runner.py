@@ -118,7 +118,8 @@ def reference() -> tuple[Any, list[str]]:
     return result.output, [e.type for e in result.events]
 
 
-def test_crash_at_any_event_then_resume(store: Any) -> None:
+@pytest.mark.parametrize("interval", [None, 0, 60], ids=["default", "per-transition", "60s"])
+def test_crash_at_any_event_then_resume(store: Any, interval: float | None) -> None:
     output, types = reference()
     for at in range(2, len(types) + 1):
         name = f"crash-{at}"
@@ -132,6 +133,7 @@ def test_crash_at_any_event_then_resume(store: Any) -> None:
                 dispatch=tasks,
                 options=options(),
                 seed=7,
+                commit_interval=interval,
             )
         before = store.events(store.get(name).execution_arn)
         done = Counter(tasks.calls)
