@@ -21,28 +21,44 @@ def details_key(event_type: str) -> str:
     return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
-_LAST_STAMP: list[Any] = [None, ""]
+# The last conversion of each kind, as one (key, text) pair: runs of events share a timestamp.
+# A single tuple is read and replaced atomically, so threads never see a mixed pair.
+_last_stamp: tuple[Any, str] = (None, "")
+_last_millis: tuple[Any, str] = (None, "")
+_last_iso: tuple[Any, str] = (None, "")
 
 
 def iso_millis(moment: datetime) -> str:
     """``2026-01-02T03:04:05.678Z``: a UTC time as the context object shows it (cached)."""
-    if moment == _LAST_STAMP[0]:
-        return _LAST_STAMP[1]
+    global _last_stamp
+    last = _last_stamp
+    if moment == last[0]:
+        return last[1]
     utc = moment.astimezone(UTC) if moment.utcoffset() else moment
     text = f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
-    _LAST_STAMP[0], _LAST_STAMP[1] = moment, text
+    _last_stamp = (moment, text)
     return text
-
-
-_LAST_MILLIS: list[Any] = [None, ""]
 
 
 def iso_of_millis(millis: int) -> str:
     """:func:`iso_millis` of a time given in milliseconds since the epoch (cached)."""
-    if millis == _LAST_MILLIS[0]:
-        return _LAST_MILLIS[1]
+    global _last_millis
+    last = _last_millis
+    if millis == last[0]:
+        return last[1]
     text = iso_millis(from_millis(millis))
-    _LAST_MILLIS[0], _LAST_MILLIS[1] = millis, text
+    _last_millis = (millis, text)
+    return text
+
+
+def isoformat_of_millis(millis: int) -> str:
+    """``datetime.isoformat()`` of a UTC time given in milliseconds since the epoch (cached)."""
+    global _last_iso
+    last = _last_iso
+    if millis == last[0]:
+        return last[1]
+    text = from_millis(millis).isoformat()
+    _last_iso = (millis, text)
     return text
 
 
@@ -116,6 +132,36 @@ def payload_text(value: Any) -> str:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_NOT_TRUNCATED_JSON = '{"truncated":false}'
+
+
+def details_json(details: dict[str, Any]) -> str:
+    """An event's details as JSON text, each payload as its JSON text in a string (the shape
+    GetExecutionHistory gives); the usual members are written directly, the rest encoded."""
+    parts = []
+    for key, value in details.items():
+        kind = type(value)
+        if kind is Payload:
+            text = _quote(value.text)
+        elif kind is str:
+            text = _quote(value)
+        elif value is _NOT_TRUNCATED:
+            text = _NOT_TRUNCATED_JSON
+        elif kind is int:
+            text = str(value)
+        elif _C_DETAILS is not None:
+            text = "".join(_C_DETAILS(value, 0))
+        else:
+            text = _DETAILS_ENCODER.encode(value)
+        parts.append(f"{_quote(key)}:{text}")
+    return "{" + ",".join(parts) + "}"
+
+
+_C_DETAILS = _c_encoder(payload_text)
+_DETAILS_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=payload_text)
+
+
 def render_details(details: dict[str, Any] | None) -> dict[str, Any] | None:
     """Event details with every Payload rendered as JSON text."""
     if details is None:
@@ -168,6 +214,12 @@ class Event:
         self.details = details
         self.frame = frame
 
+    def isoformat(self) -> str:
+        """The timestamp in ISO 8601 (``datetime.isoformat``), without making a datetime."""
+        if self._datetime is None:
+            return isoformat_of_millis(self.millis)
+        return self._datetime.isoformat()
+
     @property
     def timestamp(self) -> datetime:
         moment = self._datetime
@@ -199,7 +251,7 @@ class Event:
     def to_dict(self) -> dict[str, Any]:
         """The event as GetExecutionHistory returns it (timestamp as an ISO 8601 string)."""
         out: dict[str, Any] = {
-            "timestamp": self.timestamp.isoformat(),
+            "timestamp": self.isoformat(),
             "type": self.type,
             "id": self.id,
             "previousEventId": self.previous_event_id,

@@ -17,11 +17,10 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
-from runtime._events import Event, payload_text
+from runtime._events import Event, details_json
 from runtime.store.base import (
     RUNNING,
     ConcurrentWriteError,
@@ -471,29 +470,17 @@ def _record(row: Sequence[Any]) -> ExecutionRecord:
     )
 
 
-_DETAILS_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=payload_text)
-# The same encoding without JSONEncoder.encode's per-call setup (CPython's C encoder, reused).
-_C_ENCODE = (
-    c_make_encoder(None, payload_text, encode_basestring, None, ":", ",", False, False, True)
-    if c_make_encoder is not None
-    else None
-)
-
-
-def _encode_details(details: dict[str, Any]) -> str:
-    if _C_ENCODE is not None:
-        return "".join(_C_ENCODE(details, 0))
-    return _DETAILS_ENCODER.encode(details)
-
-
 def _event_rows(arn: str, events: Sequence[Event]) -> list[tuple[Any, ...]]:
-    """The events as table rows (events of one batch often share a timestamp: formatted once)."""
-    rows = []
-    stamp, zone, text = None, None, ""
-    for e in events:
-        timestamp = e.timestamp
-        if timestamp != stamp or timestamp.tzinfo is not zone:  # equal instants, other offsets
-            stamp, zone, text = timestamp, timestamp.tzinfo, timestamp.isoformat()
-        details = None if e.details is None else _encode_details(e.details)
-        rows.append((arn, e.id, e.previous_event_id, text, e.type, details, e.frame))
-    return rows
+    """The events as table rows."""
+    return [
+        (
+            arn,
+            e.id,
+            e.previous_event_id,
+            e.isoformat(),
+            e.type,
+            None if e.details is None else details_json(e.details),
+            e.frame,
+        )
+        for e in events
+    ]

@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from runtime._clock import RealClock, VirtualClock
-from runtime._events import Event, from_millis, iso_of_millis, to_json, to_millis
+from runtime._events import (
+    _NOT_TRUNCATED,
+    Event,
+    Payload,
+    details_json,
+    from_millis,
+    iso_of_millis,
+    to_json,
+    to_millis,
+)
 
 MOMENTS = [
     datetime(1970, 1, 1, tzinfo=UTC),
@@ -69,3 +78,33 @@ def test_to_json_is_compact_and_keeps_non_ascii(value: object) -> None:
 def test_to_json_refuses_what_is_not_json() -> None:
     with pytest.raises(TypeError, match="not JSON serializable"):
         to_json({"a": object()})
+
+
+DETAILS = [
+    {
+        "name": "S",
+        "input": Payload({"a": "é", "b": [1, 2.5, None]}),
+        "inputDetails": _NOT_TRUNCATED,
+    },
+    {"name": "S", "output": Payload("x\ny"), "outputDetails": {"truncated": False}},
+    {"error": "States.Runtime", "cause": 'bad "quote"'},
+    {"index": 3, "name": "M", "flag": True, "ratio": 0.5, "none": None},
+    {"assignedVariables": {"x": "1"}, "assignedVariablesDetails": _NOT_TRUNCATED},
+    {"nested": {"payload": Payload([1])}},
+    {"resourceType": "lambda", "timeoutInSeconds": 10, "heartbeatInSeconds": 2},
+]
+
+
+@pytest.mark.parametrize("details", DETAILS, ids=lambda d: ",".join(d))
+def test_details_json_is_the_rendered_details(details: dict) -> None:
+    import json
+
+    text = details_json(details)
+    expected = json.dumps(
+        details,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=lambda p: p.text,
+    )
+    assert text == expected
+    assert json.loads(text) == json.loads(expected)
