@@ -112,7 +112,7 @@ def test_report_renders_from_results() -> None:
             "jsonpath_ng_version": "1",
         },
         "express": {"seconds": seconds, "engine_seconds": seconds, "problems": []},
-        "standard": {"seconds": seconds, "engine_seconds": seconds, "problems": ["status X"]},
+        "standard": {"seconds": seconds, "strict_seconds": seconds, "problems": ["status X"]},
     }
     results = {
         "runs": 3,
