@@ -133,8 +133,10 @@ def compile_choice_rule(rule: Mapping[str, JSON]) -> Predicate:
         raise ExpressionError(f"The Variable '{variable}' is invalid: {exc.message}")
     if name == "IsPresent":
         return _compile_is_present(getter, value)
-    test = _compile_test(name, value)
     cause = _missing_cause(variable)
+    if name.startswith(("String", "Numeric")) and name != "StringMatches":
+        return _compile_ordering(name, value, getter, cause)
+    test = _compile_test(name, value)
 
     def predicate(data: JSON, context: JSON, variables: Variables) -> bool:
         try:
@@ -186,7 +188,8 @@ _TYPE_TESTS: dict[str, Callable[[JSON], bool]] = {
 
 
 def _compile_test(name: str, value: JSON) -> Test:
-    """``fn(actual, data, context, variables) -> bool`` for one operator and its operand."""
+    """``fn(actual, data, context, variables) -> bool`` for one operator and its operand (type
+    tests, ``StringMatches``, Boolean and Timestamp comparisons)."""
     if name in _TYPE_TESTS:
         if not isinstance(value, bool):
             raise ExpressionError(f"{name} must be true or false")
@@ -213,28 +216,16 @@ def _compile_test(name: str, value: JSON) -> Test:
 
         return boolean_path
 
+    # Timestamp comparisons: both sides as comparable instants, or None when not a timestamp.
     is_path = name.endswith("Path")
-    base = name[:-4] if is_path else name
-    family = next(f for f in _FAMILIES if base.startswith(f))
-    kind, compare = _FAMILIES[family], _COMPARISONS[base[len(family) :]]
-
-    # Normalise both sides to comparable keys, or None when the type does not fit.
-    key: Callable[[JSON], Any]
-    if kind == "string":
-        key = _string_key
-    elif kind == "number":
-        key = _number_key
-    else:
-        key = instant_key
-
+    compare = _COMPARISONS[name[len("Timestamp") : -4 if is_path else None]]
     if not is_path:
-        literal = key(value)
+        literal = instant_key(value)
         if literal is None:
-            what = {"string": "a string", "number": "a number", "timestamp": "a timestamp"}[kind]
-            raise ExpressionError(f"{name} must be {what}, got {value!r}")
+            raise ExpressionError(f"{name} must be a timestamp, got {value!r}")
 
         def against_literal(actual: JSON, data: JSON, context: JSON, variables: Variables) -> bool:
-            left = key(actual)
+            left = instant_key(actual)
             return left is not None and compare(left, literal)
 
         return against_literal
@@ -242,31 +233,76 @@ def _compile_test(name: str, value: JSON) -> Test:
     other = _operand_path(name, value)
 
     def against_path(actual: JSON, data: JSON, context: JSON, variables: Variables) -> bool:
-        left = key(actual)
+        left = instant_key(actual)
         if left is None:
             return False
-        right = key(other(data, context, variables))
+        right = instant_key(other(data, context, variables))
         return right is not None and compare(left, right)
 
     return against_path
 
 
-def _string_key(value: JSON) -> str | None:
-    return value if isinstance(value, str) else None
+def _compile_ordering(name: str, value: JSON, getter: Getter, cause: str) -> Predicate:
+    """A String or Numeric comparison (``StringLessThan``, ``NumericEqualsPath``...) reading the
+    Variable with ``getter``; a value of another type (a boolean for numbers) never matches."""
+    is_path = name.endswith("Path")
+    family = "String" if name.startswith("String") else "Numeric"
+    compare = _COMPARISONS[name[len(family) : -4 if is_path else None]]
+    # ``type(v) in usual`` settles plain values at once; ``fits`` decides the others.
+    usual, fits = (_STRING_TYPES, _is_string) if family == "String" else (_NUMBER_TYPES, _is_number)
+
+    if not is_path:
+        if not fits(value):
+            what = "a string" if family == "String" else "a number"
+            raise ExpressionError(f"{name} must be {what}, got {value!r}")
+
+        def against_literal(data: JSON, context: JSON, variables: Variables) -> bool:
+            try:
+                left = getter(data, context, variables)
+            except PathNotFound:
+                raise StatesError(RUNTIME, cause)
+            return (type(left) in usual or fits(left)) and compare(left, value)
+
+        return against_literal
+
+    other, other_cause = _operand_getter(name, value)
+
+    def against_path(data: JSON, context: JSON, variables: Variables) -> bool:
+        try:
+            left = getter(data, context, variables)
+        except PathNotFound:
+            raise StatesError(RUNTIME, cause)
+        if type(left) not in usual and not fits(left):
+            return False
+        try:
+            right = other(data, context, variables)
+        except PathNotFound:
+            raise StatesError(RUNTIME, other_cause)
+        return (type(right) in usual or fits(right)) and compare(left, right)
+
+    return against_path
 
 
-def _number_key(value: JSON) -> int | float | None:
-    return value if _is_number(value) else None
+_STRING_TYPES = frozenset((str,))
+_NUMBER_TYPES = frozenset((int, float))
 
 
-def _operand_path(name: str, path: JSON) -> Getter:
+def _is_string(value: JSON) -> bool:
+    return isinstance(value, str)
+
+
+def _operand_getter(name: str, path: JSON) -> tuple[Getter, str]:
+    """The getter of a ``...Path`` operand and the cause when it selects nothing."""
     if not isinstance(path, str):
         raise ExpressionError(f"{name} must be a path string")
     try:
-        getter = compile_path(path)
+        return compile_path(path), _missing_cause(path)
     except ExpressionError as exc:
         raise ExpressionError(f"The {name} path '{path}' is invalid: {exc.message}")
-    cause = _missing_cause(path)
+
+
+def _operand_path(name: str, path: JSON) -> Getter:
+    getter, cause = _operand_getter(name, path)
 
     def operand(data: JSON, context: JSON, variables: Variables) -> JSON:
         try:

@@ -1,8 +1,9 @@
 """Intrinsic functions (``States.Format(...)`` and friends) for JSONPath states.
 
 :func:`compile_intrinsic` tokenizes and parses an intrinsic call once, checks function names,
-argument counts and the types of literal arguments, and returns a closure tree. Calls whose
-arguments are all literals (and which are not random) are evaluated at compile time.
+argument counts and the types of literal arguments, and returns one small generated function per
+call (nested calls are called by their parent). Calls whose arguments are all literals (and
+which are not random) are evaluated at compile time.
 
 The compiled getter is ``fn(data, context, variables, rng=None)``: the optional fourth argument
 is a :class:`random.Random` used by ``States.UUID`` and unseeded ``States.MathRandom``; when it is
@@ -24,7 +25,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from ._errors import INTRINSIC_FAILURE, ExpressionError, StatesError
@@ -354,7 +355,8 @@ def _f_math_random(args: list, rng: _Rng) -> int:
 
 
 def _f_math_add(args: list, rng: _Rng) -> int:
-    return _java_round(args[0]) + _java_round(args[1])
+    a, b = args
+    return (a if type(a) is int else _java_round(a)) + (b if type(b) is int else _java_round(b))
 
 
 @lru_cache(maxsize=256)
@@ -602,7 +604,7 @@ class _Lexer:
 
 
 # --------------------------------------------------------------------------------------------
-# Parser and compiler: tokens -> closure tree.
+# Parser and compiler: tokens -> call functions.
 
 
 class _Const:
@@ -654,7 +656,7 @@ class _Parser:
         if depth > MAX_NESTING:
             raise self.error(f"calls are nested more than {MAX_NESTING} levels deep", name_tok)
         self.expect(_T_LPAREN)
-        args: list[_Node | _Const] = []
+        args: list[_Node | _Const | _Path] = []
         arg_toks: list[_Token] = []
         if self.toks[self.i].kind == _T_RPAREN:
             self.i += 1
@@ -669,7 +671,7 @@ class _Parser:
                     raise self.error(f"expected ',' or ')' but found {sep.text or sep.kind!r}", sep)
         return _build_call(self, name, spec, args, arg_toks, name_tok)
 
-    def argument(self, depth: int) -> _Node | _Const:
+    def argument(self, depth: int) -> _Node | _Const | _Path:
         tok = self.toks[self.i]
         if tok.kind == _T_NAME:
             if self.toks[self.i + 1].kind != _T_LPAREN:
@@ -685,26 +687,29 @@ class _Parser:
         raise self.error(f"expected an argument but found {tok.text or tok.kind!r}", tok)
 
 
-def _path_node(parser: _Parser, tok: _Token) -> _Node:
+class _Path:
+    """A path argument: its compiled getter ``fn(data, context, variables)``."""
+
+    __slots__ = ("getter",)
+
+    def __init__(self, getter: Callable[[JSON, JSON, Variables], JSON]) -> None:
+        self.getter = getter
+
+
+def _path_node(parser: _Parser, tok: _Token) -> _Path:
     from ._jsonpath import compile_path
 
     try:
-        getter = compile_path(tok.value)
+        return _Path(compile_path(tok.value))
     except ExpressionError as exc:
         raise parser.error(f"invalid path {tok.value!r} ({exc.message})", tok)
-
-    def path(data: JSON, context: JSON, variables: Variables, rng: _Rng) -> JSON:
-        return getter(data, context, variables)
-
-    path.is_path = True  # type: ignore[attr-defined]
-    return path
 
 
 def _build_call(
     parser: _Parser,
     name: str,
     spec: _Spec,
-    args: list[_Node | _Const],
+    args: list[_Node | _Const | _Path],
     arg_toks: list[_Token],
     name_tok: _Token,
 ) -> _Node | _Const:
@@ -719,7 +724,7 @@ def _build_call(
         raise parser.error(f"{name} takes {want} argument(s) but {count} were given", name_tok)
     for index, (arg, tok) in enumerate(zip(args, arg_toks, strict=True)):
         expected = spec.kind_at(index)
-        if spec.path_only and not getattr(arg, "is_path", False):
+        if spec.path_only and not isinstance(arg, _Path):
             raise parser.error(f"the argument of {name} must be a path", tok)
         if isinstance(arg, _Const) and not _kind(arg.value) & expected:
             raise parser.error(
@@ -742,75 +747,107 @@ def _build_call(
         def fn(values: list, rng: _Rng) -> str:
             return _format_parts("States.Format", parts, values[1:])
 
-    check = _make_checker(name, spec, count)
-
-    def impl(values: list, rng: _Rng) -> JSON:
-        check(values)
-        return fn(values, rng)
-
     if spec.pure and all(isinstance(a, _Const) for a in args):
+        values = [_literal(a.value, spec.kind_at(i)) for i, a in enumerate(args)]  # type: ignore[union-attr]
         try:
-            return _Const(impl([a.value for a in args], None))  # type: ignore[union-attr]
+            return _Const(fn(values, None))
         except StatesError:
             pass  # fails at run time, as AWS would; keep it as a runtime node
-
-    getters = [_const_node(a) if isinstance(a, _Const) else a for a in args]
-    if count == 0:
-
-        def node(data: JSON, context: JSON, variables: Variables, rng: _Rng) -> JSON:
-            return impl([], rng)
-
-    elif count == 1:
-        (g0,) = getters
-
-        def node(data: JSON, context: JSON, variables: Variables, rng: _Rng) -> JSON:
-            return impl([g0(data, context, variables, rng)], rng)
-
-    elif count == 2:
-        g0, g1 = getters
-
-        def node(data: JSON, context: JSON, variables: Variables, rng: _Rng) -> JSON:
-            return impl([g0(data, context, variables, rng), g1(data, context, variables, rng)], rng)
-
-    else:
-
-        def node(data: JSON, context: JSON, variables: Variables, rng: _Rng) -> JSON:
-            return impl([g(data, context, variables, rng) for g in getters], rng)
-
-    return node
+    return _call_node(name, spec, fn, args)
 
 
-def _make_checker(name: str, spec: _Spec, count: int) -> Callable[[list], None]:
-    """Runtime argument check; converts integral floats to int where an integer is expected."""
-    checks = [(i, spec.kind_at(i)) for i in range(count) if spec.kind_at(i) != K_ANY]
-    if not checks:
-        return lambda values: None
+def _call_node(
+    name: str,
+    spec: _Spec,
+    fn: Callable[[list, _Rng], JSON],
+    args: list[_Node | _Const | _Path],
+) -> _Node:
+    """``fn(data, context, variables, rng=None)`` evaluating the arguments in order, checking
+    their kinds in order, then calling ``fn``.
 
-    def check(values: list) -> None:
-        for index, expected in checks:
-            value = values[index]
-            if not _kind(value) & expected:
-                raise _fail(
-                    name,
-                    f"argument {index + 1} must be {_KIND_WORDS.get(expected, 'a value')}, "
-                    f"not {_describe(value)}",
-                )
-            if expected == K_INT and type(value) is float:
-                values[index] = int(value)
+    The body is generated so that no argument costs a call of its own: literals are inlined
+    (as variables of the generated code: only indexes appear in its text) and a value whose type
+    is surely right skips the full check. Literals were checked at compile time.
+    """
+    namespace: dict[str, Any] = {"fn": fn, "_clone": _clone}
+    lines = ["def call(data, context, variables, rng=None):"]
+    checks = []
+    items = []
+    for index, arg in enumerate(args):
+        expected = spec.kind_at(index)
+        if isinstance(arg, _Const):
+            value = _literal(arg.value, expected)
+            namespace[f"c{index}"] = value
+            items.append(f"_clone(c{index})" if isinstance(value, (list, dict)) else f"c{index}")
+            continue
+        if isinstance(arg, _Path):
+            namespace[f"g{index}"] = arg.getter
+            lines.append(f"    a{index} = g{index}(data, context, variables)")
+        else:
+            namespace[f"g{index}"] = arg
+            lines.append(f"    a{index} = g{index}(data, context, variables, rng)")
+        items.append(f"a{index}")
+        if expected != K_ANY:
+            namespace[f"t{index}"] = _sure_types(expected)
+            namespace[f"check{index}"] = partial(_checked, name, index + 1, expected)
+            checks += [
+                f"    if type(a{index}) not in t{index}:",
+                f"        a{index} = check{index}(a{index})",
+            ]
+    lines += checks
+    lines.append(f"    return fn([{', '.join(items)}], rng)")
+    exec("\n".join(lines), namespace)
+    return namespace["call"]
 
-    return check
+
+def _literal(value: JSON, expected: int) -> JSON:
+    """A literal argument (its kind checked at compile time) as the function receives it: an
+    integral float is made an int where an integer is expected."""
+    return int(value) if expected == K_INT and type(value) is float else value
+
+
+def _sure_types(expected: int) -> frozenset[type]:
+    """The types whose values are always of an ``expected`` kind, without conversion."""
+    types = {t for t, kind in _TYPE_KINDS.items() if kind & expected}
+    if expected & K_NUM == K_NUM:
+        types.add(float)
+    return frozenset(types)
+
+
+_TYPE_KINDS = {
+    type(None): K_NULL,
+    bool: K_BOOL,
+    int: K_INT,
+    str: K_STR,
+    list: K_ARRAY,
+    dict: K_OBJECT,
+}
+
+
+def _checked(name: str, position: int, expected: int, value: JSON) -> JSON:
+    """``value`` if it is of an ``expected`` kind (an integral float made an int where an integer
+    is expected), else the argument error."""
+    if not _kind(value) & expected:
+        raise _fail(
+            name,
+            f"argument {position} must be {_KIND_WORDS.get(expected, 'a value')}, "
+            f"not {_describe(value)}",
+        )
+    if expected == K_INT and type(value) is float:
+        return int(value)
+    return value
 
 
 def _const_node(const: _Const) -> _Node:
     value = const.value
     if isinstance(value, (list, dict)):
 
-        def node(data: JSON, context: JSON, variables: Variables, rng: _Rng) -> JSON:
+        def node(data: JSON, context: JSON, variables: Variables, rng: _Rng = None) -> JSON:
             return _clone(value)
 
     else:
 
-        def node(data: JSON, context: JSON, variables: Variables, rng: _Rng) -> JSON:
+        def node(data: JSON, context: JSON, variables: Variables, rng: _Rng = None) -> JSON:
             return value
 
     return node
@@ -838,21 +875,6 @@ def compile_intrinsic(text: str) -> IntrinsicGetter:
     if not isinstance(text, str):
         raise ExpressionError(f"An intrinsic function must be a string, not {type(text).__name__}")
     root = _Parser(text).parse()
-    if isinstance(root, _Const):
-        node = _const_node(root)
-
-        def getter(
-            data: JSON, context: JSON, variables: Variables, rng: random.Random | None = None
-        ) -> JSON:
-            return node(data, context, variables, rng)
-
-    else:
-        call = root
-
-        def getter(
-            data: JSON, context: JSON, variables: Variables, rng: random.Random | None = None
-        ) -> JSON:
-            return call(data, context, variables, rng)
-
+    getter = _const_node(root) if isinstance(root, _Const) else root
     getter.__doc__ = f"Compiled intrinsic {text!r}."
     return getter

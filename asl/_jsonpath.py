@@ -844,26 +844,27 @@ def _missing_detail(segments: tuple[_Seg, ...], node: JSON) -> str:
     return f"No results for path: {_jayway_path(segments)}"
 
 
-def _evaluator(parsed: ParsedPath) -> Callable[[JSON], JSON]:
-    """``fn(root) -> value`` for ``parsed`` applied to the value its root designates."""
+Evaluator = Callable[..., JSON]
+"""``fn(root, context=None, variables=None) -> value``: a path applied to ``root``. The other two
+arguments are ignored, so that for a path on the data the evaluator is the getter itself."""
+
+
+def _evaluator(parsed: ParsedPath) -> Evaluator:
+    """The :data:`Evaluator` of ``parsed``, applied to the value its root designates."""
     segments, text = parsed.segments, parsed.text
     function = _FUNCTIONS[parsed.function] if parsed.function else None
     if parsed.is_reference:
-        steps = parsed.steps
-        if not steps:
-            return _identity
-        if len(steps) == 1:
-            return _single_step(steps[0], segments, text)
-        return _walker(steps, segments, text)
+        return _reference(parsed.steps, segments, text)
 
     definite = parsed.is_definite
     merge = segments[-1] if segments and type(segments[-1]) is _Keys else None
 
     if definite:
         prefix = segments[:-1] if merge is not None else segments
-        walk = _walker(tuple(s.key if type(s) is _Key else s.index for s in prefix), prefix, text)  # type: ignore[attr-defined]
+        steps = tuple(s.key if type(s) is _Key else s.index for s in prefix)  # type: ignore[attr-defined]
+        walk = _reference(steps, prefix, text)
 
-        def definite_eval(root: JSON) -> JSON:
+        def definite_eval(root: JSON, context: JSON = None, variables: JSON = None) -> JSON:
             value = walk(root)
             if merge is not None:
                 value = merge.merge(value)  # type: ignore[attr-defined]
@@ -876,7 +877,7 @@ def _evaluator(parsed: ParsedPath) -> Callable[[JSON], JSON]:
 
         return definite_eval
 
-    def indefinite_eval(root: JSON) -> JSON:
+    def indefinite_eval(root: JSON, context: JSON = None, variables: JSON = None) -> JSON:
         nodes: list[JSON] = [root]
         for seg in segments:
             out: list[JSON] = []
@@ -900,38 +901,53 @@ def _function_failed(text: str) -> JsonPathNotFound:
     return JsonPathNotFound(text, detail)
 
 
-def _identity(root: JSON) -> JSON:
+def _identity(root: JSON, context: JSON = None, variables: JSON = None) -> JSON:
     return root
 
 
-def _single_step(step: str | int, segments: tuple[_Seg, ...], text: str) -> Callable[[JSON], JSON]:
-    if isinstance(step, str):
+def _reference(steps: tuple[str | int, ...], segments: tuple[_Seg, ...], text: str) -> Evaluator:
+    """The evaluator walking ``steps`` (keys and indexes), specialised for the common shapes.
 
-        def get_key(root: JSON) -> JSON:
-            if isinstance(root, dict):
-                try:
-                    return root[step]
-                except KeyError:
-                    pass
-            raise JsonPathNotFound(text, _missing_detail(segments, root))
-
-        return get_key
-
-    def get_index(root: JSON) -> JSON:
-        if isinstance(root, list) and -len(root) <= step < len(root):
-            return root[step]
-        raise JsonPathNotFound(text, _missing_detail(segments, root))
-
-    return get_index
-
-
-def _walker(
-    steps: tuple[str | int, ...], segments: tuple[_Seg, ...], text: str
-) -> Callable[[JSON], JSON]:
+    Of JSON values only an object can be indexed by a string: for keys, a failed lookup (missing
+    key, or a value that is not an object) is the only check needed.
+    """
     if not steps:
         return _identity
+    if len(steps) == 1:
+        step = steps[0]
+        if isinstance(step, str):
 
-    def walk(root: JSON) -> JSON:
+            def get_key(root: JSON, context: JSON = None, variables: JSON = None) -> JSON:
+                try:
+                    return root[step]
+                except (KeyError, TypeError):
+                    pass
+                raise JsonPathNotFound(text, _missing_detail(segments, root))
+
+            return get_key
+
+        def get_index(root: JSON, context: JSON = None, variables: JSON = None) -> JSON:
+            if isinstance(root, list) and -len(root) <= step < len(root):  # type: ignore[operator]
+                return root[step]  # type: ignore[index]
+            raise JsonPathNotFound(text, _missing_detail(segments, root))
+
+        return get_index
+
+    if all(type(step) is str for step in steps):
+
+        def get_keys(root: JSON, context: JSON = None, variables: JSON = None) -> JSON:
+            node = root
+            try:
+                for key in steps:
+                    node = node[key]
+                return node
+            except (KeyError, TypeError):
+                pass
+            raise JsonPathNotFound(text, _missing_detail(segments, root))
+
+        return get_keys
+
+    def walk(root: JSON, context: JSON = None, variables: JSON = None) -> JSON:
         node = root
         for step in steps:
             if type(step) is str:
@@ -947,11 +963,9 @@ def _walker(
     return walk
 
 
-def _bind_root(parsed: ParsedPath, evaluate: Callable[[JSON], JSON]) -> Getter:
+def _bind_root(parsed: ParsedPath, evaluate: Evaluator) -> Getter:
     if parsed.root == ROOT_DATA:
-        if evaluate is _identity:
-            return _get_data
-        return lambda data, context, variables: evaluate(data)
+        return evaluate
     if parsed.root == ROOT_CONTEXT:
         return lambda data, context, variables: evaluate(context)
     name, text = parsed.variable, parsed.text
@@ -964,10 +978,6 @@ def _bind_root(parsed: ParsedPath, evaluate: Callable[[JSON], JSON]) -> Getter:
         return evaluate(value)
 
     return get_variable
-
-
-def _get_data(data: JSON, context: JSON, variables: Variables) -> JSON:
-    return data
 
 
 @lru_cache(maxsize=8192)
@@ -1051,6 +1061,16 @@ def compile_result_path(text: str | None) -> Setter:
             RESULT_PATH_MATCH_FAILURE,
             f"Unable to apply ReferencePath {text} to input {_to_json(state_input)}",
         )
+
+    if len(steps) == 1 and type(steps[0]) is str:
+        key = steps[0]
+
+        def place_key(state_input: JSON, result: JSON) -> JSON:
+            if not isinstance(state_input, dict):
+                raise fail(state_input)
+            return {**state_input, key: result}
+
+        return place_key
 
     last = len(steps) - 1
 

@@ -3,7 +3,8 @@
 A key ending in ``.$`` takes a path (``$...``, ``$$...``, ``$var...``) or an intrinsic call
 (``States.Format(...)``); the suffix is dropped from the output key. Other keys are copied as
 they are. Objects are processed however deeply nested, inside arrays too. The template is
-compiled once: constant subtrees are built once and shared between evaluations.
+compiled once: constant subtrees are built once and shared between evaluations, and each other
+object or array becomes one generated function that builds it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from asl._errors import RUNTIME, ExpressionError, PathNotFound, StatesError
 from asl._jsonpath import compile_path
@@ -53,87 +54,114 @@ def path_not_found_cause(path: str, key: str, data: JSON) -> str:
     )
 
 
-def _compile_expression(key: str, text: JSON) -> _Node:
-    """The node for the value of a ``.$`` key."""
+def _compile_expression(key: str, text: JSON) -> tuple[Callable[..., JSON], bool]:
+    """``(fn, takes_rng)`` for the value of a ``.$`` key: a path's getter
+    ``fn(data, context, variables)`` or an intrinsic's ``fn(data, context, variables, rng)``."""
     if not isinstance(text, str):
         raise ExpressionError(_invalid_value(key))
     if text.startswith("$"):
         try:
-            getter = compile_path(text)
+            return compile_path(text), False
         except ExpressionError as exc:
             raise ExpressionError(_invalid_value(key)) from exc
-        context_path = text.startswith("$$")
-
-        def path_node(data: JSON, context: JSON, variables: Variables, rng: Any) -> JSON:
-            try:
-                return getter(data, context, variables)
-            except PathNotFound:
-                shown = context if context_path else data
-                raise StatesError(RUNTIME, path_not_found_cause(text, key, shown))
-
-        return path_node
     from asl._intrinsics import compile_intrinsic, is_intrinsic
 
     if not is_intrinsic(text):
         raise ExpressionError(_invalid_value(key))
     try:
-        call = compile_intrinsic(text)
+        return compile_intrinsic(text), True
     except ExpressionError as exc:
         raise ExpressionError(_invalid_value(key)) from exc
 
-    def intrinsic_node(data: JSON, context: JSON, variables: Variables, rng: Any) -> JSON:
-        try:
-            return call(data, context, variables, rng=rng)
-        except PathNotFound as exc:  # an argument's path selects nothing
-            shown = context if exc.path.startswith("$$") else data
-            raise StatesError(RUNTIME, path_not_found_cause(exc.path, key, shown))
 
-    return intrinsic_node
+def _path_failure(exc: PathNotFound, key: str, data: JSON, context: JSON) -> StatesError:
+    """The error for field ``key`` whose path (or an intrinsic argument's path) selects nothing."""
+    shown = context if exc.path.startswith("$$") else data
+    return StatesError(RUNTIME, path_not_found_cause(exc.path, key, shown))
 
 
 def _constant(value: JSON) -> _Node:
-    return lambda data, context, variables, rng: value
+    return lambda data, context, variables, rng=None: value
+
+
+class _Entry(NamedTuple):
+    """One member of an object or array template."""
+
+    name: str | None  # the output key (None in an array)
+    kind: str  # "path" or "call" (a .$ field), "node" (a nested template) or "constant"
+    what: Any  # the path's getter, the intrinsic, the nested template or the constant value
+    field: str | None = None  # the key as written (with its .$), named when a path fails
 
 
 def _compile_node(value: JSON) -> tuple[_Node, bool]:
     """``(node, is_constant)`` for a template value."""
     if isinstance(value, Mapping):
-        entries: list[tuple[str, _Node, bool]] = []
+        entries: list[_Entry] = []
         for key, item in value.items():
             if isinstance(key, str) and key.endswith(_SUFFIX):
-                entries.append((key[: -len(_SUFFIX)], _compile_expression(key, item), False))
+                fn, takes_rng = _compile_expression(key, item)
+                kind = "call" if takes_rng else "path"
+                entries.append(_Entry(key[: -len(_SUFFIX)], kind, fn, key))
             else:
-                node, constant = _compile_node(item)
-                entries.append((key, node, constant))
-        names = [name for name, _, _ in entries]
+                entries.append(_member(key, item))
+        names = [entry.name for entry in entries]
         if len(set(names)) != len(names):
             duplicate = next(n for n in names if names.count(n) > 1)
             raise ExpressionError(f"The field '{duplicate}' is defined more than once")
-        if all(constant for _, _, constant in entries):
+        if all(entry.kind == "constant" for entry in entries):
             return _constant(dict(value)), True
-        slots = tuple(
-            (name, None, node(None, None, {}, None)) if constant else (name, node, None)
-            for name, node, constant in entries
-        )
-
-        def build(data: JSON, context: JSON, variables: Variables, rng: Any) -> JSON:
-            return {
-                name: value if node is None else node(data, context, variables, rng)
-                for name, node, value in slots
-            }
-
-        return build, False
+        return _assemble(entries, is_list=False), False
     if isinstance(value, list):
-        items = [_compile_node(item) for item in value]
-        if all(constant for _, constant in items):
+        items = [_member(None, item) for item in value]
+        if all(entry.kind == "constant" for entry in items):
             return _constant(list(value)), True
-        nodes = tuple(node for node, _ in items)
-
-        def build_list(data: JSON, context: JSON, variables: Variables, rng: Any) -> JSON:
-            return [node(data, context, variables, rng) for node in nodes]
-
-        return build_list, False
+        return _assemble(items, is_list=True), False
     return _constant(value), True
+
+
+def _member(name: str | None, value: JSON) -> _Entry:
+    """The entry for a value without ``.$``: a constant (built once) or a nested template."""
+    node, constant = _compile_node(value)
+    if constant:
+        return _Entry(name, "constant", node(None, None, {}))
+    return _Entry(name, "node", node)
+
+
+def _assemble(entries: list[_Entry], is_list: bool) -> _Node:
+    """``fn(data, context, variables, rng=None)`` building an object (or array) from ``entries``,
+    evaluated in order.
+
+    The body is generated, so that a member costs only the call of its getter. Keys and values
+    are handed to it as variables (``name0``, ``n0``...): only indexes appear in its text.
+    """
+    namespace: dict[str, Any] = {"PathNotFound": PathNotFound, "failure": _path_failure}
+    lines = ["def build(data, context, variables, rng=None):"]
+    items = []
+    for i, entry in enumerate(entries):
+        namespace[f"name{i}"], namespace[f"n{i}"] = entry.name, entry.what
+        value = f"v{i}"
+        if entry.kind == "constant":
+            value = f"n{i}"
+        elif entry.kind == "node":
+            lines.append(f"    v{i} = n{i}(data, context, variables, rng)")
+        else:
+            namespace[f"field{i}"] = entry.field
+            args = (
+                "data, context, variables, rng"
+                if entry.kind == "call"
+                else "data, context, variables"
+            )
+            lines += [
+                "    try:",
+                f"        v{i} = n{i}({args})",
+                "    except PathNotFound as exc:",
+                f"        raise failure(exc, field{i}, data, context)",
+            ]
+        items.append(value if is_list else f"name{i}: {value}")
+    body = ", ".join(items)
+    lines.append(f"    return [{body}]" if is_list else f"    return {{{body}}}")
+    exec("\n".join(lines), namespace)
+    return namespace["build"]
 
 
 def compile_template(value: JSON, field_name: str = "Parameters") -> TemplateGetter:
@@ -146,11 +174,7 @@ def compile_template(value: JSON, field_name: str = "Parameters") -> TemplateGet
     """
     del field_name  # AWS's messages name the key, not the field holding the template
     node, _ = _compile_node(value)
-
-    def template(data: JSON, context: JSON, variables: Variables, rng: Any = None) -> JSON:
-        return node(data, context, variables, rng)
-
-    return template
+    return node
 
 
 def is_constant_template(value: JSON) -> bool:

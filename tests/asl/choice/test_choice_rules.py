@@ -74,6 +74,12 @@ CASES = [
     (rule("NumericGreaterThanPath", "$limit", "$.n"), True),
     (rule("NumericEqualsPath", "$$.State.RetryCount", "$.n"), False),
     (rule("NumericLessThanPath", "$.s", "$.n"), False),
+    (rule("NumericGreaterThanEqualsPath", "$.f", "$.n"), True),
+    (rule("NumericEqualsPath", "$.b", "$.n"), False),
+    (rule("NumericEqualsPath", "$.n", "$.b"), False),
+    # The operand path is not read when the Variable's value has the wrong type.
+    (rule("NumericEqualsPath", "$.missing", "$.s"), False),
+    (rule("StringEqualsPath", "$.missing", "$.n"), False),
     (rule("BooleanEquals", True, "$.b"), True),
     (rule("BooleanEquals", False, "$.b"), False),
     (rule("BooleanEquals", True, "$.n"), False),
@@ -131,6 +137,8 @@ MISSING = [
     (rule("IsNull", True, "$.missing"), "$.missing"),
     (rule("NumericEquals", 1, "$.obj.k.x"), "$.obj.k.x"),
     (rule("StringEqualsPath", "$.missing", "$.s"), "$.missing"),
+    (rule("NumericLessThanPath", "$.missing", "$.n"), "$.missing"),
+    (rule("TimestampEqualsPath", "$.missing", "$.ts"), "$.missing"),
     (rule("NumericEquals", 1, "$undefined"), "$undefined"),
     ({"Not": rule("IsBoolean", True, "$.nope")}, "$.nope"),
 ]

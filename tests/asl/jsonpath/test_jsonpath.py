@@ -177,6 +177,40 @@ def test_not_found(path: str, detail: str | None) -> None:
         assert info.value.detail == detail
 
 
+def _not_object(path: str, key: str, java_type: str) -> str:
+    return (
+        f"Expected to find an object with property ['{key}'] in path {path} but found "
+        f"'{java_type}'. This is not a json object according to the JsonProvider: "
+        "'com.jayway.jsonpath.spi.json.JsonSmartJsonProvider'."
+    )
+
+
+# (path, data, detail): key steps on values that are not objects, or lack the key
+NOT_FOUND_IN = [
+    ("$.k", [1], _not_object("$", "k", "net.minidev.json.JSONArray")),
+    ("$.k", "text", _not_object("$", "k", "java.lang.String")),
+    ("$.k", None, _not_object("$", "k", "null")),
+    ("$.k", 5, _not_object("$", "k", "java.lang.Integer")),
+    ("$.k", True, _not_object("$", "k", "java.lang.Boolean")),
+    ("$.k", {}, "No results for path: $['k']"),
+    ("$.a.k", {"a": [1]}, _not_object("$['a']", "k", "net.minidev.json.JSONArray")),
+    ("$.a.k", {"a": "s"}, _not_object("$['a']", "k", "java.lang.String")),
+    ("$.a.b", [{"a": 1}], _not_object("$", "a", "net.minidev.json.JSONArray")),
+    ("$.a.b.c", {"a": {"b": None}}, _not_object("$['a']['b']", "c", "null")),
+    ("$.a.b.c", {"a": {}}, "Missing property in path $['a']['b']"),
+    ("$.a.b", {"a": {"c": 1}}, "No results for path: $['a']['b']"),
+    ("$[0]", {"0": 1}, 'Filter: [0] can only be applied to arrays. Current context is: {"0":1}'),
+    ("$[0]", "text", 'Filter: [0] can only be applied to arrays. Current context is: "text"'),
+]
+
+
+@pytest.mark.parametrize(("path", "data", "detail"), NOT_FOUND_IN)
+def test_not_found_in(path: str, data: object, detail: str) -> None:
+    with pytest.raises(JsonPathNotFound) as info:
+        compile_path(path)(data, None, {})
+    assert (info.value.path, info.value.detail) == (path, detail)
+
+
 @pytest.mark.parametrize("path", INVALID)
 def test_invalid(path: str) -> None:
     assert not is_valid_path(path)

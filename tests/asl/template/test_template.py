@@ -84,6 +84,18 @@ MISSING = [
         "The JSONPath '$.a.b' specified for the field 'deep.$' could not be found in the input "
         '\'{"a":{"é":"ü"}}\'',
     ),
+    # An intrinsic's argument path: the cause names that path and the field.
+    (
+        {"ok.$": "$.a", "n.$": "States.MathAdd($.nope, 1)"},
+        {"a": 1},
+        "The JSONPath '$.nope' specified for the field 'n.$' could not be found in the input "
+        "'{\"a\":1}'",
+    ),
+    (
+        {"n.$": "States.Format('{}', $$.Task.Nope)"},
+        {"a": 1},
+        path_not_found_cause("$$.Task.Nope", "n.$", CONTEXT),
+    ),
 ]
 
 
@@ -161,7 +173,8 @@ def test_problems(template: object, problems: list) -> None:
 def test_rng_reaches_intrinsics() -> None:
     import random
 
-    getter = compile_template({"u.$": "States.UUID()"})
+    getter = compile_template({"u.$": "States.UUID()", "in": [{"u.$": "States.UUID()"}]})
     first = getter({}, {}, {}, rng=random.Random(7))
-    again = getter({}, {}, {}, rng=random.Random(7))
+    again = getter({}, {}, {}, random.Random(7))
     assert first == again and len(first["u"]) == 36
+    assert first["in"][0]["u"] != first["u"]
