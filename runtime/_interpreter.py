@@ -207,14 +207,15 @@ class Interpreter:
             return self.run_immediate(scope, frame, value)
         name: str | None = scope.start_at
         states = scope.states
-        immediate = _IMMEDIATE
+        immediate, waiting = _IMMEDIATE, _WAITING
         while name is not None:
             state = states[name]
             handler = immediate.get(type(state))
+            eid = self._enter(state, frame, value)
             if handler is not None:  # a state that never waits: no coroutine
-                name, value = handler(self, state, frame, value, self._enter(state, frame, value))
+                name, value = handler(self, state, frame, value, eid)
             else:
-                name, value = await self.run_state(state, frame, value)
+                name, value = await waiting[type(state)](self, state, frame, value, eid)
         return value
 
     def run_immediate(self, scope: m.StateMachine, frame: Frame, value: Any) -> Any:
