@@ -48,8 +48,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-import jsonatapy
-
 from ._errors import QUERY_EVALUATION_ERROR, ExpressionError, StatesError
 from ._types import JSON, Variables
 
@@ -377,7 +375,7 @@ def _compiled(key: str, hosts: frozenset[str]) -> Any:
     except KeyError:
         if len(_TLS.cache) >= _CACHE_LIMIT:
             _TLS.cache.clear()
-    expr = jsonatapy.compile(key, timeout=EVALUATION_TIMEOUT_MS)
+    expr = _engine().compile(key, timeout=EVALUATION_TIMEOUT_MS)
     for name in hosts:
         expr.register(name, _HOST_FUNCTIONS[name])
     _TLS.cache[key] = expr
@@ -429,9 +427,17 @@ _TOKEN = re.compile(
 )
 
 
+def _engine() -> Any:
+    """The jsonatapy module, imported when the first expression is compiled: a machine written
+    in JSONPath never loads it."""
+    import jsonatapy
+
+    return jsonatapy
+
+
 def _check_syntax(body: str) -> None:
     try:
-        jsonatapy.compile(body)
+        _engine().compile(body)
     except ValueError as exc:
         message = _PARSE_PREFIX.sub("", str(exc))
         match = _CODE.match(message)

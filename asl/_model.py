@@ -140,6 +140,14 @@ class State:
 _IMMEDIATE_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
 
 
+def _assigns(raw: Mapping[str, Any]) -> bool:
+    """Whether a state's JSON has an ``Assign``: its own, a Catcher's or a Choice rule's."""
+    if "Assign" in raw:
+        return True
+    entries = [*(raw.get("Catch") or ()), *(raw.get("Choices") or ())]
+    return any(isinstance(entry, Mapping) and "Assign" in entry for entry in entries)
+
+
 def _strings(value: Any) -> Iterator[str]:
     """Every string value anywhere in ``value`` (keys excluded)."""
     if isinstance(value, str):
@@ -296,9 +304,17 @@ class StateMachine:
     """Whether every state of the scope finishes without waiting (Pass, Choice, Succeed, Fail):
     such a scope runs as a plain loop, without coroutines."""
 
+    assigns: bool = field(init=False, repr=False, compare=False)
+    """Whether a state of the scope (not of a nested one) assigns variables; a scope that does
+    not runs without a variable scope of its own."""
+
     def __post_init__(self) -> None:
         immediate = all(s.type in _IMMEDIATE_TYPES for s in self.states.values())
         object.__setattr__(self, "immediate", immediate)
+        assigns = any(_assigns(s.raw) for s in self.states.values()) or not all(
+            s.raw for s in self.states.values()
+        )
+        object.__setattr__(self, "assigns", assigns)
 
     def __getitem__(self, name: str) -> State:
         return self.states[name]

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from runtime import _runner
-    from runtime.store import JsonlStore, MemoryStore, open_store
+    from runtime.store import MemoryStore, open_store
 
     definition = _read_definition(args.file)
     options = _runner.RunOptions(
@@ -118,8 +118,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.log and not args.express:
         raise UsageError("--log is for Express executions (add --express)")
     input_value = read_input(args.input, args.input_file)
-    if args.express:
-        store = JsonlStore(args.log) if args.log else MemoryStore()
+    if args.express and args.log:
+        from runtime.store.jsonl import JsonlStore
+
+        store = JsonlStore(args.log)
+    elif args.express:
+        store = MemoryStore()
     else:
         store = open_store(args.store)
     try:

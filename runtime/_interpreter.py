@@ -151,10 +151,15 @@ class Frame:
         from its recorded event, so a replay evaluates to the same values."""
         return self.entered_ms or 0
 
-    def child(self, key: str, context: dict[str, Any] | None = None) -> Frame:
+    def child(
+        self, key: str, context: dict[str, Any] | None = None, *, assigns: bool = True
+    ) -> Frame:
+        """A frame for a branch or an iteration. Its variables are its own (``assigns``), or, for
+        a scope that never assigns, none: it reads the variables in scope here."""
         own: dict[str, Any] = {}
+        scope = ChainMap(own, self.scope) if assigns else self.scope
         # The child's first state replaces "State"; the rest of the context is shared, unchanged.
-        frame = Frame(key, own, ChainMap(own, self.scope), context or self._base)
+        frame = Frame(key, own, scope, context or self._base)
         frame.detached = self.detached
         frame.last_event_id = self.last_event_id  # a scope's first event follows its opener
         return frame
@@ -789,7 +794,10 @@ class Interpreter:
         attempt = 0
         while True:
             self.host.emit(frame, "ParallelStateStarted")
-            children = [frame.child(f"{base}.{attempt}/b{i}") for i in range(len(state.branches))]
+            children = [
+                frame.child(f"{base}.{attempt}/b{i}", assigns=branch.assigns)
+                for i, branch in enumerate(state.branches)
+            ]
             try:
                 if state.immediate:
                     result = self._run_branches_now(state.branches, children, effective)

@@ -205,7 +205,7 @@ async def _inline(
                 item_input = _select(it, state, frame, ctx, item, effective, eid)
             except StatesError as exc:
                 raise _Failed(exc)
-        child = frame.child(f"{base}/i{index}", frame.context)
+        child = frame.child(f"{base}/i{index}", frame.context, assigns=state.processor.assigns)
         started = it.host.emit(
             frame, "MapIterationStarted", {"index": index, "name": state.name}, chain[0], False
         )

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from runtime.store.base import (
+    REDIS_SCHEMES,
     ConcurrentWriteError,
     ExecutionAlreadyExists,
     ExecutionNotFound,
@@ -22,9 +24,7 @@ from runtime.store.base import (
     StoreError,
     StoreLocked,
 )
-from runtime.store.jsonl import JsonlStore
 from runtime.store.memory import MemoryStore
-from runtime.store.redis import RedisStore, is_redis_url, redacted
 from runtime.store.sqlite import DEFAULT_TIMEOUT, SqliteStore
 
 __all__ = [
@@ -50,6 +50,24 @@ __all__ = [
 STORE_FILE = "executions.sqlite3"
 
 
+def __getattr__(name: str) -> Any:
+    """``JsonlStore`` and ``RedisStore``, imported when first asked for (``asl run`` on the
+    default SQLite store never loads them)."""
+    if name == "JsonlStore":
+        from runtime.store.jsonl import JsonlStore
+
+        return JsonlStore
+    if name == "RedisStore":
+        from runtime.store.redis import RedisStore
+
+        return RedisStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _is_redis_url(text: str | None) -> bool:
+    return bool(text) and str(text).startswith(REDIS_SCHEMES)
+
+
 def default_store_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The SQLite file to use: ``path``, else ``$ASL_STORE``, else ``./.asl/executions.sqlite3``.
 
@@ -71,7 +89,11 @@ def _chosen(path: str | os.PathLike[str] | None) -> str:
 def store_location(path: str | os.PathLike[str] | None = None) -> str:
     """Where :func:`open_store` keeps executions, for messages (a Redis password is hidden)."""
     text = _chosen(path)
-    return redacted(text) if is_redis_url(text) else str(default_store_path(path))
+    if _is_redis_url(text):
+        from runtime.store.redis import redacted
+
+        return redacted(text)
+    return str(default_store_path(path))
 
 
 def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> HistoryStore:
@@ -87,7 +109,9 @@ def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = Tru
     except ValueError:
         raise StoreError("ASL_STORE_TIMEOUT must be a number of seconds")
     text = _chosen(path)
-    if is_redis_url(text):
+    if _is_redis_url(text):
+        from runtime.store.redis import RedisStore
+
         return RedisStore(text, timeout=timeout)
     file = default_store_path(path)
     if not create and not file.exists():

@@ -32,6 +32,8 @@ from runtime._events import Event
 RUNNING = "RUNNING"
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 REDRIVABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+REDIS_SCHEMES = ("redis://", "rediss://")
+"""Store locations naming a Redis store rather than an SQLite file."""
 
 
 class StoreError(Exception):

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from runtime._events import Event, payload_text
 from runtime.store.base import (
+    REDIS_SCHEMES,
     RUNNING,
     ConcurrentWriteError,
     ExecutionRecord,
@@ -39,7 +40,7 @@ from runtime.store.base import (
     not_found,
 )
 
-SCHEMES = ("redis://", "rediss://")
+SCHEMES = REDIS_SCHEMES
 DEFAULT_PREFIX = "asl:"
 SCHEMA_VERSION = 1
 

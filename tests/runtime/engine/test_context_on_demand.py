@@ -141,3 +141,66 @@ def test_random_draws_follow_the_seed(fields: dict[str, Any]) -> None:
     other = runtime.execute(definition, {}, seed=12).output
     assert first == again
     assert first != other
+
+
+VARIABLES = [
+    (
+        "a branch that never assigns reads the outer variables",
+        {
+            "StartAt": "Set",
+            "States": {
+                "Set": {"Type": "Pass", "Assign": {"x": 1}, "Next": "P"},
+                "P": {
+                    "Type": "Parallel",
+                    "Branches": [
+                        {
+                            "StartAt": "Read",
+                            "States": {
+                                "Read": {"Type": "Pass", "Parameters": {"x.$": "$x"}, "End": True}
+                            },
+                        }
+                    ],
+                    "End": True,
+                },
+            },
+        },
+        [{"x": 1}],
+    ),
+    (
+        "an iteration's own variables shadow and do not leak",
+        {
+            "StartAt": "Set",
+            "States": {
+                "Set": {"Type": "Pass", "Assign": {"x": "outer"}, "Next": "M"},
+                "M": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "ItemProcessor": {
+                        "StartAt": "Own",
+                        "States": {
+                            "Own": {"Type": "Pass", "Assign": {"x.$": "$"}, "Next": "Read"},
+                            "Read": {"Type": "Pass", "Parameters": {"x.$": "$x"}, "End": True},
+                        },
+                    },
+                    "ResultPath": "$.out",
+                    "Next": "After",
+                },
+                "After": {
+                    "Type": "Pass",
+                    "Parameters": {"x.$": "$x", "out.$": "$.out"},
+                    "End": True,
+                },
+            },
+        },
+        {"x": "outer", "out": [{"x": 1}, {"x": 2}]},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("definition", "expected"), [c[1:] for c in VARIABLES], ids=[c[0] for c in VARIABLES]
+)
+def test_variable_scopes(definition: dict[str, Any], expected: Any) -> None:
+    result = runtime.execute(json.dumps(definition), {"items": [1, 2]})
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == expected
