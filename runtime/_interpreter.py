@@ -82,8 +82,7 @@ class Frame:
     __slots__ = (
         "_base",
         "_context",
-        "_state_is_task",
-        "_state_name",
+        "_state",
         "detached",
         "entered_ms",
         "entered_previous",
@@ -109,8 +108,7 @@ class Frame:
         self.variables = variables
         self.scope = scope  # variables visible for reading (own + outer)
         self._base = self._context = context
-        self._state_name = ""
-        self._state_is_task = False
+        self._state: m.State | None = None  # the state running in the frame
         self.last_event_id = 0
         self.entered_ms: int | None = None  # when the current state was entered
         self.entered_previous = 0
@@ -123,8 +121,12 @@ class Frame:
     def context(self) -> dict[str, Any]:
         context = self._context
         if context is None:
-            state = {"EnteredTime": iso_of_millis(self.entered_ms or 0), "Name": self._state_name}
-            if self._state_is_task:
+            current = self._state
+            state = {
+                "EnteredTime": iso_of_millis(self.entered_ms or 0),
+                "Name": "" if current is None else current.name,
+            }
+            if current is not None and current.type == "Task":
                 state["RetryCount"] = 0
             # A fresh object per state: values taken from $$ earlier must not change.
             context = self._context = {**self._base, "State": state}
@@ -134,13 +136,12 @@ class Frame:
     def context(self, value: dict[str, Any]) -> None:
         self._base = self._context = value
 
-    def enter(self, state: m.State, entered: Event) -> None:
-        """The frame now runs ``state``, entered with the event ``entered``."""
-        self.entered_ms = entered.millis
-        self.entered_previous = entered.previous_event_id
-        self._state_name = state.name
-        self._state_is_task = state.type == "Task"
-        self._context = None
+    def visit(self, state: m.State) -> int:
+        """Count a visit of a Task, Parallel or Map state in this frame; return its number (part
+        of the keys of its attempts, branches and iterations, the same on replay)."""
+        visits = self.visits
+        count = visits[state.name] = visits.get(state.name, 0) + 1
+        return count
 
     @property
     def entered_at(self) -> datetime | None:
@@ -245,9 +246,7 @@ class Interpreter:
 
     def _enter(self, state: m.State, frame: Frame, value: Any) -> int:
         """Record the state's StateEntered event; return its id."""
-        visits = frame.visits
         name = state.name
-        visits[name] = visits.get(name, 0) + 1
         last = frame.last_output
         payload = last if last is not None and last.value is value else Payload(value)
         entered = self.host.emit(
@@ -255,7 +254,11 @@ class Interpreter:
             _ENTERED[state.type],
             {"name": name, "input": payload, "inputDetails": _NOT_TRUNCATED},
         )
-        frame.enter(state, entered)
+        # The frame now runs this state (what its context object shows).
+        frame.entered_ms = entered.millis
+        frame.entered_previous = entered.previous_event_id
+        frame._state = state
+        frame._context = None
         return entered.id
 
     # --- shared data flow -------------------------------------------------------------------
@@ -710,8 +713,9 @@ class Interpreter:
             raise _Failed(exc)
         counts = [0] * len(state.retry)
         attempt = 0
+        visit = frame.visit(state)
         while True:
-            key = f"{frame.key}/{state.name}#{frame.visits[state.name]}"
+            key = f"{frame.key}/{state.name}#{visit}"
             outer = frame.context
             # $$.Task.Token, for .waitForTaskToken and activity tasks (this attempt's token).
             frame.context = with_token(
@@ -790,7 +794,7 @@ class Interpreter:
         except StatesError as exc:
             raise _Failed(exc)
         counts = [0] * len(state.retry)
-        base = f"{frame.key}/{state.name}#{frame.visits[state.name]}"
+        base = f"{frame.key}/{state.name}#{frame.visit(state)}"
         attempt = 0
         while True:
             self.host.emit(frame, "ParallelStateStarted")

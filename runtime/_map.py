@@ -60,6 +60,7 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
     """Run a Map state (with its Retry and Catch); return (next state, output) as handlers do."""
     from runtime._interpreter import _Failed
 
+    frame.visit(state)
     try:
         effective, states, items = _items(it, state, frame, value, eid)
         limit = _max_concurrency(it, state, frame, effective, states, eid)
