@@ -42,45 +42,61 @@ def load(
     *,
     state_machine_type: str = "STANDARD",
     filename: str = "<definition>",
+    trusted: bool = False,
 ) -> StateMachine:
-    """Parse, validate and compile a definition. Raises :class:`DefinitionError` if invalid."""
+    """Parse, validate and compile a definition. Raises :class:`DefinitionError` if invalid.
+
+    ``trusted=True`` skips validation: only for a definition this engine has already validated,
+    unchanged (a definition that is not valid may then fail in unexpected ways). Text that does
+    not parse is still reported.
+    """
     from asl._build import build_machine
 
-    value, diagnostics = _check(definition, state_machine_type, filename)
+    if trusted:
+        value, _, diagnostics = _parse(definition, filename)
+    else:
+        value, diagnostics = _check(definition, state_machine_type, filename)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise DefinitionError(errors, filename)
     return build_machine(value)
 
 
+def _parse(
+    definition: str | bytes | Mapping[str, Any], filename: str
+) -> tuple[Any, Any, list[Diagnostic]]:
+    """``(value, source, problems)``: the definition's value, its source text with positions
+    (None for a mapping, taken as it is) and the problems found while reading it. The value is
+    None when the text does not parse."""
+    if not isinstance(definition, (str, bytes)):
+        return definition, None, []
+    from asl._rules import CODES
+    from asl._source import SourceError, parse_source
+
+    try:
+        source = parse_source(definition, filename=filename)
+    except SourceError as exc:
+        spec = CODES.get(exc.code)
+        diag = Diagnostic(
+            exc.code,
+            exc.message,
+            "",
+            aws_code=spec.aws_code if spec else None,
+            line=exc.line,
+            column=exc.column,
+        )
+        return None, None, [diag]
+    return source.value, source, list(source.problems)
+
+
 def _check(
     definition: str | bytes | Mapping[str, Any], state_machine_type: str, filename: str
 ) -> tuple[Any, list[Diagnostic]]:
-    from asl._rules import CODES
     from asl._validate import validate_definition
 
-    source = None
-    problems: list[Diagnostic] = []
-    if isinstance(definition, (str, bytes)):
-        from asl._source import SourceError, parse_source
-
-        try:
-            source = parse_source(definition, filename=filename)
-        except SourceError as exc:
-            spec = CODES.get(exc.code)
-            diag = Diagnostic(
-                exc.code,
-                exc.message,
-                "",
-                aws_code=spec.aws_code if spec else None,
-                line=exc.line,
-                column=exc.column,
-            )
-            return None, [diag]
-        value = source.value
-        problems = list(source.problems)
-    else:
-        value = definition
+    value, source, problems = _parse(definition, filename)
+    if isinstance(definition, (str, bytes)) and source is None:
+        return None, problems
     diagnostics = problems + validate_definition(value, state_machine_type=state_machine_type)
     if source is not None:
         diagnostics = [

@@ -535,7 +535,10 @@ def _durable(record: ExecutionRecord, verb: str) -> ExecutionRecord:
 
 
 def _load(definition: str, kind: str, filename: str) -> Any:
+    from runtime import _verdicts
 
+    if _verdicts.enabled:
+        return _verdicts.load(definition, kind, filename)
     from runtime._api import load_cached
 
     return load_cached(definition, kind, filename)

@@ -71,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from runtime import _verdicts
+
+    _verdicts.enabled = True  # an unchanged definition is not validated again (see _verdicts)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -78,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    finally:
+        _verdicts.enabled = False
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""Shared fixtures: where the conformance cases live."""
+"""Shared fixtures: where the conformance cases live; a verdict cache of the session's own."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,16 @@ def require_conformance() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _verdict_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """``asl`` commands run in tests remember validation verdicts in a folder of the session's,
+    never in the user's cache (subprocesses inherit it)."""
+    saved = os.environ.get("ASL_CACHE_DIR")
+    os.environ["ASL_CACHE_DIR"] = str(tmp_path_factory.mktemp("asl-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("ASL_CACHE_DIR", None)
+    else:
+        os.environ["ASL_CACHE_DIR"] = saved
