@@ -31,57 +31,73 @@ class SizeGauge:
     def too_large(self, value: Any, text: str | None = None) -> bool:
         """Whether ``value`` (whose JSON ``text`` may be known) is over the quota in UTF-8."""
         if text is None:
-            if self._bound(value, 0) <= PAYLOAD_LIMIT:
+            if _bound(value, self._cache, 0) <= PAYLOAD_LIMIT:
                 return False
             text = to_json(value)
         if len(text) * 4 <= PAYLOAD_LIMIT:
             return False
         return len(text.encode()) > PAYLOAD_LIMIT
 
-    def _bound(self, value: Any, depth: int) -> int:
-        """An upper bound of the UTF-8 size of ``value`` as JSON."""
-        kind = type(value)
-        if kind is str:
-            return len(value) * _MAX_BYTES_PER_CHAR + 2
-        if kind is dict or kind is list:
-            if not value:
-                return 2
-            if depth == 0 and kind is dict:
-                # The top level is usually new; its members are usually scalars or known.
-                size = 2
-                for key, member in value.items():
-                    kind = type(member)
-                    if kind is str:
-                        size += (len(key) + len(member)) * _MAX_BYTES_PER_CHAR + 8
-                    elif (
-                        kind is float
-                        or kind is bool
-                        or member is None
-                        or (kind is int and -_BIG_INT < member < _BIG_INT)
-                    ):
-                        size += len(key) * _MAX_BYTES_PER_CHAR + 28
-                    else:
-                        size += len(key) * _MAX_BYTES_PER_CHAR + 4 + self._bound(member, 1)
-                return size
-            if len(value) <= _SMALL and depth < _SMALL:  # walked: cheaper than encoding
-                if kind is dict:
-                    return 2 + sum(
-                        len(k) * _MAX_BYTES_PER_CHAR + 4 + self._bound(v, depth + 1)
-                        for k, v in value.items()
-                    )
-                return 1 + sum(self._bound(v, depth + 1) + 1 for v in value)
-            hit = self._cache.get(id(value))
-            if hit is not None and hit[0] is value:
-                return hit[1]
-            size = len(to_json(value)) * 4  # encoded characters, at most 4 UTF-8 bytes each
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
-            self._cache[id(value)] = (value, size)
+
+def _bound(value: Any, cache: dict[int, tuple[Any, int]], depth: int) -> int:
+    """An upper bound of the UTF-8 size of ``value`` as JSON.
+
+    Containers near the top with few members are walked (new objects, usually: a state's output
+    built from its input); others are encoded once and remembered in ``cache`` by identity, so
+    the big, shared parts of successive outputs are measured once.
+    """
+    kind = type(value)
+    if kind is str:
+        return len(value) * _MAX_BYTES_PER_CHAR + 2
+    if kind is dict:
+        if depth == 0 or (len(value) <= _SMALL and depth < _SMALL):
+            size = 2
+            for key, member in value.items():
+                size += (
+                    _scalar(member)
+                    if type(member) in _SCALARS
+                    else 4 + _bound(member, cache, depth + 1)
+                )
+                size += len(key) * _MAX_BYTES_PER_CHAR + 4
             return size
-        if isinstance(value, str):
-            return len(value) * _MAX_BYTES_PER_CHAR + 2
-        if isinstance(value, (dict, list)):
-            return len(to_json(value)) * 4
-        if isinstance(value, int) and not -_BIG_INT < value < _BIG_INT:
-            return len(str(value))
-        return 24  # other numbers (at most 24 characters as JSON), booleans, null
+        return _encoded(value, cache)
+    if kind is list:
+        if len(value) <= _SMALL and depth < _SMALL:
+            size = 2
+            for member in value:
+                size += 1 + (
+                    _scalar(member)
+                    if type(member) in _SCALARS
+                    else _bound(member, cache, depth + 1)
+                )
+            return size
+        return _encoded(value, cache)
+    if isinstance(value, str):
+        return len(value) * _MAX_BYTES_PER_CHAR + 2
+    if isinstance(value, (dict, list)):
+        return len(to_json(value)) * 4
+    return _scalar(value)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _scalar(value: Any) -> int:
+    """The bound of a string, number, boolean or null."""
+    if type(value) is str:
+        return len(value) * _MAX_BYTES_PER_CHAR + 2
+    if type(value) is int and not -_BIG_INT < value < _BIG_INT:
+        return len(str(value))
+    return 24  # other numbers (at most 24 characters as JSON), booleans, null
+
+
+def _encoded(value: Any, cache: dict[int, tuple[Any, int]]) -> int:
+    """4 bytes per character of the value's JSON text, remembered while the value lives."""
+    hit = cache.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    size = len(to_json(value)) * 4  # encoded characters, at most 4 UTF-8 bytes each
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[id(value)] = (value, size)
+    return size
