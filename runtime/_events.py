@@ -21,45 +21,47 @@ def details_key(event_type: str) -> str:
     return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
-# The last conversion of each kind, as one (key, text) pair: runs of events share a timestamp.
-# A single tuple is read and replaced atomically, so threads never see a mixed pair.
-_last_stamp: tuple[Any, str] = (None, "")
-_last_millis: tuple[Any, str] = (None, "")
-_last_iso: tuple[Any, str] = (None, "")
+class _LastConversion:
+    """A conversion that remembers its last result: runs of events share a timestamp.
+
+    The last (key, text) pair is one tuple, read and replaced atomically, so threads never see
+    a mixed pair.
+    """
+
+    __slots__ = ("_convert", "_last")
+
+    def __init__(self, convert: Any) -> None:
+        self._convert = convert
+        self._last: tuple[Any, str] = (None, "")
+
+    def __call__(self, key: Any) -> str:
+        last = self._last
+        if key == last[0]:
+            return last[1]
+        text = self._convert(key)
+        self._last = (key, text)
+        return text
 
 
-def iso_millis(moment: datetime) -> str:
+def _iso_millis(moment: datetime) -> str:
     """``2026-01-02T03:04:05.678Z``: a UTC time as the context object shows it (cached)."""
-    global _last_stamp
-    last = _last_stamp
-    if moment == last[0]:
-        return last[1]
     utc = moment.astimezone(UTC) if moment.utcoffset() else moment
-    text = f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
-    _last_stamp = (moment, text)
-    return text
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
-def iso_of_millis(millis: int) -> str:
+def _iso_of_millis(millis: int) -> str:
     """:func:`iso_millis` of a time given in milliseconds since the epoch (cached)."""
-    global _last_millis
-    last = _last_millis
-    if millis == last[0]:
-        return last[1]
-    text = iso_millis(from_millis(millis))
-    _last_millis = (millis, text)
-    return text
+    return _iso_millis(from_millis(millis))
 
 
-def isoformat_of_millis(millis: int) -> str:
+def _isoformat_of_millis(millis: int) -> str:
     """``datetime.isoformat()`` of a UTC time given in milliseconds since the epoch (cached)."""
-    global _last_iso
-    last = _last_iso
-    if millis == last[0]:
-        return last[1]
-    text = from_millis(millis).isoformat()
-    _last_iso = (millis, text)
-    return text
+    return from_millis(millis).isoformat()
+
+
+iso_millis = _LastConversion(_iso_millis)
+iso_of_millis = _LastConversion(_iso_of_millis)
+isoformat_of_millis = _LastConversion(_isoformat_of_millis)
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
