@@ -12,7 +12,6 @@ name; an activity a definition names is registered on first use.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from asl._errors import RUNTIME, StatesError
@@ -22,7 +21,7 @@ from runtime.callbacks import CallbackError, current_hub, result_of
 from runtime.callbacks.progress import note
 from runtime.callbacks.records import ACTIVITY, SCHEDULED, PendingTask
 from runtime.callbacks.tokens import is_activity, request_token, token_for
-from runtime.tasks.callback import execution_of
+from runtime.tasks.callback import pending_task
 
 handles = is_activity
 
@@ -37,19 +36,14 @@ async def run(request: TaskRequest) -> Any:
     token = request_token(request.context) or token_for(
         request.context, request.key, request.attempt
     )
-    now = time.time()
     hub.register(
-        PendingTask(
-            token=token,
-            execution_arn=execution_of(request),
-            kind=ACTIVITY,
-            resource=request.resource,
-            state_name=request.state_name,
-            status=SCHEDULED,
-            created=now,
+        pending_task(
+            request,
+            token,
+            ACTIVITY,
+            SCHEDULED,
             activity=activity.name,
             input=to_json(request.parameters),
-            deadline=None if request.timeout_seconds is None else now + request.timeout_seconds,
             heartbeat_seconds=request.heartbeat_seconds,
         )
     )

@@ -61,19 +61,14 @@ async def run(request: TaskRequest, submit: Submit) -> Any:
     token = request_token(request.context)
     assert token is not None
     hub = current_hub()
-    now = time.time()
     task = hub.register(
-        PendingTask(
-            token=token,
-            execution_arn=execution_of(request),
-            kind=CALLBACK,
-            resource=request.resource,
-            state_name=request.state_name,
-            status=STARTED,
-            created=now,
-            started=now,
-            beat=now,
-            deadline=None if request.timeout_seconds is None else now + request.timeout_seconds,
+        pending_task(
+            request,
+            token,
+            CALLBACK,
+            STARTED,
+            started=NOW,
+            beat=NOW,
             heartbeat_seconds=request.heartbeat_seconds,
         )
     )
@@ -129,6 +124,31 @@ async def _within(call: Awaitable[Any], deadline: float | None) -> Any:
 def execution_of(request: TaskRequest) -> str:
     execution = request.context.get("Execution") or {}
     return str(execution.get("Id", ""))
+
+
+NOW: Any = object()
+"""For :func:`pending_task`: this time field is the record's creation time."""
+
+
+def pending_task(
+    request: TaskRequest, token: str, kind: str, status: str, **fields: Any
+) -> PendingTask:
+    """The hub's record of a waiting attempt of ``request``, created now, with its deadline (now
+    plus the task's TimeoutSeconds); ``fields`` set the rest, a time given as :data:`NOW` being
+    the creation time."""
+    now = time.time()
+    timeout = request.timeout_seconds
+    return PendingTask(
+        token=token,
+        execution_arn=execution_of(request),
+        kind=kind,
+        resource=request.resource,
+        state_name=request.state_name,
+        status=status,
+        created=now,
+        deadline=None if timeout is None else now + timeout,
+        **{name: now if value is NOW else value for name, value in fields.items()},
+    )
 
 
 def resource_parts(resource: str) -> tuple[str, str]:

@@ -39,9 +39,9 @@ from runtime._interpreter import TaskRequest
 from runtime.callbacks import current_hub, machines
 from runtime.callbacks.machines import MachineSpec, resolve
 from runtime.callbacks.progress import note
-from runtime.callbacks.records import FAILED, NESTED, STARTED, SUCCEEDED, TIMED_OUT, PendingTask
+from runtime.callbacks.records import FAILED, NESTED, STARTED, SUCCEEDED, TIMED_OUT
 from runtime.callbacks.tokens import token_for
-from runtime.tasks.callback import execution_of
+from runtime.tasks.callback import NOW, execution_of, pending_task
 
 RESOURCE = re.compile(r"^arn:aws[a-z-]*:states:::states:startExecution(?P<mode>\.sync(?::2)?)?$")
 TASK_FAILED = "States.TaskFailed"
@@ -79,20 +79,7 @@ async def run(request: TaskRequest) -> Any:
     store = hub.store
     params = request.parameters if isinstance(request.parameters, dict) else {}
     task_id = token_for(request.context, request.key + "/startExecution", request.attempt)
-    now = time.time()
-    task = hub.register(
-        PendingTask(
-            token=task_id,
-            execution_arn=execution_of(request),
-            kind=NESTED,
-            resource=request.resource,
-            state_name=request.state_name,
-            status=STARTED,
-            created=now,
-            started=now,
-            deadline=None if request.timeout_seconds is None else now + request.timeout_seconds,
-        )
-    )
+    task = hub.register(pending_task(request, task_id, NESTED, STARTED, started=NOW))
     if task.submitted is None:
         response = _start(store, request, params)
         hub.mark_submitted(task_id, to_json(response))
