@@ -224,6 +224,16 @@ class SucceedState(State):
 class FailState(State):
     error: Dynamic | None = None
     cause: Dynamic | None = None
+    literal: bool = field(init=False, repr=False, compare=False)
+    """Whether Error and Cause are literal strings or absent: nothing to evaluate."""
+
+    def __post_init__(self) -> None:
+        State.__post_init__(self)
+        literal = all(
+            field is None or (type(field) is Const and isinstance(field.value, str))
+            for field in (self.error, self.cause)
+        )
+        object.__setattr__(self, "literal", literal)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import random
+import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
@@ -24,6 +26,8 @@ from runtime._events import Event, Payload, iso_millis, payload_details, to_json
 from runtime._gc import tune_collector
 from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
 from runtime.callbacks import progress
+
+_time_ns = time.time_ns
 
 REGION = "us-east-1"
 ACCOUNT = "111111111111"
@@ -48,9 +52,22 @@ class ExecutionResult:
     stop_date: datetime | None = None
     # Not in repr: asyncio.run's teardown formats the coroutine's result, and a long history
     # rendered as text would cost more than the run.
-    events: list[Event] = field(default_factory=list, repr=False)
+    records: list[Event | Record] = field(default_factory=list, repr=False)
+    """The history as recorded: events, or compact records made into events when first read."""
     child_histories: dict[str, list[Event]] = field(default_factory=dict, repr=False)
     """Distributed Map child executions' own histories, by child execution ARN."""
+    _events: list[Event] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def events(self) -> list[Event]:
+        """The history's events (made from the compact records on first reading)."""
+        events = self._events
+        if events is None:
+            events = self._events = [
+                r if type(r) is Event else Event(*r)  # type: ignore[misc]
+                for r in self.records
+            ]
+        return events
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -68,6 +85,24 @@ class ExecutionResult:
             "startDate": self.start_date.isoformat() if self.start_date else None,
             "stopDate": self.stop_date.isoformat() if self.stop_date else None,
         }
+
+
+Record = tuple[int, int, int, str, "dict[str, Any] | None", str]
+"""An event as the host records it: (id, previousEventId, millis, type, details, frame key), the
+arguments of :class:`Event` in order. A tuple costs a fraction of an object; an execution's
+events are made from its records only when someone reads them."""
+
+
+def record_of(event: Event) -> Record:
+    """The :data:`Record` of an event."""
+    return (
+        event.id,
+        event.previous_event_id,
+        event.millis,
+        event.type,
+        event.details,
+        event.frame,
+    )
 
 
 Dispatch = Callable[[TaskRequest], Any]
@@ -128,16 +163,20 @@ class Host:
         self.dispatch = dispatch
         self.clock = clock
         self.seed = seed
-        self.events: list[Event] = []
+        self.records: list[Record] = []
         self.sink = sink
         self.flush: Callable[[], None] = getattr(sink, "flush", None) or _nothing
         self.recording = recording
         self.history_limit = history_limit
         self._limit = history_limit if history_limit is not None else float("inf")
         self._now_ms = clock.now_ms
+        # The real clock's own reading, called inline: an event's time costs one C call.
+        self._time_ns = time.time_ns if type(clock) is RealClock else None
         self.next_id = (recording.last_id if recording else 0) + 1
         self._rngs: dict[str, random.Random] = {}
         self.child_histories: dict[str, list[Event]] = {}
+        if recording is None and sink is None and history_limit is None and self._time_ns:
+            self.emit = self._light_emit()  # type: ignore[method-assign]
 
     # -- events ------------------------------------------------------------------------------
 
@@ -148,18 +187,20 @@ class Host:
         details: dict[str, Any] | None = None,
         previous: int | None = None,
         advance: bool = True,
-    ) -> Event:
-        """Record an event of ``frame``. Its previousEventId is ``previous`` or the frame's last
-        event; ``advance=False`` leaves the frame's last event as it was (AWS's chaining)."""
+    ) -> Record:
+        """Record an event of ``frame``; return its :data:`Record`. Its previousEventId is
+        ``previous`` or the frame's last event; ``advance=False`` leaves the frame's last event as
+        it was (AWS's chaining)."""
         if frame.detached:
             return self._emit_child(frame, type_, details)
         rec = self.recording
         if rec is not None and rec.pending(frame.key):
             event = rec.take(frame.key, type_, details)
-            self.events.append(event)
+            record = record_of(event)
+            self.records.append(record)
             if advance:
                 frame.last_event_id = event.id
-            return event
+            return record
         event_id = self.next_id
         if event_id > self._limit:
             raise StatesError(
@@ -167,10 +208,11 @@ class Host:
                 "The execution reached the maximum number of history events "
                 f"({self.history_limit}).",
             )
-        event = Event(
+        time_ns = self._time_ns
+        record = (
             event_id,
             frame.last_event_id if previous is None else previous,
-            self._now_ms(),
+            time_ns() // 1_000_000 if time_ns is not None else self._now_ms(),
             type_,
             details,
             frame.key,
@@ -178,21 +220,59 @@ class Host:
         self.next_id = event_id + 1
         if advance:
             frame.last_event_id = event_id
-        self.events.append(event)
+        self.records.append(record)
         if self.sink is not None:
-            self.sink(event)
-        return event
+            self.sink(Event(*record))
+        return record
 
-    def _emit_child(self, frame: Frame, type_: str, details: dict[str, Any] | None) -> Event:
+    def _light_emit(self) -> Callable[..., Record]:
+        """:meth:`emit` where there is nothing to replay, no sink, no history limit and the
+        clock is the real one (an Express execution in memory): the same records, with what it
+        needs bound once. Ids then come from its own counter, from ``next_id`` on."""
+        append = self.records.append
+        ids = itertools.count(self.next_id)
+        emit_child = self._emit_child
+
+        def emit(
+            frame: Frame,
+            type_: str,
+            details: dict[str, Any] | None = None,
+            previous: int | None = None,
+            advance: bool = True,
+        ) -> Record:
+            if frame.detached:
+                return emit_child(frame, type_, details)
+            event_id = next(ids)
+            record = (
+                event_id,
+                frame.last_event_id if previous is None else previous,
+                _time_ns() // 1_000_000,
+                type_,
+                details,
+                frame.key,
+            )
+            if advance:
+                frame.last_event_id = event_id
+            append(record)
+            return record
+
+        return emit
+
+    def _emit_child(self, frame: Frame, type_: str, details: dict[str, Any] | None) -> Record:
         """An event of a Distributed Map child execution, kept in that child's own history."""
         root = frame.key.split("/i", 1)[0] + "/i" + frame.key.split("/i", 1)[1].split("/", 1)[0]
         history = self.child_histories.setdefault(root, [])
-        event = Event(
-            len(history) + 1, frame.last_event_id, self._now_ms(), type_, details, frame.key
+        record = (
+            len(history) + 1,
+            frame.last_event_id,
+            self._now_ms(),
+            type_,
+            details,
+            frame.key,
         )
-        frame.last_event_id = event.id
-        history.append(event)
-        return event
+        frame.last_event_id = record[0]
+        history.append(Event(*record))
+        return record
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -284,7 +364,7 @@ class Host:
             return None  # no outcome recorded: the route runs (and re-records those events)
         for _ in range(ahead + 1):
             event = rec.take(frame.key, queue[0].type)
-            self.events.append(event)
+            self.records.append(record_of(event))
             frame.last_event_id = event.id
         details = event.details or {}
         if event.type.endswith("Succeeded"):
@@ -468,8 +548,8 @@ async def run_execution(
         host.emit(root, "ExecutionSucceeded", payload_details("output", output))
     result.stop_date = clock.now()
     if recording is not None:
-        host.events.sort(key=lambda e: e.id)  # replayed events come back frame by frame
-    result.events = host.events
+        host.records.sort(key=_record_id)  # replayed events come back frame by frame
+    result.records = host.records
     result.child_histories = host.child_histories
     return result
 
@@ -506,6 +586,10 @@ def redrive_recording(events: Iterable[Event]) -> list[Event]:
         if isinstance(events, list)
         else [e for frame_events in by_frame.values() for e in frame_events if e.id in keep]
     )
+
+
+def _record_id(record: Record) -> int:
+    return record[0]
 
 
 class _ExecutionTimedOut(Exception):

@@ -23,7 +23,6 @@ from asl._errors import PathNotFound, StatesError, error_matches
 from asl._timestamps import parse_timestamp
 from runtime._events import (
     _NOT_TRUNCATED,
-    Event,
     Payload,
     from_millis,
     iso_of_millis,
@@ -46,7 +45,10 @@ class Host(Protocol):
         details: dict[str, Any] | None = None,
         previous: int | None = None,
         advance: bool = True,
-    ) -> Event: ...
+    ) -> tuple[Any, ...]:
+        """Record an event; return its record: (id, previousEventId, millis, type, details,
+        frame key)."""
+        ...
 
     def now(self) -> datetime: ...
 
@@ -248,6 +250,7 @@ class Interpreter:
         """Record the state's StateEntered event; return its id."""
         name = state.name
         last = frame.last_output
+        # The last output is this state's input, but for a scope's first state (not measured).
         payload = last if last is not None and last.value is value else Payload(value)
         entered = self.host.emit(
             frame,
@@ -255,11 +258,11 @@ class Interpreter:
             {"name": name, "input": payload, "inputDetails": _NOT_TRUNCATED},
         )
         # The frame now runs this state (what its context object shows).
-        frame.entered_ms = entered.millis
-        frame.entered_previous = entered.previous_event_id
+        frame.entered_ms = entered[2]
+        frame.entered_previous = entered[1]
         frame._state = state
         frame._context = None
-        return entered.id
+        return entered[0]
 
     # --- shared data flow -------------------------------------------------------------------
 
@@ -357,7 +360,12 @@ class Interpreter:
         """Record the state's StateExited event; the execution goes on at ``target``."""
         if assigned:
             frame.variables.update(assigned)
-        payload = Payload(output)
+        payload = frame.last_output  # the state's input, measured (None for a scope's first)
+        if payload is None or output is not payload.value:
+            if self.size.too_large(output):
+                raise self._too_large(state)
+            payload = frame.last_output = Payload(output)
+        # else: the input unchanged, measured when it was produced (its text made at most once)
         details: dict[str, Any] = {
             "name": state.name,
             "output": payload,
@@ -366,13 +374,8 @@ class Interpreter:
         if assigned is not None:
             details["assignedVariables"] = {k: to_json(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = _NOT_TRUNCATED
-        last = frame.last_output
-        # An output that is the state's input unchanged was measured when it was produced.
-        if (last is None or output is not last.value) and self.size.too_large(output):
-            raise self._too_large(state)
         previous, frame.exit_previous = frame.exit_previous, None
         self.host.emit(frame, _EXITED[state.type], details, previous)
-        frame.last_output = payload
         return target, output
 
     def _check_size(self, state: m.State, eid: int, payload: Payload) -> None:
@@ -538,6 +541,14 @@ class Interpreter:
         return None, output
 
     def _fail(self, state: m.FailState, frame: Frame, value: Any, eid: int):
+        if state.literal:
+            error, cause = state.error, state.cause
+            raise _Failed(
+                StatesError(
+                    "" if error is None else error.value,  # type: ignore[union-attr]
+                    None if cause is None else cause.value,  # type: ignore[union-attr]
+                )
+            )
         try:
             states = self._states_var(frame, value) if state.is_jsonata else None
             error = self._fail_field(state, frame, state.error, value, states, eid, "Error")

@@ -210,7 +210,7 @@ async def _inline(
         started = it.host.emit(
             frame, "MapIterationStarted", {"index": index, "name": state.name}, chain[0], False
         )
-        child.last_event_id = started.id
+        child.last_event_id = started[0]
         return child, item_input
 
     def failed(index: int, child: Frame, failure: _Failed) -> None:

@@ -271,7 +271,7 @@ def result_of(record: ExecutionRecord, events: list[Event] | None = None) -> Exe
         cause=record.cause,
         start_date=record.start_date,
         stop_date=record.stop_date,
-        events=events or [],
+        records=events or [],
     )
 
 

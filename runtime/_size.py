@@ -44,32 +44,40 @@ def _bound(value: Any, cache: dict[int, tuple[Any, int]], depth: int) -> int:
 
     Containers near the top with few members are walked (new objects, usually: a state's output
     built from its input); others are encoded once and remembered in ``cache`` by identity, so
-    the big, shared parts of successive outputs are measured once.
+    the big, shared parts of successive outputs are measured once. Members that are numbers,
+    booleans or null count as ``_LITERAL`` bytes without a call; strings as 6 bytes a character.
     """
     kind = type(value)
     if kind is str:
         return len(value) * _MAX_BYTES_PER_CHAR + 2
     if kind is dict:
         if depth == 0 or (len(value) <= _SMALL and depth < _SMALL):
-            size = 2
+            # Braces; each member: its key's quotes, colon and comma, and a literal's bound.
+            size = 2 + (4 + _LITERAL) * len(value)
             for key, member in value.items():
-                size += (
-                    _scalar(member)
-                    if type(member) in _SCALARS
-                    else 4 + _bound(member, cache, depth + 1)
-                )
-                size += len(key) * _MAX_BYTES_PER_CHAR + 4
+                size += len(key) * _MAX_BYTES_PER_CHAR
+                kind = type(member)
+                if kind is str:
+                    size += len(member) * _MAX_BYTES_PER_CHAR + 2 - _LITERAL
+                elif kind is int:
+                    if not -_BIG_INT < member < _BIG_INT:
+                        size += len(str(member)) - _LITERAL
+                elif kind is not float and kind is not bool and member is not None:
+                    size += 4 + _bound(member, cache, depth + 1) - _LITERAL
             return size
         return _encoded(value, cache)
     if kind is list:
         if len(value) <= _SMALL and depth < _SMALL:
-            size = 2
+            size = 2 + (1 + _LITERAL) * len(value)  # brackets; each member: a comma, a literal
             for member in value:
-                size += 1 + (
-                    _scalar(member)
-                    if type(member) in _SCALARS
-                    else _bound(member, cache, depth + 1)
-                )
+                kind = type(member)
+                if kind is str:
+                    size += len(member) * _MAX_BYTES_PER_CHAR + 2 - _LITERAL
+                elif kind is int:
+                    if not -_BIG_INT < member < _BIG_INT:
+                        size += len(str(member)) - _LITERAL
+                elif kind is not float and kind is not bool and member is not None:
+                    size += _bound(member, cache, depth + 1) - _LITERAL
             return size
         return _encoded(value, cache)
     if isinstance(value, str):
@@ -79,7 +87,7 @@ def _bound(value: Any, cache: dict[int, tuple[Any, int]], depth: int) -> int:
     return _scalar(value)
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+_LITERAL = 24  # a number other than a big integer, a boolean or null: at most 24 characters
 
 
 def _scalar(value: Any) -> int:
@@ -88,7 +96,7 @@ def _scalar(value: Any) -> int:
         return len(value) * _MAX_BYTES_PER_CHAR + 2
     if type(value) is int and not -_BIG_INT < value < _BIG_INT:
         return len(str(value))
-    return 24  # other numbers (at most 24 characters as JSON), booleans, null
+    return _LITERAL
 
 
 def _encoded(value: Any, cache: dict[int, tuple[Any, int]]) -> int:
