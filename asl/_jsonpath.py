@@ -1032,6 +1032,16 @@ def _replace(state_input: JSON, result: JSON) -> JSON:
     return result
 
 
+_keep_input.growth = _replace.growth = 0  # type: ignore[attr-defined]
+
+
+def _growth(steps: tuple[str | int, ...]) -> int:
+    """At most how many bytes of JSON placing a result along ``steps`` adds besides the result:
+    per key, its characters (at most 6 bytes each, escaped), quotes, colon, comma and the braces
+    of an object made for it; an index only replaces."""
+    return sum(6 * len(step) + 6 for step in steps if type(step) is str)
+
+
 def _to_json(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -1042,7 +1052,8 @@ def compile_result_path(text: str | None) -> Setter:
 
     ``None`` keeps the input, ``$`` returns the result, ``$.a.b`` copies the objects along the
     path, creating missing ones. A placement that is impossible raises
-    ``StatesError("States.ResultPathMatchFailure", ...)``.
+    ``StatesError("States.ResultPathMatchFailure", ...)``. The function's ``growth`` is at most
+    how many bytes of JSON the new value has beyond the input's and the result's together.
     """
     if text is None:
         return _keep_input
@@ -1070,6 +1081,7 @@ def compile_result_path(text: str | None) -> Setter:
                 raise fail(state_input)
             return {**state_input, key: result}
 
+        place_key.growth = _growth(steps)  # type: ignore[attr-defined]
         return place_key
 
     last = len(steps) - 1
@@ -1099,6 +1111,7 @@ def compile_result_path(text: str | None) -> Setter:
             node = value
         return top
 
+    place.growth = _growth(steps)  # type: ignore[attr-defined]
     return place
 
 

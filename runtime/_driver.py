@@ -22,7 +22,14 @@ from typing import Any
 from asl import _model as m
 from asl._errors import HEARTBEAT_TIMEOUT, TIMEOUT, StatesError
 from runtime._clock import RealClock, VirtualClock
-from runtime._events import Event, Payload, iso_millis, payload_details, to_json
+from runtime._events import (
+    Event,
+    EventDetails,
+    Payload,
+    iso_millis,
+    payload_details,
+    to_json,
+)
 from runtime._gc import tune_collector
 from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
 from runtime.callbacks import progress
@@ -130,10 +137,10 @@ class _Recording:
         queue = self.by_frame.get(frame)
         return queue[0] if queue else None
 
-    def take(self, frame: str, type_: str, details: dict[str, Any] | None = None) -> Event:
+    def take(self, frame: str, type_: str, details: EventDetails = None) -> Event:
         event = self.by_frame[frame].popleft()
         recorded_name = (event.details or {}).get("name")
-        name = (details or {}).get("name")
+        name = details[0] if type(details) is tuple else (details or {}).get("name")
         if event.type != type_ or (
             recorded_name is not None and name is not None and recorded_name != name
         ):
@@ -184,7 +191,7 @@ class Host:
         self,
         frame: Frame,
         type_: str,
-        details: dict[str, Any] | None = None,
+        details: EventDetails = None,
         previous: int | None = None,
         advance: bool = True,
     ) -> Record:
@@ -236,7 +243,7 @@ class Host:
         def emit(
             frame: Frame,
             type_: str,
-            details: dict[str, Any] | None = None,
+            details: EventDetails = None,
             previous: int | None = None,
             advance: bool = True,
         ) -> Record:

@@ -96,13 +96,16 @@ class Payload:
 
     ``str(payload)`` is the JSON text (what GetExecutionHistory shows); ``payload.value`` the
     value itself. Values in history are never mutated, so the text is computed at most once.
+    ``bound`` is an upper bound of the value's size in UTF-8 JSON once the payload quota check
+    has measured it, else -1.
     """
 
-    __slots__ = ("_text", "value")
+    __slots__ = ("_text", "bound", "value")
 
-    def __init__(self, value: Any, text: str | None = None) -> None:
+    def __init__(self, value: Any, text: str | None = None, bound: int = -1) -> None:
         self.value = value
         self._text = text
+        self.bound = bound
 
     @property
     def text(self) -> str:
@@ -125,6 +128,11 @@ class Payload:
 
     def __hash__(self) -> int:
         return hash(self.text)
+
+
+EventDetails = dict[str, Any] | tuple[str, Payload] | None
+"""An event's details as recorded: a dict, None, or a state's entry/exit in compact form
+(see :func:`state_details`)."""
 
 
 def payload_text(value: Any) -> str:
@@ -185,12 +193,22 @@ def from_millis(millis: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=millis)
 
 
+def state_details(event_type: str, compact: tuple[str, Payload]) -> dict[str, Any]:
+    """The details of a ``...StateEntered``/``...StateExited`` event recorded in compact form,
+    ``(name, payload)``: the hot path keeps a pair, not a dict, for every state it runs."""
+    name, payload = compact
+    if event_type.endswith("Entered"):
+        return {"name": name, "input": payload, "inputDetails": _NOT_TRUNCATED}
+    return {"name": name, "output": payload, "outputDetails": _NOT_TRUNCATED}
+
+
 class Event:
     """One history event. ``frame`` is our internal scope key (not part of AWS's shape).
 
     The time is kept as milliseconds since the epoch (``millis``), as the clock gives it;
     ``timestamp`` is the same instant as a datetime, made when first asked for. Either form may be
-    passed to the constructor.
+    passed to the constructor. ``details`` may be given in the compact form of a state's entry or
+    exit, ``(name, payload)`` (see :func:`state_details`); the event keeps them as a dict.
     """
 
     __slots__ = ("_datetime", "details", "frame", "id", "millis", "previous_event_id", "type")
@@ -201,7 +219,7 @@ class Event:
         previous_event_id: int,
         timestamp: datetime | int,
         type: str,
-        details: dict[str, Any] | None = None,
+        details: dict[str, Any] | tuple[str, Payload] | None = None,
         frame: str = "",
     ) -> None:
         self.id = id
@@ -213,7 +231,9 @@ class Event:
             self.millis = to_millis(timestamp)  # type: ignore[arg-type]
             self._datetime = timestamp
         self.type = type
-        self.details = details
+        if details.__class__ is tuple:  # ``type`` is the event's type here
+            details = state_details(type, details)  # type: ignore[arg-type]
+        self.details: dict[str, Any] | None = details  # type: ignore[assignment]
         self.frame = frame
 
     def isoformat(self) -> str:

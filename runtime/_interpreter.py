@@ -23,13 +23,14 @@ from asl._errors import PathNotFound, StatesError, error_matches
 from asl._timestamps import parse_timestamp
 from runtime._events import (
     _NOT_TRUNCATED,
+    EventDetails,
     Payload,
     from_millis,
     iso_of_millis,
     payload_details,
     to_json,
 )
-from runtime._size import SizeGauge
+from runtime._size import PAYLOAD_LIMIT, SizeGauge
 from runtime.callbacks.tokens import with_token
 
 INLINE_MAP_CONCURRENCY = 40
@@ -42,7 +43,7 @@ class Host(Protocol):
         self,
         frame: Frame,
         type: str,
-        details: dict[str, Any] | None = None,
+        details: EventDetails = None,
         previous: int | None = None,
         advance: bool = True,
     ) -> tuple[Any, ...]:
@@ -252,11 +253,7 @@ class Interpreter:
         last = frame.last_output
         # The last output is this state's input, but for a scope's first state (not measured).
         payload = last if last is not None and last.value is value else Payload(value)
-        entered = self.host.emit(
-            frame,
-            _ENTERED[state.type],
-            {"name": name, "input": payload, "inputDetails": _NOT_TRUNCATED},
-        )
+        entered = self.host.emit(frame, _ENTERED[state.type], (name, payload))  # compact
         # The frame now runs this state (what its context object shows).
         frame.entered_ms = entered[2]
         frame.entered_previous = entered[1]
@@ -356,24 +353,34 @@ class Interpreter:
         output: Any,
         assigned: dict[str, Any] | None,
         eid: int,
+        bound: int = -1,
     ) -> tuple[str | None, Any]:
-        """Record the state's StateExited event; the execution goes on at ``target``."""
+        """Record the state's StateExited event; the execution goes on at ``target``.
+
+        ``bound``, when known (>= 0), bounds the output's size from above (see
+        :meth:`_placed_bound`); else the output is measured here, as the payload quota requires.
+        """
         if assigned:
             frame.variables.update(assigned)
         payload = frame.last_output  # the state's input, measured (None for a scope's first)
         if payload is None or output is not payload.value:
-            if self.size.too_large(output):
-                raise self._too_large(state)
-            payload = frame.last_output = Payload(output)
+            if bound < 0:
+                bound = self.size.bound(output)
+            if bound > PAYLOAD_LIMIT:
+                bound = self.size.exact(output)
+                if bound > PAYLOAD_LIMIT:
+                    raise self._too_large(state)
+            payload = frame.last_output = Payload(output, None, bound)
         # else: the input unchanged, measured when it was produced (its text made at most once)
-        details: dict[str, Any] = {
-            "name": state.name,
-            "output": payload,
-            "outputDetails": _NOT_TRUNCATED,
-        }
+        details: Any = (state.name, payload)  # compact: see runtime._events.state_details
         if assigned is not None:
-            details["assignedVariables"] = {k: to_json(v) for k, v in assigned.items()}
-            details["assignedVariablesDetails"] = _NOT_TRUNCATED
+            details = {
+                "name": state.name,
+                "output": payload,
+                "outputDetails": _NOT_TRUNCATED,
+                "assignedVariables": {k: to_json(v) for k, v in assigned.items()},
+                "assignedVariablesDetails": _NOT_TRUNCATED,
+            }
         previous, frame.exit_previous = frame.exit_previous, None
         self.host.emit(frame, _EXITED[state.type], details, previous)
         return target, output
@@ -402,15 +409,27 @@ class Interpreter:
         assigned = None
         if state.assign is not None:
             assigned = self._template(state, eid, state.assign, result, frame)
+        bound = -1
         if state.result_path_null:
             output = raw_input
         elif state.result_path is None:
             output = result
         else:
             output = self._result_path(state, frame, raw_input, result, eid)
+            bound = self._placed_bound(frame, raw_input, result, state.result_path)
         if state.output_path is not None or state.output_path_null:
-            output = self._output(state, frame, output, eid)
-        return self._exit_to(state, None if state.end else state.next, frame, output, assigned, eid)
+            output = self._output(state, frame, output, eid)  # a part: within the bound
+        target = None if state.end else state.next
+        return self._exit_to(state, target, frame, output, assigned, eid, bound)
+
+    def _placed_bound(self, frame: Frame, raw_input: Any, result: Any, setter: Any) -> int:
+        """An upper bound of the size of ``setter(raw_input, result)`` (a ResultPath placing a
+        result into the state's input) without walking the input again: its measured bound,
+        plus the result's, plus what the path adds. -1 when the input was not measured."""
+        given = frame.last_output
+        if given is None or given.value is not raw_input or given.bound < 0:
+            return -1
+        return given.bound + self.size.bound(result) + setter.growth
 
     def _result_path(
         self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int
@@ -497,10 +516,15 @@ class Interpreter:
                     assigned = None
                     if catcher.assign is not None:
                         assigned = self._template(state, eid, catcher.assign, error_output, frame)
+                    bound = -1
                     if catcher.result_path is not None:
                         output = catcher.result_path(raw_input, error_output)
+                        bound = self._placed_bound(
+                            frame, raw_input, error_output, catcher.result_path
+                        )
                     else:
                         output = error_output
+                    return self._exit_to(state, catcher.next, frame, output, assigned, eid, bound)
                 return self._exit_to(state, catcher.next, frame, output, assigned, eid)
         raise _Failed(error)
 

@@ -28,6 +28,10 @@ class SizeGauge:
     def __init__(self) -> None:
         self._cache: dict[int, tuple[Any, int]] = {}
 
+    def bound(self, value: Any) -> int:
+        """An upper bound of ``value``'s size in UTF-8 JSON (cheap; exact only when encoded)."""
+        return _bound(value, self._cache, 0)
+
     def too_large(self, value: Any, text: str | None = None) -> bool:
         """Whether ``value`` (whose JSON ``text`` may be known) is over the quota in UTF-8."""
         if text is None:
@@ -36,7 +40,16 @@ class SizeGauge:
             text = to_json(value)
         if len(text) * 4 <= PAYLOAD_LIMIT:
             return False
-        return len(text.encode()) > PAYLOAD_LIMIT
+        return _utf8_size(text) > PAYLOAD_LIMIT
+
+    @staticmethod
+    def exact(value: Any) -> int:
+        """``value``'s size in UTF-8 JSON, encoding it."""
+        return _utf8_size(to_json(value))
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
 
 
 def _bound(value: Any, cache: dict[int, tuple[Any, int]], depth: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from asl._errors import RESULT_PATH_MATCH_FAILURE, ExpressionError, PathNotFound, StatesError
@@ -269,7 +271,22 @@ def test_result_path(
         assert info.value.cause == expected
     else:
         assert setter(state_input, result) == expected
+        # What the placement adds to the input's and the result's JSON is within its growth.
+        added = _utf8_len(expected) - _utf8_len(state_input) - _utf8_len(result)
+        assert added <= setter.growth
     assert repr(state_input) == before  # never mutated
+
+
+def _utf8_len(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+@pytest.mark.parametrize("key", ["k", "é\x1f", 'a"b'])
+def test_result_path_growth_covers_escaped_keys(key: str) -> None:
+    setter = compile_result_path(f"$['{key}']['{key}']")
+    assert setter({}, 1) == {key: {key: 1}}
+    added = _utf8_len(setter({}, 1)) - _utf8_len({}) - _utf8_len(1)
+    assert 0 < added <= setter.growth
 
 
 def test_result_path_copies_only_along_the_path() -> None:

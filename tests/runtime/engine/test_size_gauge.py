@@ -55,3 +55,66 @@ def test_known_text_is_used() -> None:
     text = json.dumps(_string_of(LIMIT + 1))
     assert SizeGauge().too_large(None, text) is True
     assert SizeGauge().too_large(None, "1") is False
+
+
+# A ResultPath placing a result into a measured input is bounded from the input's recorded bound
+# (not walked again); the verdict must still be exact, for a Pass's result and for a Catch.
+def _placing(result_path: str, catch: bool) -> dict[str, Any]:
+    add = (
+        {
+            "Type": "Parallel",
+            "Branches": [
+                {
+                    "StartAt": "Boom",
+                    "States": {"Boom": {"Type": "Fail", "Error": "E", "Cause": "c" * 100_000}},
+                }
+            ],
+            "Catch": [{"ErrorEquals": ["E"], "ResultPath": result_path, "Next": "Done"}],
+            "Next": "Done",
+        }
+        if catch
+        else {"Type": "Pass", "Result": "r" * 100_000, "ResultPath": result_path, "Next": "Done"}
+    )
+    return {
+        "StartAt": "Measure",
+        "States": {
+            "Measure": {"Type": "Pass", "Next": "Add"},  # its output is the input, measured
+            "Add": add,
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+
+@pytest.mark.parametrize("catch", [False, True], ids=["pass", "catch"])
+@pytest.mark.parametrize("result_path", ["$.added", "$.deep.er.added"])
+@pytest.mark.parametrize("input_size", [150_000, 170_000])
+def test_placed_result_verdict_is_exact(catch: bool, result_path: str, input_size: int) -> None:
+    import runtime
+
+    value = {"big": _string_of(input_size)}
+    result = runtime.execute(_placing(result_path, catch), value, express=True)
+    expected = _placed_output(value, result_path, catch)
+    if _exact(expected):
+        assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
+    else:
+        assert result.status == "SUCCEEDED", result
+        assert result.output == expected
+
+
+def _placed_output(value: dict[str, Any], result_path: str, catch: bool) -> dict[str, Any]:
+    placed = {"Error": "E", "Cause": "c" * 100_000} if catch else "r" * 100_000
+    out = dict(value)
+    node = out
+    *parents, last = result_path[2:].split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = placed
+    return out
+
+
+def test_both_sides_of_the_limit_are_covered() -> None:
+    verdicts = {
+        _exact(_placed_output({"big": _string_of(size)}, "$.added", False))
+        for size in (150_000, 170_000)
+    }
+    assert verdicts == {True, False}
