@@ -17,6 +17,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from asl import _model as m
@@ -238,7 +239,9 @@ class Host:
         needs bound once. Ids then come from its own counter, from ``next_id`` on."""
         append = self.records.append
         ids = itertools.count(self.next_id)
-        emit_child = self._emit_child
+        # Nothing here refers back to the host: the host holds this function, and a cycle would
+        # leave the whole history to the garbage collector instead of reference counting.
+        emit_child = partial(_child_event, self.child_histories, self._now_ms)
 
         def emit(
             frame: Frame,
@@ -265,21 +268,9 @@ class Host:
 
         return emit
 
-    def _emit_child(self, frame: Frame, type_: str, details: dict[str, Any] | None) -> Record:
+    def _emit_child(self, frame: Frame, type_: str, details: EventDetails) -> Record:
         """An event of a Distributed Map child execution, kept in that child's own history."""
-        root = frame.key.split("/i", 1)[0] + "/i" + frame.key.split("/i", 1)[1].split("/", 1)[0]
-        history = self.child_histories.setdefault(root, [])
-        record = (
-            len(history) + 1,
-            frame.last_event_id,
-            self._now_ms(),
-            type_,
-            details,
-            frame.key,
-        )
-        frame.last_event_id = record[0]
-        history.append(Event(*record))
-        return record
+        return _child_event(self.child_histories, self._now_ms, frame, type_, details)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -593,6 +584,23 @@ def redrive_recording(events: Iterable[Event]) -> list[Event]:
         if isinstance(events, list)
         else [e for frame_events in by_frame.values() for e in frame_events if e.id in keep]
     )
+
+
+def _child_event(
+    histories: dict[str, list[Event]],
+    now_ms: Callable[[], int],
+    frame: Frame,
+    type_: str,
+    details: EventDetails,
+) -> Record:
+    """Record an event of a Distributed Map child execution in that child's own history (by
+    the child's root frame key)."""
+    root = frame.key.split("/i", 1)[0] + "/i" + frame.key.split("/i", 1)[1].split("/", 1)[0]
+    history = histories.setdefault(root, [])
+    record = (len(history) + 1, frame.last_event_id, now_ms(), type_, details, frame.key)
+    frame.last_event_id = record[0]
+    history.append(Event(*record))
+    return record
 
 
 def _record_id(record: Record) -> int:

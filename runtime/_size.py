@@ -9,6 +9,8 @@ does it encode the whole value to decide exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from runtime._events import to_json
@@ -23,19 +25,17 @@ _SMALL = 8  # containers of at most this many members, this near the top, are wa
 class SizeGauge:
     """Decides whether JSON values exceed the payload quota; one gauge per execution."""
 
-    __slots__ = ("_cache",)
+    __slots__ = ("_cache", "bound")
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[Any, int]] = {}
-
-    def bound(self, value: Any) -> int:
-        """An upper bound of ``value``'s size in UTF-8 JSON (cheap; exact only when encoded)."""
-        return _bound(value, self._cache, 0)
+        self.bound: Callable[[Any], int] = partial(_bound, self._cache, 0)
+        """An upper bound of a value's size in UTF-8 JSON (cheap; exact only when encoded)."""
 
     def too_large(self, value: Any, text: str | None = None) -> bool:
         """Whether ``value`` (whose JSON ``text`` may be known) is over the quota in UTF-8."""
         if text is None:
-            if _bound(value, self._cache, 0) <= PAYLOAD_LIMIT:
+            if _bound(self._cache, 0, value) <= PAYLOAD_LIMIT:
                 return False
             text = to_json(value)
         if len(text) * 4 <= PAYLOAD_LIMIT:
@@ -52,7 +52,7 @@ def _utf8_size(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode())
 
 
-def _bound(value: Any, cache: dict[int, tuple[Any, int]], depth: int) -> int:
+def _bound(cache: dict[int, tuple[Any, int]], depth: int, value: Any) -> int:
     """An upper bound of the UTF-8 size of ``value`` as JSON.
 
     Containers near the top with few members are walked (new objects, usually: a state's output
@@ -76,7 +76,7 @@ def _bound(value: Any, cache: dict[int, tuple[Any, int]], depth: int) -> int:
                     if not -_BIG_INT < member < _BIG_INT:
                         size += len(str(member)) - _LITERAL
                 elif kind is not float and kind is not bool and member is not None:
-                    size += 4 + _bound(member, cache, depth + 1) - _LITERAL
+                    size += 4 + _bound(cache, depth + 1, member) - _LITERAL
             return size
         return _encoded(value, cache)
     if kind is list:
@@ -90,7 +90,7 @@ def _bound(value: Any, cache: dict[int, tuple[Any, int]], depth: int) -> int:
                     if not -_BIG_INT < member < _BIG_INT:
                         size += len(str(member)) - _LITERAL
                 elif kind is not float and kind is not bool and member is not None:
-                    size += _bound(member, cache, depth + 1) - _LITERAL
+                    size += _bound(cache, depth + 1, member) - _LITERAL
             return size
         return _encoded(value, cache)
     if isinstance(value, str):
