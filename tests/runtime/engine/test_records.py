@@ -6,6 +6,7 @@ clock) and the general one must give the same history, and reading it must not c
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -123,3 +124,16 @@ def test_express_and_standard_histories_have_the_same_shape() -> None:
         }
     )
     assert _shape(express.events) == _shape(standard.events)
+
+
+def test_a_history_is_freed_without_the_cycle_collector() -> None:
+    runtime.execute(MACHINE, INPUT, express=True)  # imports and caches settle first
+    gc.collect()
+    gc.disable()
+    try:
+        result = runtime.execute(MACHINE, INPUT, express=True)
+        assert len(result.records) > 10
+        del result
+        assert gc.collect() == 0  # nothing was left in a reference cycle
+    finally:
+        gc.enable()
