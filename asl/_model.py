@@ -137,6 +137,18 @@ class State:
         )
 
 
+def _passes_through(state: State) -> bool:
+    """A JSONPath state that neither selects its input or output nor assigns variables."""
+    return (
+        not state.is_jsonata
+        and state.input_path is None
+        and not state.input_path_null
+        and state.output_path is None
+        and not state.output_path_null
+        and state.assign is None
+    )
+
+
 _IMMEDIATE_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
 
 
@@ -181,6 +193,17 @@ class _WithErrors(_WithResult):
 class PassState(_WithResult):
     result: JSON = None
     has_result: bool = False
+    direct: bool = field(init=False, repr=False, compare=False)
+    """Whether the output is simply the result (Parameters, Result or the input): a JSONPath
+    state with no InputPath, ResultPath, OutputPath or Assign."""
+
+    def __post_init__(self) -> None:
+        State.__post_init__(self)
+        object.__setattr__(
+            self,
+            "direct",
+            _passes_through(self) and self.result_path is None and not self.result_path_null,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,6 +230,14 @@ class ChoiceRule:
 class ChoiceState(State):
     choices: tuple[ChoiceRule, ...] = ()
     default: str | None = None
+    direct: bool = field(init=False, repr=False, compare=False)
+    """Whether the output is the input and the rules only choose: a JSONPath state with no
+    InputPath, OutputPath or Assign (its own or a rule's)."""
+
+    def __post_init__(self) -> None:
+        State.__post_init__(self)
+        direct = _passes_through(self) and all(rule.assign is None for rule in self.choices)
+        object.__setattr__(self, "direct", direct)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

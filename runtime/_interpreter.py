@@ -206,7 +206,19 @@ class Interpreter:
     def __init__(self, machine: m.StateMachine, host: Host) -> None:
         self.machine = machine
         self.host = host
+        self.emit = host.emit  # the host's recorder, looked up once: it runs for every event
         self.size = SizeGauge()
+        self._constants: dict[int, Payload] = {}
+
+    def _constant(self, value: Any) -> Payload:
+        """The payload of a constant of the machine (a Pass state's Result), measured once."""
+        payload = self._constants.get(id(value))
+        if payload is None:
+            bound = self.size.bound(value)
+            if bound > PAYLOAD_LIMIT:
+                bound = self.size.exact(value)
+            payload = self._constants[id(value)] = Payload(value, None, bound)
+        return payload
 
     # --- scopes -----------------------------------------------------------------------------
 
@@ -253,7 +265,7 @@ class Interpreter:
         last = frame.last_output
         # The last output is this state's input, but for a scope's first state (not measured).
         payload = last if last is not None and last.value is value else Payload(value)
-        entered = self.host.emit(frame, _ENTERED[state.type], (name, payload))  # compact
+        entered = self.emit(frame, _ENTERED[state.type], (name, payload))  # compact
         # The frame now runs this state (what its context object shows).
         frame.entered_ms = entered[2]
         frame.entered_previous = entered[1]
@@ -325,7 +337,7 @@ class Interpreter:
         # As AWS records it: a Wait's EvaluationFailed follows its StateEntered; other states'
         # follow the event their StateEntered followed.
         previous = None if state.type == "Wait" else frame.entered_previous
-        self.host.emit(frame, "EvaluationFailed", details, previous=previous)
+        self.emit(frame, "EvaluationFailed", details, previous=previous)
         return error
 
     def _template(self, state: m.State, eid: int, fn: Any, data: Any, frame: Frame) -> Any:
@@ -382,7 +394,7 @@ class Interpreter:
                 "assignedVariablesDetails": _NOT_TRUNCATED,
             }
         previous, frame.exit_previous = frame.exit_previous, None
-        self.host.emit(frame, _EXITED[state.type], details, previous)
+        self.emit(frame, _EXITED[state.type], details, previous)
         return target, output
 
     def _check_size(self, state: m.State, eid: int, payload: Payload) -> None:
@@ -531,6 +543,23 @@ class Interpreter:
     # --- state handlers ---------------------------------------------------------------------
 
     def _pass(self, state: m.PassState, frame: Frame, value: Any, eid: int):
+        target = None if state.end else state.next
+        if state.direct:  # the output is the result: Parameters, Result or the input
+            try:
+                if state.parameters is not None:
+                    result = self._template(state, eid, state.parameters, value, frame)
+                elif state.has_result:
+                    result = state.result
+                    # The same Result every time: measured and rendered once per execution.
+                    # As the frame's last output, _exit_to takes it for measured and reuses it.
+                    constant = self._constant(result)
+                    if constant.bound <= PAYLOAD_LIMIT:
+                        frame.last_output = constant
+                else:
+                    result = value
+                return self._exit_to(state, target, frame, result, None, eid)
+            except StatesError as exc:
+                raise _Failed(exc)
         try:
             if state.is_jsonata:
                 return self._finish_ja(state, frame, value, value, eid)
@@ -559,7 +588,7 @@ class Interpreter:
                 output = self._output(state, frame, self._input(state, frame, value, eid), eid)
         except StatesError as exc:
             raise _Failed(exc)
-        self.host.emit(
+        self.emit(
             frame, "SucceedStateExited", {"name": state.name, **payload_details("output", output)}
         )
         return None, output
@@ -608,6 +637,18 @@ class Interpreter:
         return out
 
     def _choice(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int):
+        if state.direct:  # the rules only choose: the output is the input
+            context, scope = _context(state, frame), frame.scope
+            for rule in state.choices:
+                try:
+                    matched = rule.predicate(value, context, scope)  # type: ignore[misc]
+                except StatesError as exc:
+                    raise _Failed(self._wrap(state, eid, exc, frame))
+                if matched:
+                    return self._exit_to(state, rule.next, frame, value, None, eid)
+            if state.default is None:
+                raise _Failed(_no_choice_matched(state))
+            return self._exit_to(state, state.default, frame, value, None, eid)
         try:
             if state.is_jsonata:
                 states = self._states_var(frame, value)
@@ -641,7 +682,7 @@ class Interpreter:
 
     def _choice_exit(self, state, frame, value, eid, rule, states):
         if rule is None and state.default is None:
-            raise StatesError(E.NO_CHOICE_MATCHED, f"No Matches! at choice state '{state.name}'")
+            raise _no_choice_matched(state)
         target = rule.next if rule is not None else state.default
         assign_fn = rule.assign if rule is not None else state.assign
         if state.is_jsonata:
@@ -832,7 +873,7 @@ class Interpreter:
         base = f"{frame.key}/{state.name}#{frame.visit(state)}"
         attempt = 0
         while True:
-            self.host.emit(frame, "ParallelStateStarted")
+            self.emit(frame, "ParallelStateStarted")
             children = [
                 frame.child(f"{base}.{attempt}/b{i}", assigns=branch.assigns)
                 for i, branch in enumerate(state.branches)
@@ -849,7 +890,7 @@ class Interpreter:
                     )
             except _Failed as failed:
                 self._join(frame, children)
-                self.host.emit(frame, "ParallelStateFailed")
+                self.emit(frame, "ParallelStateFailed")
                 delay = self._retrier(state, frame, failed.error, counts)
                 if delay is None:
                     return self._catch(state, frame, value, failed.error, eid)
@@ -857,7 +898,7 @@ class Interpreter:
                 await self.host.sleep_until(frame, self.host.now() + timedelta(seconds=delay))
                 continue
             self._join(frame, children)
-            self.host.emit(frame, "ParallelStateSucceeded")
+            self.emit(frame, "ParallelStateSucceeded")
             break
         return self.finish_result(state, frame, value, result, eid)
 
@@ -908,6 +949,10 @@ async def _gather_all(coros: list) -> list:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+def _no_choice_matched(state: m.ChoiceState) -> StatesError:
+    return StatesError(E.NO_CHOICE_MATCHED, f"No Matches! at choice state '{state.name}'")
 
 
 def _invalid_path(path: str, exc: PathNotFound) -> str:

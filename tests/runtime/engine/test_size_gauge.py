@@ -118,3 +118,23 @@ def test_both_sides_of_the_limit_are_covered() -> None:
         for size in (150_000, 170_000)
     }
     assert verdicts == {True, False}
+
+
+@pytest.mark.parametrize("size", [LIMIT, LIMIT + 1])
+def test_a_pass_result_over_the_quota_fails(size: int) -> None:
+    import runtime
+
+    machine = {
+        "StartAt": "Big",
+        "States": {
+            "Big": {"Type": "Pass", "Result": _string_of(size), "Next": "Again"},
+            "Again": {"Type": "Pass", "Result": _string_of(size), "End": True},
+        },
+    }
+    result = runtime.execute(machine, {}, express=True)
+    if size > LIMIT:
+        assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
+        assert "'Big'" in (result.cause or "")
+    else:
+        assert result.status == "SUCCEEDED"
+        assert len(result.output) == size - 2
