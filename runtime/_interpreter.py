@@ -180,9 +180,10 @@ def _context(state: m.State, frame: Frame) -> dict[str, Any]:
 class _Failed(Exception):
     """A state failed with a StatesError that its own Retry/Catch did not handle."""
 
+    __slots__ = ("error",)
+
     def __init__(self, error: StatesError) -> None:
-        super().__init__(error.error)
-        self.error = error
+        self.error = error  # (BaseException.__new__ has kept the argument as ``args``)
 
 
 _PREFIX = "An error occurred while executing the state"
@@ -872,12 +873,16 @@ class Interpreter:
         counts = [0] * len(state.retry)
         base = f"{frame.key}/{state.name}#{frame.visit(state)}"
         attempt = 0
+        given = frame.last_output  # the state's input, measured, when it is the branches' too
+        if given is not None and given.value is not effective:
+            given = None
         while True:
             self.emit(frame, "ParallelStateStarted")
-            children = [
-                frame.child(f"{base}.{attempt}/b{i}", assigns=branch.assigns)
-                for i, branch in enumerate(state.branches)
-            ]
+            children = []
+            for i, branch in enumerate(state.branches):
+                child = frame.child(f"{base}.{attempt}/b{i}", None, assigns=branch.assigns)
+                child.last_output = given
+                children.append(child)
             try:
                 if state.immediate:
                     result = self._run_branches_now(state.branches, children, effective)
