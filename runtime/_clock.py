@@ -21,8 +21,11 @@ class RealClock:
         return from_millis(time.time_ns() // 1_000_000)
 
     def now_ms(self) -> int:
-        """The current time in milliseconds since the epoch (what events record)."""
+        """The current time in milliseconds since the epoch (what events show)."""
         return time.time_ns() // 1_000_000
+
+    now_ns = staticmethod(time.time_ns)
+    """The current time in nanoseconds since the epoch (what the host records)."""
 
     async def sleep_until(self, deadline: datetime) -> None:
         delay = (deadline - self.now()).total_seconds()
@@ -57,6 +60,9 @@ class VirtualClock:
             millis = to_millis(self._now)
             self._millis = (self._now, millis)
         return millis
+
+    def now_ns(self) -> int:
+        return self.now_ms() * 1_000_000
 
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)

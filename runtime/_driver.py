@@ -72,7 +72,7 @@ class ExecutionResult:
         events = self._events
         if events is None:
             events = self._events = [
-                r if type(r) is Event else Event(*r)  # type: ignore[misc]
+                r if type(r) is Event else event_of(r)  # type: ignore[arg-type]
                 for r in self.records
             ]
         return events
@@ -95,10 +95,10 @@ class ExecutionResult:
         }
 
 
-Record = tuple[int, int, int, str, "dict[str, Any] | None", str]
-"""An event as the host records it: (id, previousEventId, millis, type, details, frame key), the
-arguments of :class:`Event` in order. A tuple costs a fraction of an object; an execution's
-events are made from its records only when someone reads them."""
+Record = tuple[int, int, int, str, EventDetails, str]
+"""An event as the host records it: (id, previousEventId, nanoseconds since the epoch, type,
+details, frame key). A tuple costs a fraction of an object, and the clock's reading is kept as it
+comes; an execution's events (in milliseconds) are made from its records when first read."""
 
 
 def record_of(event: Event) -> Record:
@@ -106,11 +106,17 @@ def record_of(event: Event) -> Record:
     return (
         event.id,
         event.previous_event_id,
-        event.millis,
+        event.millis * 1_000_000,
         event.type,
         event.details,
         event.frame,
     )
+
+
+def event_of(record: Record) -> Event:
+    """The :class:`Event` of a record."""
+    event_id, previous, nanos, type_, details, frame = record
+    return Event(event_id, previous, nanos // 1_000_000, type_, details, frame)
 
 
 Dispatch = Callable[[TaskRequest], Any]
@@ -177,13 +183,11 @@ class Host:
         self.recording = recording
         self.history_limit = history_limit
         self._limit = history_limit if history_limit is not None else float("inf")
-        self._now_ms = clock.now_ms
-        # The real clock's own reading, called inline: an event's time costs one C call.
-        self._time_ns = time.time_ns if type(clock) is RealClock else None
+        self._now_ns = clock.now_ns
         self.next_id = (recording.last_id if recording else 0) + 1
         self._rngs: dict[str, random.Random] = {}
         self.child_histories: dict[str, list[Event]] = {}
-        if recording is None and sink is None and history_limit is None and self._time_ns:
+        if recording is None and sink is None and history_limit is None and not clock.virtual:
             self.emit = self._light_emit()  # type: ignore[method-assign]
 
     # -- events ------------------------------------------------------------------------------
@@ -216,11 +220,10 @@ class Host:
                 "The execution reached the maximum number of history events "
                 f"({self.history_limit}).",
             )
-        time_ns = self._time_ns
         record = (
             event_id,
             frame.last_event_id if previous is None else previous,
-            time_ns() // 1_000_000 if time_ns is not None else self._now_ms(),
+            self._now_ns(),
             type_,
             details,
             frame.key,
@@ -230,7 +233,7 @@ class Host:
             frame.last_event_id = event_id
         self.records.append(record)
         if self.sink is not None:
-            self.sink(Event(*record))
+            self.sink(event_of(record))
         return record
 
     def _light_emit(self) -> Callable[..., Record]:
@@ -241,7 +244,7 @@ class Host:
         ids = itertools.count(self.next_id)
         # Nothing here refers back to the host: the host holds this function, and a cycle would
         # leave the whole history to the garbage collector instead of reference counting.
-        emit_child = partial(_child_event, self.child_histories, self._now_ms)
+        emit_child = partial(_child_event, self.child_histories, self._now_ns)
 
         def emit(
             frame: Frame,
@@ -256,7 +259,7 @@ class Host:
             record = (
                 event_id,
                 frame.last_event_id if previous is None else previous,
-                _time_ns() // 1_000_000,
+                _time_ns(),  # the real clock's own reading (a C call)
                 type_,
                 details,
                 frame.key,
@@ -270,7 +273,7 @@ class Host:
 
     def _emit_child(self, frame: Frame, type_: str, details: EventDetails) -> Record:
         """An event of a Distributed Map child execution, kept in that child's own history."""
-        return _child_event(self.child_histories, self._now_ms, frame, type_, details)
+        return _child_event(self.child_histories, self._now_ns, frame, type_, details)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -588,7 +591,7 @@ def redrive_recording(events: Iterable[Event]) -> list[Event]:
 
 def _child_event(
     histories: dict[str, list[Event]],
-    now_ms: Callable[[], int],
+    now_ns: Callable[[], int],
     frame: Frame,
     type_: str,
     details: EventDetails,
@@ -597,9 +600,9 @@ def _child_event(
     the child's root frame key)."""
     root = frame.key.split("/i", 1)[0] + "/i" + frame.key.split("/i", 1)[1].split("/", 1)[0]
     history = histories.setdefault(root, [])
-    record = (len(history) + 1, frame.last_event_id, now_ms(), type_, details, frame.key)
+    record = (len(history) + 1, frame.last_event_id, now_ns(), type_, details, frame.key)
     frame.last_event_id = record[0]
-    history.append(Event(*record))
+    history.append(event_of(record))
     return record
 
 

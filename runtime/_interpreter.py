@@ -87,7 +87,7 @@ class Frame:
         "_context",
         "_state",
         "detached",
-        "entered_ms",
+        "entered_ns",
         "entered_previous",
         "exit_previous",
         "key",
@@ -113,7 +113,7 @@ class Frame:
         self._base = self._context = context
         self._state: m.State | None = None  # the state running in the frame
         self.last_event_id = 0
-        self.entered_ms: int | None = None  # when the current state was entered
+        self.entered_ns: int | None = None  # when the current state was entered
         self.entered_previous = 0
         self.visits: dict[str, int] = {}
         self.detached = detached  # a Distributed Map child: its events form their own history
@@ -145,6 +145,12 @@ class Frame:
         visits = self.visits
         count = visits[state.name] = visits.get(state.name, 0) + 1
         return count
+
+    @property
+    def entered_ms(self) -> int | None:
+        """When the current state was entered, in milliseconds since the epoch."""
+        nanos = self.entered_ns
+        return None if nanos is None else nanos // 1_000_000
 
     @property
     def entered_at(self) -> datetime | None:
@@ -268,7 +274,7 @@ class Interpreter:
         payload = last if last is not None and last.value is value else Payload(value)
         entered = self.emit(frame, _ENTERED[state.type], (name, payload))  # compact
         # The frame now runs this state (what its context object shows).
-        frame.entered_ms = entered[2]
+        frame.entered_ns = entered[2]
         frame.entered_previous = entered[1]
         frame._state = state
         frame._context = None
