@@ -7,7 +7,8 @@ measurement in a subprocess of its own so that its peak RSS can be read with ``o
   polled until the status leaves RUNNING; transitions are the ``*StateEntered`` events of
   GetExecutionHistory. Machine f (JSONata) is ours only: moto cannot evaluate JSONata.
 - ours, Express in memory: ``runtime.execute(..., express=True)`` per run ("incl. load") and
-  ``run_execution`` on a machine loaded once ("engine only");
+  ``run_execution`` on a machine loaded once, run as ``runtime.execute`` runs it (``run_sync``)
+  ("engine only");
 - ours, Standard through ``runtime._runner.start`` with a ``SqliteStore`` in a temporary folder:
   with group commit (the default: whole transitions, committed at once around tasks, waits and
   the end, every 2 ms otherwise) and with one commit per transition (``commit_interval=0``).
@@ -25,7 +26,6 @@ Results go to ``bench/results/latest.json``; the markdown table is printed last.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -48,9 +48,10 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 ONE_STATE = {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}}
 ROLE_ARN = "arn:aws:iam::123456789012:role/bench"
 MOTO_POLL_SECONDS = 0.02
-WARM_UP_RUNS = 3
+WARM_UP_RUNS = 10
 """Runs of each machine through our engine before its measured runs: the first pays for imports
-and loading, and the next few still grow the heap (a run's throughput settles by the third)."""
+and loading, and the next few still run slower (on the 2-core reference machine a run's time
+settles by about the eighth run of machine e, 5-10% below the fourth's)."""
 WORKER_TIMEOUT = 3600.0
 
 EXPRESS_RATIO, STANDARD_RATIO = 300.0, 50.0
@@ -151,6 +152,7 @@ def work_express(machine: Machine, runs: int) -> dict[str, Any]:
     import runtime
     from runtime._clock import RealClock
     from runtime._driver import run_execution
+    from runtime._loop import run_sync
     from runtime.tasks import build_dispatch
 
     text = json.dumps(machine.input)
@@ -170,7 +172,7 @@ def work_express(machine: Machine, runs: int) -> dict[str, Any]:
     for _ in range(runs):
         value = json.loads(text)
         start = time.perf_counter()
-        result = asyncio.run(
+        result = run_sync(
             run_execution(model, value, dispatch=dispatch, express=True, clock=RealClock())
         )
         engine.append(time.perf_counter() - start)

@@ -146,9 +146,23 @@ _quote = json.encoder.encode_basestring  # type: ignore[attr-defined]
 _NOT_TRUNCATED_JSON = '{"truncated":false}'
 
 
+_STATE_DETAILS_JSON = {  # a state's entry or exit, the commonest details: one format each
+    ("name", "input", "inputDetails"): '{"name":%s,"input":%s,"inputDetails":{"truncated":false}}',
+    ("name", "output", "outputDetails"): (
+        '{"name":%s,"output":%s,"outputDetails":{"truncated":false}}'
+    ),
+}
+
+
 def details_json(details: dict[str, Any]) -> str:
     """An event's details as JSON text, each payload as its JSON text in a string (the shape
     GetExecutionHistory gives); the usual members are written directly, the rest encoded."""
+    if len(details) == 3:
+        template = _STATE_DETAILS_JSON.get(tuple(details))
+        if template is not None:
+            name, payload, flag = details.values()
+            if type(name) is str and type(payload) is Payload and flag is _NOT_TRUNCATED:
+                return template % (_quote(name), _quote(payload.text))
     parts = []
     for key, value in details.items():
         kind = type(value)

@@ -87,6 +87,9 @@ DETAILS = [
         "inputDetails": _NOT_TRUNCATED,
     },
     {"name": "S", "output": Payload("x\ny"), "outputDetails": {"truncated": False}},
+    {"name": 'q"\u2028é', "output": Payload({"k": "\x00"}), "outputDetails": _NOT_TRUNCATED},
+    {"name": "S", "input": "text, not a payload", "inputDetails": _NOT_TRUNCATED},
+    {"input": Payload(1), "name": "S", "inputDetails": _NOT_TRUNCATED},  # another order
     {"error": "States.Runtime", "cause": 'bad "quote"'},
     {"index": 3, "name": "M", "flag": True, "ratio": 0.5, "none": None},
     {"assignedVariables": {"x": "1"}, "assignedVariablesDetails": _NOT_TRUNCATED},
