@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from asl._errors import RUNTIME, ExpressionError, PathNotFound, StatesError
-from asl._jsonpath import compile_path
+from asl._jsonpath import compile_path, is_reference_path
 from asl._types import JSON, Variables
 
 __all__ = [
@@ -170,11 +171,71 @@ def compile_template(value: JSON, field_name: str = "Parameters") -> TemplateGet
     Raises :class:`ExpressionError` (AWS's wording) for a ``.$`` value that is neither a path nor
     an intrinsic call, and for keys that collide once ``.$`` is stripped. At run time a path that
     selects nothing raises ``StatesError("States.Runtime", ...)`` with AWS's cause; intrinsic
-    failures propagate as the intrinsic raises them.
+    failures propagate as the intrinsic raises them. The function's ``size_terms`` are the
+    template's :func:`size_terms`.
     """
     del field_name  # AWS's messages name the key, not the field holding the template
     node, _ = _compile_node(value)
+    node.size_terms = size_terms(value)  # type: ignore[attr-defined]
     return node
+
+
+def size_terms(value: JSON) -> tuple[int, int] | None:
+    """``(fixed, copies)``: the template's output takes at most ``fixed + copies * size(data)``
+    bytes of UTF-8 JSON, where ``size(data)`` bounds the data it is applied to. None when that
+    cannot be said: a member reads the context or a variable, runs a path query (which may
+    select more than the data holds) or an intrinsic whose result may outgrow its arguments.
+    """
+    if isinstance(value, Mapping):
+        fixed, copies = 2, 0  # braces
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return None
+            expression = key.endswith(_SUFFIX)
+            terms = _expression_terms(item) if expression else size_terms(item)
+            if terms is None:
+                return None
+            name = key[: -len(_SUFFIX)] if expression else key
+            # The key escaped (at most 6 bytes a character), quotes, colon and comma.
+            fixed += 6 * len(name) + 4 + terms[0]
+            copies += terms[1]
+        return fixed, copies
+    if isinstance(value, list):
+        fixed, copies = 2, 0
+        for item in value:
+            terms = size_terms(item)
+            if terms is None:
+                return None
+            fixed += 1 + terms[0]
+            copies += terms[1]
+        return fixed, copies
+    return len(_to_json(value).encode()), 0
+
+
+# Intrinsics whose result is bounded: (fixed, copies) as in size_terms, where the arguments are
+# the data's or literals. A sum or a random number has at most one digit more than its largest
+# argument (a literal one is within the call's text), a count at most 24 characters.
+_INTRINSIC_TERMS = {
+    "States.MathAdd": (25, 1),
+    "States.MathRandom": (25, 1),
+    "States.ArrayLength": (24, 0),
+    "States.UUID": (38, 0),
+}
+_OUTSIDE_THE_DATA = re.compile(r"\$(\$|[A-Za-z_])")  # $$... (context) or $name (a variable)
+
+
+def _expression_terms(text: JSON) -> tuple[int, int] | None:
+    """The terms of a ``.$`` member: a reference path into the data is a copy of part of it."""
+    if not isinstance(text, str):
+        return None
+    if text.startswith("$"):
+        if text == "$" or (text.startswith(("$.", "$[")) and is_reference_path(text)):
+            return 0, 1
+        return None  # the context, a variable, or a query
+    terms = _INTRINSIC_TERMS.get(text.split("(", 1)[0].strip())
+    if terms is None or _OUTSIDE_THE_DATA.search(text):
+        return None
+    return terms[0] + len(text), terms[1]
 
 
 def is_constant_template(value: JSON) -> bool:

@@ -511,13 +511,14 @@ async def run_execution(
     }
     root = Frame("", {}, {}, context)
     root.scope = root.variables
+    interpreter = Interpreter(machine, host)
+    given = interpreter.measure_input(root, input_value)
     host.emit(
         root,
         "ExecutionStarted",
-        {**payload_details("input", input_value), "roleArn": context["Execution"]["RoleArn"]},
+        {**payload_details("input", given), "roleArn": context["Execution"]["RoleArn"]},
         advance=False,  # AWS chains the first state's event to 0, not to ExecutionStarted
     )
-    interpreter = Interpreter(machine, host)
     result = ExecutionResult(arn, name, "RUNNING", start_date=started)
     run = interpreter.run_scope(machine, root, input_value)
     try:

@@ -217,6 +217,17 @@ class Interpreter:
         self.size = SizeGauge()
         self._constants: dict[int, Payload] = {}
 
+    def measure_input(self, frame: Frame, value: Any) -> Payload:
+        """The execution's input as a payload, measured. Within the quota it becomes the frame's
+        last output: the first state takes it as measured (its text is made at most once)."""
+        bound = self.size.bound(value)
+        if bound > PAYLOAD_LIMIT:
+            bound = self.size.exact(value)
+        payload = Payload(value, None, bound)
+        if bound <= PAYLOAD_LIMIT:
+            frame.last_output = payload
+        return payload
+
     def _constant(self, value: Any) -> Payload:
         """The payload of a constant of the machine (a Pass state's Result), measured once."""
         payload = self._constants.get(id(value))
@@ -383,12 +394,12 @@ class Interpreter:
             frame.variables.update(assigned)
         payload = frame.last_output  # the state's input, measured (None for a scope's first)
         if payload is None or output is not payload.value:
-            if bound < 0:
+            if bound < 0 or bound > PAYLOAD_LIMIT:  # unknown, or too loose to decide: measure
                 bound = self.size.bound(output)
-            if bound > PAYLOAD_LIMIT:
-                bound = self.size.exact(output)
                 if bound > PAYLOAD_LIMIT:
-                    raise self._too_large(state)
+                    bound = self.size.exact(output)
+                    if bound > PAYLOAD_LIMIT:
+                        raise self._too_large(state)
             payload = frame.last_output = Payload(output, None, bound)
         # else: the input unchanged, measured when it was produced (its text made at most once)
         details: Any = (state.name, payload)  # compact: see runtime._events.state_details
@@ -437,9 +448,23 @@ class Interpreter:
             output = self._result_path(state, frame, raw_input, result, eid)
             bound = self._placed_bound(frame, raw_input, result, state.result_path)
         if state.output_path is not None or state.output_path_null:
+            if bound < 0:  # a part of the state's input is within the input's bound
+                given = frame.last_output
+                if given is not None and given.value is output:
+                    bound = given.bound
             output = self._output(state, frame, output, eid)  # a part: within the bound
         target = None if state.end else state.next
         return self._exit_to(state, target, frame, output, assigned, eid, bound)
+
+    @staticmethod
+    def _built_bound(template: Any, frame: Frame, data: Any) -> int:
+        """An upper bound of the size of ``template(data)`` from the data's measured bound and
+        the template's ``size_terms`` (see :func:`asl._template.size_terms`); -1 when unknown."""
+        terms = getattr(template, "size_terms", None)
+        given = frame.last_output
+        if terms is None or given is None or given.value is not data or given.bound < 0:
+            return -1
+        return terms[0] + terms[1] * given.bound
 
     def _placed_bound(self, frame: Frame, raw_input: Any, result: Any, setter: Any) -> int:
         """An upper bound of the size of ``setter(raw_input, result)`` (a ResultPath placing a
@@ -553,8 +578,10 @@ class Interpreter:
         target = None if state.end else state.next
         if state.direct:  # the output is the result: Parameters, Result or the input
             try:
+                bound = -1
                 if state.parameters is not None:
                     result = self._template(state, eid, state.parameters, value, frame)
+                    bound = self._built_bound(state.parameters, frame, value)
                 elif state.has_result:
                     result = state.result
                     # The same Result every time: measured and rendered once per execution.
@@ -564,7 +591,7 @@ class Interpreter:
                         frame.last_output = constant
                 else:
                     result = value
-                return self._exit_to(state, target, frame, result, None, eid)
+                return self._exit_to(state, target, frame, result, None, eid, bound)
             except StatesError as exc:
                 raise _Failed(exc)
         try:

@@ -192,6 +192,12 @@ async def _inline(
     stop = asyncio.Event()
     # AWS chains each MapIterationStarted to the last event of the iteration before it.
     chain = [frame.last_event_id]
+    # Items taken by ItemsPath are parts of the state's input, measured: each within its bound.
+    given = frame.last_output
+    item_bound = -1
+    if given is not None and not state.is_jsonata and state.item_reader is None:
+        taken_as_they_are = state.item_batcher is None and state.item_selector is None
+        item_bound = given.bound if taken_as_they_are else -1
 
     def start(index: int) -> tuple[Frame, Any]:
         """The iteration's frame and input; records MapIterationStarted."""
@@ -211,6 +217,8 @@ async def _inline(
             frame, "MapIterationStarted", {"index": index, "name": state.name}, chain[0], False
         )
         child.last_event_id = started[0]
+        if item_bound >= 0:
+            child.last_output = Payload(item_input, None, item_bound)
         return child, item_input
 
     def failed(index: int, child: Frame, failure: _Failed) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import random
+
 import pytest
 
 from asl._errors import RUNTIME, ExpressionError, StatesError
@@ -62,6 +65,54 @@ def test_constant_template_is_prebuilt() -> None:
     assert getter(DATA, CONTEXT, VARIABLES) is getter({}, {}, {})
     assert is_constant_template(template)
     assert not is_constant_template({"k": [{"a.$": "$"}]})
+
+
+def _size(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+# Where a template's output size can be said from its data's: each is applied to every datum.
+BOUNDED = [
+    {},
+    {"k": "v", "é\x01": [1, {"n": None}]},
+    {"x.$": "$"},
+    {"x.$": "$", "y.$": "$", "z": "lit"},
+    {"x.$": "$.a", "deep": {"y.$": "$.s"}, "list": [{"z.$": "$.b"}, 2]},
+    {"n.$": "States.MathAdd($.a, 1)", "m.$": "States.MathAdd($.a, 99999999999)"},
+    {"n.$": "States.MathAdd($.big, $.big)"},
+    {"l.$": "States.ArrayLength($.b)", "u.$": "States.UUID()"},
+    {"r.$": "States.MathRandom($.a, 10)"},
+]
+DATA_SET = [
+    {"a": 1, "s": "x", "b": [1, 2], "big": 10**30},
+    {"a": -(10**40), "s": '"é\n' * 5, "b": [], "big": 10**200},
+    {"a": 0, "s": "", "b": [{"k": "\x00" * 9}], "big": 1},
+]
+# Where it cannot: the context, variables, queries, intrinsics that may outgrow their data.
+UNBOUNDED = [
+    {"x.$": "$$.Execution.Id"},
+    {"x.$": "$v"},
+    {"x.$": "$..a"},
+    {"x.$": "$.b[*]"},
+    {"x.$": "States.Format('{}{}', $.s, $.s)"},
+    {"x.$": "States.MathAdd($$.Map.Item.Index, 1)"},
+    {"x.$": "States.MathAdd($n, 1)"},
+    {"x.$": "States.ArrayRange(1, 1000, 1)"},
+]
+
+
+@pytest.mark.parametrize("template", BOUNDED, ids=str)
+@pytest.mark.parametrize("data", DATA_SET, ids=["small", "escapes", "nested"])
+def test_size_terms_bound_the_output(template: dict, data: dict) -> None:
+    getter = compile_template(template)
+    fixed, copies = getter.size_terms
+    output = getter(data, CONTEXT, VARIABLES, random.Random(1))
+    assert _size(output) <= fixed + copies * _size(data)
+
+
+@pytest.mark.parametrize("template", UNBOUNDED, ids=str)
+def test_size_terms_unknown(template: dict) -> None:
+    assert compile_template(template).size_terms is None
 
 
 # (template, data, expected cause)

@@ -138,3 +138,44 @@ def test_a_pass_result_over_the_quota_fails(size: int) -> None:
     else:
         assert result.status == "SUCCEEDED"
         assert len(result.output) == size - 2
+
+
+# A template's output is bounded from its data's measured bound (asl's size_terms): a template
+# that copies its data twice can go over the quota where copying it once does not.
+@pytest.mark.parametrize("copies", [1, 2])
+@pytest.mark.parametrize("where", ["top", "map item", "after a state"])
+def test_template_copies_verdict_is_exact(copies: int, where: str) -> None:
+    import runtime
+
+    template = {f"c{i}.$": "$.big" for i in range(copies)}
+    template["n.$"] = "States.MathAdd($.n, 1)"
+    double = {"Type": "Pass", "Parameters": template, "End": True}
+    if where == "map item":
+        states: dict[str, Any] = {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {"StartAt": "Double", "States": {"Double": double}},
+                "End": True,
+            }
+        }
+        start, value = "Each", {"items": [{"big": _string_of(150_000), "n": 1}]}
+    else:
+        states = {"Double": double}
+        start, value = "Double", {"big": _string_of(150_000), "n": 1}
+        if where == "after a state":
+            states["First"] = {"Type": "Pass", "Next": "Double"}
+            start = "First"
+    result = runtime.execute({"StartAt": start, "States": states}, value, express=True)
+    if copies == 2:
+        assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
+    else:
+        assert result.status == "SUCCEEDED", result
+
+
+def test_an_input_over_the_quota_fails_the_first_state() -> None:
+    import runtime
+
+    machine = {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}}
+    result = runtime.execute(machine, {"big": _string_of(LIMIT)}, express=True)
+    assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
