@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import random
 import time
 import uuid
@@ -241,7 +240,7 @@ class Host:
         clock is the real one (an Express execution in memory): the same records, with what it
         needs bound once. Ids then come from its own counter, from ``next_id`` on."""
         append = self.records.append
-        ids = itertools.count(self.next_id)
+        next_id = self.next_id
         # Nothing here refers back to the host: the host holds this function, and a cycle would
         # leave the whole history to the garbage collector instead of reference counting.
         emit_child = partial(_child_event, self.child_histories, self._now_ns)
@@ -253,9 +252,11 @@ class Host:
             previous: int | None = None,
             advance: bool = True,
         ) -> Record:
+            nonlocal next_id
             if frame.detached:
                 return emit_child(frame, type_, details)
-            event_id = next(ids)
+            event_id = next_id
+            next_id = event_id + 1
             record = (
                 event_id,
                 frame.last_event_id if previous is None else previous,

@@ -446,7 +446,7 @@ class Interpreter:
             output = result
         else:
             output = self._result_path(state, frame, raw_input, result, eid)
-            bound = self._placed_bound(frame, raw_input, result, state.result_path)
+            bound = self._placed_bound(frame, raw_input, result, -1, state.result_path)
         if state.output_path is not None or state.output_path_null:
             if bound < 0:  # a part of the state's input is within the input's bound
                 given = frame.last_output
@@ -466,14 +466,19 @@ class Interpreter:
             return -1
         return terms[0] + terms[1] * given.bound
 
-    def _placed_bound(self, frame: Frame, raw_input: Any, result: Any, setter: Any) -> int:
+    def _placed_bound(
+        self, frame: Frame, raw_input: Any, result: Any, result_bound: int, setter: Any
+    ) -> int:
         """An upper bound of the size of ``setter(raw_input, result)`` (a ResultPath placing a
         result into the state's input) without walking the input again: its measured bound,
-        plus the result's, plus what the path adds. -1 when the input was not measured."""
+        plus the result's (``result_bound``, measured here when -1), plus what the path adds.
+        -1 when the input was not measured."""
         given = frame.last_output
         if given is None or given.value is not raw_input or given.bound < 0:
             return -1
-        return given.bound + self.size.bound(result) + setter.growth
+        if result_bound < 0:
+            result_bound = self.size.bound(result)
+        return given.bound + result_bound + setter.growth
 
     def _result_path(
         self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int
@@ -545,6 +550,8 @@ class Interpreter:
             error_output = {"Error": error.error, "Cause": error.cause or ""}
             if error.cause is None:
                 error_output = {"Error": error.error}
+            # {"Error":"…","Cause":"…"}: 23 bytes and the two strings, escaped (6 bytes a char)
+            error_bound = 23 + 6 * (len(error.error) + len(error.cause or ""))
             for catcher in state.catch:
                 if not error_matches(catcher.error_equals, error.error):
                     continue
@@ -564,7 +571,7 @@ class Interpreter:
                     if catcher.result_path is not None:
                         output = catcher.result_path(raw_input, error_output)
                         bound = self._placed_bound(
-                            frame, raw_input, error_output, catcher.result_path
+                            frame, raw_input, error_output, error_bound, catcher.result_path
                         )
                     else:
                         output = error_output
