@@ -146,11 +146,11 @@ _quote = json.encoder.encode_basestring  # type: ignore[attr-defined]
 _NOT_TRUNCATED_JSON = '{"truncated":false}'
 
 
+_STATE_JSON_ENTERED = '{"name":%s,"input":%s,"inputDetails":{"truncated":false}}'
+_STATE_JSON_EXITED = '{"name":%s,"output":%s,"outputDetails":{"truncated":false}}'
 _STATE_DETAILS_JSON = {  # a state's entry or exit, the commonest details: one format each
-    ("name", "input", "inputDetails"): '{"name":%s,"input":%s,"inputDetails":{"truncated":false}}',
-    ("name", "output", "outputDetails"): (
-        '{"name":%s,"output":%s,"outputDetails":{"truncated":false}}'
-    ),
+    ("name", "input", "inputDetails"): _STATE_JSON_ENTERED,
+    ("name", "output", "outputDetails"): _STATE_JSON_EXITED,
 }
 
 
@@ -222,10 +222,11 @@ class Event:
     The time is kept as milliseconds since the epoch (``millis``), as the clock gives it;
     ``timestamp`` is the same instant as a datetime, made when first asked for. Either form may be
     passed to the constructor. ``details`` may be given in the compact form of a state's entry or
-    exit, ``(name, payload)`` (see :func:`state_details`); the event keeps them as a dict.
+    exit, ``(name, payload)`` (see :func:`state_details`): the event reads as a dict, made when
+    first asked for, and :meth:`details_json` writes the compact form directly.
     """
 
-    __slots__ = ("_datetime", "details", "frame", "id", "millis", "previous_event_id", "type")
+    __slots__ = ("_datetime", "_details", "frame", "id", "millis", "previous_event_id", "type")
 
     def __init__(
         self,
@@ -245,10 +246,27 @@ class Event:
             self.millis = to_millis(timestamp)  # type: ignore[arg-type]
             self._datetime = timestamp
         self.type = type
-        if details.__class__ is tuple:  # ``type`` is the event's type here
-            details = state_details(type, details)  # type: ignore[arg-type]
-        self.details: dict[str, Any] | None = details  # type: ignore[assignment]
+        self._details = details
         self.frame = frame
+
+    @property
+    def details(self) -> dict[str, Any] | None:
+        details = self._details
+        if details.__class__ is tuple:
+            details = self._details = state_details(self.type, details)  # type: ignore[arg-type]
+        return details  # type: ignore[return-value]
+
+    def details_json(self) -> str | None:
+        """The details as JSON text, as :func:`details_json` writes them (None without)."""
+        details = self._details
+        if details is None:
+            return None
+        if details.__class__ is tuple:
+            name, payload = details  # type: ignore[misc]
+            entered = self.type.endswith("Entered")
+            template = _STATE_JSON_ENTERED if entered else _STATE_JSON_EXITED
+            return template % (_quote(name), _quote(payload.text))
+        return details_json(details)  # type: ignore[arg-type]
 
     def isoformat(self) -> str:
         """The timestamp in ISO 8601 (``datetime.isoformat``), without making a datetime."""

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from runtime._events import Event, details_json
+from runtime._events import Event
 from runtime.store.base import (
     RUNNING,
     ConcurrentWriteError,
@@ -479,7 +479,7 @@ def _event_rows(arn: str, events: Sequence[Event]) -> list[tuple[Any, ...]]:
             e.previous_event_id,
             e.isoformat(),
             e.type,
-            None if e.details is None else details_json(e.details),
+            e.details_json(),
             e.frame,
         )
         for e in events

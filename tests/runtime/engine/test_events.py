@@ -111,3 +111,17 @@ def test_details_json_is_the_rendered_details(details: dict) -> None:
     )
     assert text == expected
     assert json.loads(text) == json.loads(expected)
+
+
+@pytest.mark.parametrize("kind", ["PassStateEntered", "TaskStateExited"])
+def test_compact_details_read_and_write_as_the_dict(kind: str) -> None:
+    payload = Payload({"k": 'é"\n'})
+    compact = Event(2, 1, 5, kind, ("S\u2028", payload))
+    key = "input" if kind.endswith("Entered") else "output"
+    expected = {"name": "S\u2028", key: payload, key + "Details": _NOT_TRUNCATED}
+    assert compact.details_json() == details_json(expected)
+    assert compact.details == expected
+    assert compact.details is compact.details  # made once
+    assert compact == Event(2, 1, 5, kind, expected)
+    assert compact.to_dict() == Event(2, 1, 5, kind, expected).to_dict()
+    assert Event(1, 0, 0, "ExecutionAborted").details_json() is None
