@@ -130,9 +130,9 @@ class Payload:
         return hash(self.text)
 
 
-EventDetails = dict[str, Any] | tuple[str, Payload] | None
-"""An event's details as recorded: a dict, None, or a state's entry/exit in compact form
-(see :func:`state_details`)."""
+EventDetails = dict[str, Any] | tuple[str, Any] | None
+"""An event's details as recorded: a dict, None, or a state's entry/exit or a Map iteration's
+event in compact form (see :func:`state_details`)."""
 
 
 def payload_text(value: Any) -> str:
@@ -207,13 +207,16 @@ def from_millis(millis: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=millis)
 
 
-def state_details(event_type: str, compact: tuple[str, Payload]) -> dict[str, Any]:
-    """The details of a ``...StateEntered``/``...StateExited`` event recorded in compact form,
-    ``(name, payload)``: the hot path keeps a pair, not a dict, for every state it runs."""
-    name, payload = compact
+def state_details(event_type: str, compact: tuple[str, Any]) -> dict[str, Any]:
+    """The details of an event recorded in compact form: ``(name, payload)`` for a
+    ``...StateEntered``/``...StateExited`` event, ``(name, index)`` for a ``MapIteration...``
+    one. The hot path keeps a pair, not a dict, for every state it runs and every iteration."""
+    name, second = compact
+    if event_type.startswith("MapIteration"):
+        return {"index": second, "name": name}
     if event_type.endswith("Entered"):
-        return {"name": name, "input": payload, "inputDetails": _NOT_TRUNCATED}
-    return {"name": name, "output": payload, "outputDetails": _NOT_TRUNCATED}
+        return {"name": name, "input": second, "inputDetails": _NOT_TRUNCATED}
+    return {"name": name, "output": second, "outputDetails": _NOT_TRUNCATED}
 
 
 class Event:
@@ -262,10 +265,13 @@ class Event:
         if details is None:
             return None
         if details.__class__ is tuple:
-            name, payload = details  # type: ignore[misc]
-            entered = self.type.endswith("Entered")
-            template = _STATE_JSON_ENTERED if entered else _STATE_JSON_EXITED
-            return template % (_quote(name), _quote(payload.text))
+            name, second = details  # type: ignore[misc]
+            kind = self.type
+            if kind.startswith("MapIteration"):
+                index = second if type(second) is int else to_json(second)
+                return f'{{"index":{index},"name":{_quote(name)}}}'
+            template = _STATE_JSON_ENTERED if kind.endswith("Entered") else _STATE_JSON_EXITED
+            return template % (_quote(name), _quote(second.text))
         return details_json(details)  # type: ignore[arg-type]
 
     def isoformat(self) -> str:

@@ -214,7 +214,11 @@ async def _inline(
                 raise _Failed(exc)
         child = frame.child(f"{base}/i{index}", frame.context, assigns=state.processor.assigns)
         started = it.host.emit(
-            frame, "MapIterationStarted", {"index": index, "name": state.name}, chain[0], False
+            frame,
+            "MapIterationStarted",
+            (state.name, index),
+            chain[0],
+            False,  # compact
         )
         child.last_event_id = started[0]
         if item_bound >= 0:
@@ -225,7 +229,7 @@ async def _inline(
         """Record a failed iteration; re-raise when the failures are no longer tolerated."""
         chain[0] = child.last_event_id
         # MapStateFailed follows the failed iteration's last event.
-        details = {"index": index, "name": state.name}
+        details = (state.name, index)  # compact: see runtime._events.state_details
         it.host.emit(frame, "MapIterationFailed", details, child.last_event_id, False)
         frame.last_event_id = max(frame.last_event_id, child.last_event_id)
         failures.append(failure.error)
@@ -235,7 +239,7 @@ async def _inline(
 
     def succeeded(index: int, child: Frame) -> None:
         chain[0] = child.last_event_id
-        details = {"index": index, "name": state.name}
+        details = (state.name, index)  # compact: see runtime._events.state_details
         it.host.emit(frame, "MapIterationSucceeded", details, child.last_event_id)
 
     async def iteration(index: int) -> None:

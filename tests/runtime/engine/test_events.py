@@ -125,3 +125,12 @@ def test_compact_details_read_and_write_as_the_dict(kind: str) -> None:
     assert compact == Event(2, 1, 5, kind, expected)
     assert compact.to_dict() == Event(2, 1, 5, kind, expected).to_dict()
     assert Event(1, 0, 0, "ExecutionAborted").details_json() is None
+
+
+@pytest.mark.parametrize("kind", ["MapIterationStarted", "MapIterationSucceeded"])
+def test_compact_iteration_details(kind: str) -> None:
+    compact = Event(3, 2, 5, kind, ("Each", 7))
+    expected = {"index": 7, "name": "Each"}
+    assert compact.details_json() == details_json(expected)
+    assert compact.details == expected
+    assert list(compact.details) == ["index", "name"]  # AWS's order
