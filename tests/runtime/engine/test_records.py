@@ -102,16 +102,20 @@ def test_events_are_made_once_from_the_records() -> None:
     assert [(e.id, e.previous_event_id, e.millis, e.type, e.frame) for e in events] == [
         (r[0], r[1], r[2] // 1_000_000, r[3], r[5]) for r in records
     ]
-    # A state's entry and exit are recorded as (name, payload); its event has the usual dict.
+    # A state's entry and exit are recorded as (name, payload), a Map iteration's events as
+    # (name, index); their events have the usual dicts.
     compact = [r for r in records if type(r[4]) is tuple]
     assert {r[3] for r in compact} >= {"ParallelStateEntered", "PassStateExited"}
     by_id = {e.id: e for e in events}
     for r in compact:
-        name, payload = r[4]
+        name, second = r[4]
+        if r[3].startswith("MapIteration"):  # (name, index)
+            assert by_id[r[0]].details == {"index": second, "name": name}
+            continue
         key = "input" if r[3].endswith("Entered") else "output"
         assert by_id[r[0]].details == {
             "name": name,
-            key: payload,
+            key: second,
             key + "Details": {"truncated": False},
         }
     assert [e["id"] for e in result.history] == list(range(1, len(events) + 1))
