@@ -54,7 +54,7 @@ class StatesError(Exception):
     __slots__ = ("cause", "error")
 
     def __init__(self, error: str, cause: str | None = None) -> None:
-        super().__init__(error, cause)
+        self.args = (error, cause)  # (cheaper than calling Exception.__init__)
         self.error = error
         self.cause = cause
 

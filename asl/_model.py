@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from asl._errors import error_matches
 from asl._types import JSON, Getter, Predicate, Setter, Variables
 
 JSONPATH = "JSONPath"
@@ -187,6 +188,32 @@ class _WithResult(State):
 class _WithErrors(_WithResult):
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
+    _handlers: dict[str, tuple[int | None, int | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def handlers_for(self, error: str) -> tuple[int | None, int | None]:
+        """``(retrier, catcher)``: the indexes of the first Retrier and the first Catcher whose
+        ErrorEquals handle ``error`` (None where none does), worked out once per error name."""
+        found = self._handlers.get(error)
+        if found is None:
+            if len(self._handlers) >= _HANDLERS_REMEMBERED:
+                self._handlers.clear()
+            found = self._handlers[error] = (
+                _first_match(self.retry, error),
+                _first_match(self.catch, error),
+            )
+        return found
+
+
+_HANDLERS_REMEMBERED = 256  # error names per state (a dynamic ErrorPath could make any number)
+
+
+def _first_match(handlers: tuple[Retrier, ...] | tuple[Catcher, ...], error: str) -> int | None:
+    for index, handler in enumerate(handlers):
+        if error_matches(handler.error_equals, error):
+            return index
+    return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

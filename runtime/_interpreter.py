@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from asl import _errors as E
 from asl import _model as m
-from asl._errors import PathNotFound, StatesError, error_matches
+from asl._errors import PathNotFound, StatesError
 from asl._timestamps import parse_timestamp
 from runtime._events import (
     _NOT_TRUNCATED,
@@ -532,52 +532,48 @@ class Interpreter:
         """The delay before the next attempt, or None when no retrier applies any more."""
         if error.error in E.UNCATCHABLE:
             return None
-        for index, retrier in enumerate(state.retry):
-            if error_matches(retrier.error_equals, error.error):
-                counts[index] += 1
-                if counts[index] > retrier.max_attempts:
-                    return None
-                delay = retrier.delay(counts[index])
-                if retrier.jitter_strategy == "FULL":
-                    delay = self.host.rng(frame).uniform(0, delay)
-                return delay
-        return None
+        index = state.handlers_for(error.error)[0]  # type: ignore[attr-defined]
+        if index is None:
+            return None
+        retrier = state.retry[index]  # type: ignore[attr-defined]
+        counts[index] += 1
+        if counts[index] > retrier.max_attempts:
+            return None
+        delay = retrier.delay(counts[index])
+        if retrier.jitter_strategy == "FULL":
+            delay = self.host.rng(frame).uniform(0, delay)
+        return delay
 
     def _catch(
         self, state: m.State, frame: Frame, raw_input: Any, error: StatesError, eid: int
     ) -> tuple[str | None, Any]:
+        index = None
         if error.error not in E.UNCATCHABLE:
-            error_output = {"Error": error.error, "Cause": error.cause or ""}
-            if error.cause is None:
-                error_output = {"Error": error.error}
-            # {"Error":"…","Cause":"…"}: 23 bytes and the two strings, escaped (6 bytes a char)
-            error_bound = 23 + 6 * (len(error.error) + len(error.cause or ""))
-            for catcher in state.catch:
-                if not error_matches(catcher.error_equals, error.error):
-                    continue
-                if state.is_jsonata:
-                    states = self._states_var(frame, raw_input, errorOutput=error_output)
-                    assigned = None
-                    if catcher.assign is not None:
-                        assigned = self._jsonata(state, eid, catcher.assign, states, frame)
-                    output = error_output
-                    if catcher.output is not None:
-                        output = self._jsonata(state, eid, catcher.output, states, frame)
-                else:
-                    assigned = None
-                    if catcher.assign is not None:
-                        assigned = self._template(state, eid, catcher.assign, error_output, frame)
-                    bound = -1
-                    if catcher.result_path is not None:
-                        output = catcher.result_path(raw_input, error_output)
-                        bound = self._placed_bound(
-                            frame, raw_input, error_output, error_bound, catcher.result_path
-                        )
-                    else:
-                        output = error_output
-                    return self._exit_to(state, catcher.next, frame, output, assigned, eid, bound)
-                return self._exit_to(state, catcher.next, frame, output, assigned, eid)
-        raise _Failed(error)
+            index = state.handlers_for(error.error)[1]  # type: ignore[attr-defined]
+        if index is None:
+            raise _Failed(error)
+        catcher = state.catch[index]  # type: ignore[attr-defined]
+        error_output = {"Error": error.error, "Cause": error.cause or ""}
+        if error.cause is None:
+            error_output = {"Error": error.error}
+        assigned = None
+        if state.is_jsonata:
+            states = self._states_var(frame, raw_input, errorOutput=error_output)
+            if catcher.assign is not None:
+                assigned = self._jsonata(state, eid, catcher.assign, states, frame)
+            output = error_output
+            if catcher.output is not None:
+                output = self._jsonata(state, eid, catcher.output, states, frame)
+            return self._exit_to(state, catcher.next, frame, output, assigned, eid)
+        if catcher.assign is not None:
+            assigned = self._template(state, eid, catcher.assign, error_output, frame)
+        if catcher.result_path is None:
+            return self._exit_to(state, catcher.next, frame, error_output, assigned, eid)
+        output = catcher.result_path(raw_input, error_output)
+        # {"Error":"…","Cause":"…"}: 23 bytes and the two strings, escaped (6 bytes a char)
+        error_bound = 23 + 6 * (len(error.error) + len(error.cause or ""))
+        bound = self._placed_bound(frame, raw_input, error_output, error_bound, catcher.result_path)
+        return self._exit_to(state, catcher.next, frame, output, assigned, eid, bound)
 
     # --- state handlers ---------------------------------------------------------------------
 
