@@ -47,8 +47,8 @@ class Host(Protocol):
         previous: int | None = None,
         advance: bool = True,
     ) -> tuple[Any, ...]:
-        """Record an event; return its record: (id, previousEventId, millis, type, details,
-        frame key)."""
+        """Record an event; return its record: (id, previousEventId, nanoseconds since the
+        epoch, type, details, frame key)."""
         ...
 
     def now(self) -> datetime: ...
@@ -676,16 +676,21 @@ class Interpreter:
     def _choice(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int):
         if state.direct:  # the rules only choose: the output is the input
             context, scope = _context(state, frame), frame.scope
+            target = state.default
             for rule in state.choices:
                 try:
                     matched = rule.predicate(value, context, scope)  # type: ignore[misc]
                 except StatesError as exc:
                     raise _Failed(self._wrap(state, eid, exc, frame))
                 if matched:
-                    return self._exit_to(state, rule.next, frame, value, None, eid)
-            if state.default is None:
+                    target = rule.next
+                    break
+            if target is None:
                 raise _Failed(_no_choice_matched(state))
-            return self._exit_to(state, state.default, frame, value, None, eid)
+            try:
+                return self._exit_to(state, target, frame, value, None, eid)
+            except StatesError as exc:  # the payload quota, for a scope's first state
+                raise _Failed(exc)
         try:
             if state.is_jsonata:
                 states = self._states_var(frame, value)

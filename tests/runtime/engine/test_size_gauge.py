@@ -179,3 +179,30 @@ def test_an_input_over_the_quota_fails_the_first_state() -> None:
     machine = {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}}
     result = runtime.execute(machine, {"big": _string_of(LIMIT)}, express=True)
     assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
+
+
+@pytest.mark.parametrize("scope", ["Map", "Parallel"])
+@pytest.mark.parametrize("first", ["Choice", "Pass"])
+def test_a_scope_over_the_quota_is_caught(first: str, scope: str) -> None:
+    """A scope's first state measures its input: over the quota, it fails the way a Catch
+    sees (a Choice or Pass that only passes its data on included)."""
+    import runtime
+
+    opening: dict[str, Any] = {"Type": "Pass", "Next": "End"}
+    if first == "Choice":
+        opening = {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$", "IsString": True, "Next": "End"}],
+            "Default": "End",
+        }
+    inner = {"StartAt": "First", "States": {"First": opening, "End": {"Type": "Succeed"}}}
+    outer: dict[str, Any] = {"Type": "Map", "ItemProcessor": inner}
+    if scope == "Parallel":
+        outer = {"Type": "Parallel", "Branches": [inner]}
+    outer["Catch"] = [{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Done"}]
+    outer["End"] = True
+    machine = {"StartAt": "Outer", "States": {"Outer": outer, "Done": {"Type": "Succeed"}}}
+    big = [_string_of(LIMIT + 1)]
+    result = runtime.execute(machine, big if scope == "Map" else big[0], express=True)
+    assert result.status == "SUCCEEDED", result
+    assert result.output["Error"] == "States.DataLimitExceeded"
