@@ -224,9 +224,10 @@ class Event:
 
     The time is kept as milliseconds since the epoch (``millis``), as the clock gives it;
     ``timestamp`` is the same instant as a datetime, made when first asked for. Either form may be
-    passed to the constructor. ``details`` may be given in the compact form of a state's entry or
-    exit, ``(name, payload)`` (see :func:`state_details`): the event reads as a dict, made when
-    first asked for, and :meth:`details_json` writes the compact form directly.
+    passed to the constructor. ``details`` may be given in compact form, ``(name, payload)`` for
+    a state's entry or exit and ``(name, index)`` for a Map iteration's event (see
+    :func:`state_details`): the event reads as a dict, made when first asked for, and
+    :meth:`details_json` writes the compact form directly.
     """
 
     __slots__ = ("_datetime", "_details", "frame", "id", "millis", "previous_event_id", "type")
@@ -237,7 +238,7 @@ class Event:
         previous_event_id: int,
         timestamp: datetime | int,
         type: str,
-        details: dict[str, Any] | tuple[str, Payload] | None = None,
+        details: EventDetails = None,
         frame: str = "",
     ) -> None:
         self.id = id

@@ -216,9 +216,9 @@ async def _inline(
         started = it.host.emit(
             frame,
             "MapIterationStarted",
-            (state.name, index),
+            (state.name, index),  # compact: see runtime._events.state_details
             chain[0],
-            False,  # compact
+            False,
         )
         child.last_event_id = started[0]
         if item_bound >= 0:
