@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.redis_server import own_prefix, redis_server_url
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,3 +44,16 @@ def _verdict_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ.pop("ASL_CACHE_DIR", None)
     else:
         os.environ["ASL_CACHE_DIR"] = saved
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis server's URL: ``$REDIS_URL``, else 127.0.0.1:6379, else one started here."""
+    yield from redis_server_url()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; every key under it is deleted afterwards."""
+    with own_prefix(redis_url) as prefix:
+        yield prefix

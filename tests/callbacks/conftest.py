@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,31 +11,16 @@ import pytest
 
 from runtime.callbacks import CallbackHub, PendingTask
 from runtime.store import MemoryStore, RedisStore, SqliteStore
-from tests.support.redis_server import redis_server_url
+from tests.support.redis_server import with_prefix
 
 BACKENDS = ("memory", "sqlite", "redis")
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    yield from redis_server_url()
-
-
 @pytest.fixture
-def redis_store(redis_url: str) -> Iterator[RedisStore]:
-    import redis
-
-    prefix = f"asl-test-{uuid.uuid4().hex[:12]}:"
-    store = RedisStore(f"{redis_url}{'&' if '?' in redis_url else '?'}prefix={prefix}")
+def redis_store(redis_url: str, redis_prefix: str) -> Iterator[RedisStore]:
+    store = RedisStore(with_prefix(redis_url, redis_prefix))
     yield store
     store.close()
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,12 +13,6 @@ from runtime.serve.machines import (
     SqliteMachines,
     open_machines,
 )
-from tests.support.redis_server import redis_server_url
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    yield from redis_server_url()
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])

@@ -79,3 +79,28 @@ def redis_server_url() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def with_prefix(url: str, prefix: str) -> str:
+    """``url`` with a ``prefix`` query parameter (the Redis store's key prefix)."""
+    return f"{url}{'&' if '?' in url else '?'}prefix={prefix}"
+
+
+@contextlib.contextmanager
+def own_prefix(url: str) -> Iterator[str]:
+    """A key prefix of one test's own; every key under it is deleted afterwards."""
+    import uuid
+
+    import redis
+
+    prefix = f"asl-test-{uuid.uuid4().hex[:12]}:"
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(url)
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()

@@ -7,14 +7,13 @@ afterwards. Without any of these the Redis tests skip, except under ``CI=true``,
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from runtime.store import HistoryStore, JsonlStore, MemoryStore, RedisStore, SqliteStore
-from tests.support.redis_server import redis_server_url
+from tests.support.redis_server import with_prefix
 
 BACKENDS = ("memory", "sqlite", "jsonl", "redis")
 
@@ -38,32 +37,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HistorySto
 
 
 # -- Redis ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """A Redis server's URL (see the module docstring)."""
-    yield from redis_server_url()
-
-
-def with_prefix(url: str, prefix: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}prefix={prefix}"
-
-
-@pytest.fixture
-def redis_prefix(redis_url: str) -> Iterator[str]:
-    """A key prefix of this test's own; every key under it is deleted afterwards."""
-    import redis
-
-    prefix = f"asl-test-{uuid.uuid4().hex[:12]}:"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 @pytest.fixture

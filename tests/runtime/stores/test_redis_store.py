@@ -26,8 +26,8 @@ from runtime.store import (
     open_store,
     store_location,
 )
-from tests.runtime.stores.conftest import with_prefix
 from tests.runtime.stores.test_store_contract import ARN, record
+from tests.support.redis_server import with_prefix
 
 ROOT = Path(__file__).resolve().parents[3]
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
