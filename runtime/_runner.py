@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from runtime._clock import RealClock, VirtualClock
@@ -222,31 +223,24 @@ def redrive(
         machine = _load(record.definition, record.type, record.filename)
         dispatch = dispatch or _dispatch(options, record.machine_name, machine, warn)
         clock = _clock(options, events)
-        last = record.last_event_id
-        redriven = Event(
-            last + 1,
-            last,
-            clock.now(),
-            "ExecutionRedriven",
-            {"redriveCount": record.redrive_count + 1},
-            "",
-        )
-        store.redrive(record.execution_arn, redriven, expected_last_id=last)
-        record = store.get(record.execution_arn)
+        record, replay = mark_redriven(store, record, events, clock.now())
     except BaseException:
         _release(store, record.execution_arn, owner)
         raise
-    return _run(
-        store,
-        record,
-        machine,
-        dispatch,
-        clock,
-        owner,
-        observer,
-        interval,
-        live_events([*events, redriven]),
+    return _run(store, record, machine, dispatch, clock, owner, observer, interval, replay)
+
+
+def mark_redriven(
+    store: HistoryStore, record: ExecutionRecord, events: list[Event], now: datetime
+) -> tuple[ExecutionRecord, list[Event]]:
+    """Append ``ExecutionRedriven`` to a failed execution's stored history (the caller holds its
+    lease); return the record as stored now and the events a redrive replays."""
+    last = record.last_event_id
+    redriven = Event(
+        last + 1, last, now, "ExecutionRedriven", {"redriveCount": record.redrive_count + 1}
     )
+    store.redrive(record.execution_arn, redriven, expected_last_id=last)
+    return store.get(record.execution_arn), live_events([*events, redriven])
 
 
 def live_events(events: Iterable[Event]) -> list[Event]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime._driver import run_execution
 from runtime._events import Event, to_json
-from runtime._runner import live_events
+from runtime._runner import mark_redriven
 from runtime.callbacks import using_store
 from runtime.serve import arns
 from runtime.serve.errors import ApiError, machine_not_found, validation
@@ -278,23 +278,14 @@ def redrive_execution(service: Service, params: dict[str, Any]) -> dict[str, Any
         if record.status not in REDRIVABLE_STATUSES:
             raise _not_redrivable(arn, f"the execution is {record.status}")
         events = store.events(arn)
-        clock = service.clock(events)
-        last = record.last_event_id
-        redriven = Event(
-            last + 1,
-            last,
-            clock.now(),
-            "ExecutionRedriven",
-            {"redriveCount": record.redrive_count + 1},
-        )
-        store.redrive(arn, redriven, expected_last_id=last)
-        record = store.get(arn)
+        redriven_at = service.clock(events).now()
+        record, replay = mark_redriven(store, record, events, redriven_at)
         machine = service.machines.get(machine_of(record))
-        service.launch(record, role_of(record, machine), live_events([*events, redriven]))
+        service.launch(record, role_of(record, machine), replay)
     except BaseException:
         store.release(arn, service.owner)
         raise
-    return {"redriveDate": epoch(redriven.timestamp)}
+    return {"redriveDate": epoch(redriven_at)}
 
 
 def describe_machine_for_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
