@@ -474,6 +474,8 @@ def _parse_yaml(text: str, filename: str, guessed: bool) -> Source:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "syntax error"
+        if "nesting depth" in problem:  # libyaml's own limit (PyYAML >= 6.0.4), above ours
+            raise _too_deep_yaml(text, mark.index if mark else len(text)) from None
         hint = next((h for prefix, h in _YAML_HINTS if problem.startswith(prefix)), None)
         if mark and hint is None and text[mark.index : mark.index + 1] == "\t":
             hint = "indent YAML with spaces, not tabs"
@@ -518,6 +520,48 @@ def _parse_yaml(text: str, filename: str, guessed: bool) -> Source:
         problems=tuple(builder.problems),
         blocks=builder.blocks,
     )
+
+
+def _too_deep(what: str, line: int | None, column: int | None) -> SourceError:
+    return SourceError(
+        f"{what} are nested more than {MAX_DEPTH} levels deep; flatten the structure",
+        line,
+        column,
+        code=TOO_DEEP,
+    )
+
+
+_FLOW = re.compile(r"[\[\]{}\"'#]")
+
+
+def _too_deep_yaml(text: str, upto: int) -> SourceError:
+    """The error for YAML flow collections nested deeper than :data:`MAX_DEPTH`, placed where the
+    nesting first passes it (as the event builder places it), whichever parser stopped first.
+
+    Reads brackets up to ``upto`` (where the parser stopped), skipping quoted scalars and
+    comments; falls back to ``upto`` when the text there is not plain flow nesting."""
+    depth = 0
+    pos = 0
+    while True:
+        match = _FLOW.search(text, pos, upto)
+        if match is None:
+            break
+        char, pos = match.group(), match.end()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                upto = match.start()
+                break
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "#":
+            newline = text.find("\n", pos, upto)
+            pos = upto if newline < 0 else newline
+        else:  # a quoted scalar: skip to its closing quote
+            close = text.find(char, pos, upto)
+            pos = upto if close < 0 else close + 1
+    line = text.count("\n", 0, upto) + 1
+    return _too_deep("mappings and sequences", line, upto - text.rfind("\n", 0, upto))
 
 
 def _mark(mark) -> tuple[int, int]:
@@ -633,12 +677,7 @@ class _YamlBuilder:
 
     def start(self, event) -> None:
         if len(self.stack) >= MAX_DEPTH:
-            raise SourceError(
-                f"mappings and sequences are nested more than {MAX_DEPTH} levels deep; flatten "
-                "the structure",
-                *_mark(event.start_mark),
-                code=TOO_DEEP,
-            )
+            raise _too_deep("mappings and sequences", *_mark(event.start_mark))
         if self._expects_key():
             raise SourceError(
                 "not valid YAML here: keys must be strings, not mappings or sequences",

@@ -107,6 +107,10 @@ ERRORS = [
     ("[" * 10_000 + "]" * 10_000, None, "ASL005", 1, MAX_DEPTH + 1, "nested"),
     ('{"a":' * 10_000 + "1" + "}" * 10_000, None, "ASL005", 1, 5 * MAX_DEPTH + 1, "nested"),
     ("[" * 10_000 + "]" * 10_000, "yaml", "ASL005", 1, MAX_DEPTH + 1, "nested"),
+    # the same place on every PyYAML: libyaml >= 0.2.5 (PyYAML 6.0.4) stops at 1,000 levels itself
+    ("{a: " * 10_000 + "1" + "}" * 10_000, "yaml", "ASL005", 1, 4 * MAX_DEPTH + 1, "nested"),
+    ('["x]", ' * 2_000 + "1" + "]" * 2_000, "yaml", "ASL005", 1, 7 * MAX_DEPTH + 1, "nested"),
+    ("a: " + "['q', " * 2_000 + "]" * 2_000, "yaml", "ASL005", 1, 3 + 6 * 255 + 1, "nested"),
     ("".join(" " * i + "a:\n" for i in range(300)), None, "ASL005", 257, 257, "nested"),
     (b"{" + b" " * (50 * 1024 * 1024) + b"}", None, "ASL004", None, None, "52,428,802 bytes"),
     ("x" * (MAX_SOURCE_BYTES + 1), None, "ASL004", None, None, "1 MiB"),
