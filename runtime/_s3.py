@@ -1,8 +1,10 @@
 """S3 access for Distributed Map: real S3 through boto3, or a local folder standing in for it.
 
 With ``ASL_S3_LOCAL_ROOT=/path`` set, every bucket is a folder: bucket ``B`` key ``K`` is the file
-``/path/B/K``. Otherwise boto3 talks to S3 with its standard configuration (credentials, region,
-``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_S3`` for an emulator). boto3 is imported only on the
+``/path/B/K``. Bucket names follow S3's rules and every path resolves inside the root (no ``..``,
+no symlink leading out), so nothing outside it is read, listed or written. Otherwise boto3 talks
+to S3 with its standard configuration (credentials, region, ``AWS_ENDPOINT_URL`` /
+``AWS_ENDPOINT_URL_S3`` for an emulator). boto3 is imported only on the
 first real S3 call, never for machines that do not touch S3.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -25,17 +28,14 @@ class S3Error(Exception):
 def local_root() -> Path | None:
     """The folder standing in for S3 (``ASL_S3_LOCAL_ROOT``), or None for real S3."""
     value = os.environ.get(LOCAL_ROOT_ENV)
-    return Path(value) if value else None
+    return Path(value).resolve() if value else None
 
 
 def get_object(bucket: str, key: str, version_id: str | None = None) -> bytes:
     """The object's bytes."""
     root = local_root()
     if root is not None:
-        path = _local_path(root, bucket, key)
-        if not path.is_file():
-            raise S3Error(f"NoSuchKey: The specified key does not exist: s3://{bucket}/{key}")
-        return path.read_bytes()
+        return _get_local(root, bucket, key)
     kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if version_id:
         kwargs["VersionId"] = version_id
@@ -75,49 +75,108 @@ def put_object(bucket: str, key: str, body: bytes) -> None:
     """Store ``body`` as the object (locally: create the folders it needs)."""
     root = local_root()
     if root is not None:
-        path = _local_path(root, bucket, key)
-        if not (root / bucket).is_dir():
-            raise S3Error(f"NoSuchBucket: The specified bucket does not exist: {bucket}")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(body)
-        except OSError as exc:
-            raise S3Error(f"cannot write s3://{bucket}/{key}: {exc.strerror or exc}") from None
+        _put_local(root, bucket, key, body)
         return
     _call("put_object", Bucket=bucket, Key=key, Body=body, ContentType="application/json")
 
 
 # --- local folders ------------------------------------------------------------------------------
 
+# S3's rules for bucket names (the reserved prefixes and suffixes only bind creating a bucket).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP_ADDRESS = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 
-def _local_path(root: Path, bucket: str, key: str) -> Path:
-    if not bucket or "/" in bucket or bucket in (".", ".."):
-        raise S3Error(f"InvalidBucketName: {bucket!r}")
+
+def check_bucket_name(bucket: str) -> None:
+    """Raise ``InvalidBucketName`` unless ``bucket`` follows S3's naming rules."""
+    if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket or _IP_ADDRESS.fullmatch(bucket):
+        raise S3Error(
+            f"InvalidBucketName: The specified bucket is not valid: {bucket!r} (a bucket name "
+            "is 3-63 lowercase letters, digits, dots and hyphens, starts and ends with a letter "
+            "or digit, has no '..' and is not an IP address)"
+        )
+
+
+def _bucket_dir(root: Path, bucket: str) -> Path:
+    """The bucket's folder, resolved; it must be a folder inside ``root`` (not ``root`` itself)."""
+    check_bucket_name(bucket)
+    try:
+        base = (root / bucket).resolve()
+        found = base != root and base.is_relative_to(root) and base.is_dir()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        found = False
+    if not found:
+        raise S3Error(f"NoSuchBucket: The specified bucket does not exist: {bucket}")
+    return base
+
+
+def _object_path(root: Path, base: Path, key: str) -> Path | None:
+    """The file standing for ``key`` in the bucket folder ``base``, resolved; None when the key
+    has an empty, ``.`` or ``..`` segment or a NUL, or resolves (through symlinks) outside
+    ``root``."""
     parts = key.split("/")
-    if not key or any(p in ("", ".", "..") for p in parts[:-1]) or parts[-1] in ("", ".", ".."):
-        raise S3Error(f"invalid key for a local bucket: {key!r}")
-    return root / bucket / Path(*parts)
+    if "\0" in key or any(part in ("", ".", "..") for part in parts):
+        return None
+    try:
+        path = base.joinpath(*parts).resolve()
+    except (OSError, RuntimeError):
+        return None
+    return path if path.is_relative_to(root) else None
+
+
+def _get_local(root: Path, bucket: str, key: str) -> bytes:
+    path = _object_path(root, _bucket_dir(root, bucket), key)
+    try:
+        if path is not None and path.is_file():
+            return path.read_bytes()
+    except OSError as exc:
+        raise S3Error(f"AccessDenied: cannot read s3://{bucket}/{key}: {exc.strerror or exc}")
+    raise S3Error(f"NoSuchKey: The specified key does not exist: s3://{bucket}/{key}")
+
+
+def _put_local(root: Path, bucket: str, key: str, body: bytes) -> None:
+    path = _object_path(root, _bucket_dir(root, bucket), key)
+    if path is None:
+        raise S3Error(
+            f"InvalidArgument: s3://{bucket}/{key} cannot be a file under {LOCAL_ROOT_ENV}: "
+            "use a key without empty, '.' or '..' segments whose folders are not symlinks "
+            "leading out of the root"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    except OSError as exc:
+        raise S3Error(f"cannot write s3://{bucket}/{key}: {exc.strerror or exc}") from None
 
 
 def _list_local(root: Path, bucket: str, prefix: str) -> list[dict[str, Any]]:
-    base = root / bucket
-    if not base.is_dir():
-        raise S3Error(f"NoSuchBucket: The specified bucket does not exist: {bucket}")
+    """The bucket folder's files under ``prefix``; symlinked folders are not entered and a
+    symlink to a file outside ``root`` is not an object."""
+    base = _bucket_dir(root, bucket)
     items = []
-    for path in base.rglob("*"):
-        key = path.relative_to(base).as_posix()
-        if not path.is_file() or not key.startswith(prefix):
-            continue
-        stat = path.stat()
-        items.append(
-            {
-                "Etag": '"' + hashlib.md5(path.read_bytes()).hexdigest() + '"',
-                "Key": key,
-                "LastModified": int(stat.st_mtime),
-                "Size": stat.st_size,
-                "StorageClass": "STANDARD",
-            }
-        )
+    for folder, _dirs, names in os.walk(base):
+        for name in names:
+            path = Path(folder, name)
+            key = path.relative_to(base).as_posix()
+            if not key.startswith(prefix):
+                continue
+            try:
+                target = path.resolve()
+                if not target.is_relative_to(root) or not target.is_file():
+                    continue
+                body = target.read_bytes()
+                stat = target.stat()
+            except (OSError, RuntimeError):
+                continue
+            items.append(
+                {
+                    "Etag": '"' + hashlib.md5(body).hexdigest() + '"',
+                    "Key": key,
+                    "LastModified": int(stat.st_mtime),
+                    "Size": stat.st_size,
+                    "StorageClass": "STANDARD",
+                }
+            )
     items.sort(key=lambda item: item["Key"])
     return items
 
