@@ -29,6 +29,7 @@ from runtime._events import (
     iso_millis,
     payload_details,
     to_json,
+    to_millis,
 )
 from runtime._gc import tune_collector
 from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
@@ -39,10 +40,28 @@ _time_ns = time.time_ns
 REGION = "us-east-1"
 ACCOUNT = "111111111111"
 HISTORY_LIMIT = 25_000
+"""Events in a Standard execution's history. The last one may only end the execution: AWS
+fails an execution whose event 25,000 would be anything else (with room for that event)."""
+EXPRESS_LIMIT_SECONDS = 300
+"""How long an Express execution may run (AWS's 5 minutes); it then ends TIMED_OUT."""
+HISTORY_FULL_CAUSE = "The execution reached the maximum number of history events ({limit})."
+_FINAL = frozenset(
+    ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
+)
+_NEVER = 1 << 62  # a deadline in nanoseconds that never comes
 
 
 class NondeterminismError(RuntimeError):
     """Replaying a history produced a different event than the one recorded."""
+
+
+class _HistoryFull(Exception):
+    """The history has no room for another event but the execution's end. Not a StatesError:
+    no Retry or Catch sees it; the execution fails with ``States.Runtime``, as on AWS."""
+
+
+class _ExecutionTimedOut(Exception):
+    """The execution ran past its TimeoutSeconds or the Express limit (not catchable either)."""
 
 
 @dataclass(slots=True)
@@ -172,17 +191,27 @@ class Host:
         sink: Callable[[Event], None] | None = None,
         recording: _Recording | None = None,
         history_limit: int | None = HISTORY_LIMIT,
+        deadline_ns: int | None = None,
+        keep_history: bool = True,
     ) -> None:
+        """``deadline_ns``: the clock reading (ns) past which no event but the execution's end
+        is recorded (the execution times out); under a virtual clock real time counts as well.
+        ``keep_history=False``: :attr:`records` keeps nothing (an Express run nobody reads)."""
         self.dispatch = dispatch
         self.clock = clock
         self.seed = seed
-        self.records: list[Record] = []
+        self.records: list[Record] = [] if keep_history else deque(maxlen=0)  # type: ignore
         self.sink = sink
         self.flush: Callable[[], None] = getattr(sink, "flush", None) or _nothing
         self.recording = recording
         self.history_limit = history_limit
-        self._limit = history_limit if history_limit is not None else float("inf")
+        self._limit = history_limit if history_limit is not None else _NEVER
         self._now_ns = clock.now_ns
+        self._timed = deadline_ns is not None
+        self._deadline_ns = deadline_ns if deadline_ns is not None else _NEVER
+        self._real_deadline_ns = (
+            _time_ns() + max(0, self._deadline_ns - clock.now_ns()) if clock.virtual else _NEVER
+        )
         self.next_id = (recording.last_id if recording else 0) + 1
         self._rngs: dict[str, random.Random] = {}
         self.child_histories: dict[str, list[Event]] = {}
@@ -213,16 +242,19 @@ class Host:
                 frame.last_event_id = event.id
             return record
         event_id = self.next_id
-        if event_id > self._limit:
-            raise StatesError(
-                "States.Runtime",
-                "The execution reached the maximum number of history events "
-                f"({self.history_limit}).",
-            )
+        now = self._now_ns()
+        if event_id >= self._limit and type_ not in _FINAL:
+            raise _HistoryFull()
+        if (
+            self._timed
+            and (now > self._deadline_ns or _time_ns() > self._real_deadline_ns)
+            and type_ not in _FINAL
+        ):
+            raise _ExecutionTimedOut()
         record = (
             event_id,
             frame.last_event_id if previous is None else previous,
-            self._now_ns(),
+            now,
             type_,
             details,
             frame.key,
@@ -237,10 +269,12 @@ class Host:
 
     def _light_emit(self) -> Callable[..., Record]:
         """:meth:`emit` where there is nothing to replay, no sink, no history limit and the
-        clock is the real one (an Express execution in memory): the same records, with what it
-        needs bound once. Ids then come from its own counter, from ``next_id`` on."""
+        clock is the real one (an Express execution in memory): the same records and deadline,
+        with what it needs bound once. Ids then come from its own counter, from ``next_id`` on."""
         append = self.records.append
         next_id = self.next_id
+        deadline = self._deadline_ns
+        final = _FINAL
         # Nothing here refers back to the host: the host holds this function, and a cycle would
         # leave the whole history to the garbage collector instead of reference counting.
         emit_child = partial(_child_event, self.child_histories, self._now_ns)
@@ -255,12 +289,15 @@ class Host:
             nonlocal next_id
             if frame.detached:
                 return emit_child(frame, type_, details)
+            now = _time_ns()  # the real clock's own reading (a C call)
+            if now > deadline and type_ not in final:
+                raise _ExecutionTimedOut()
             event_id = next_id
             next_id = event_id + 1
             record = (
                 event_id,
                 frame.last_event_id if previous is None else previous,
-                _time_ns(),  # the real clock's own reading (a C call)
+                now,
                 type_,
                 details,
                 frame.key,
@@ -468,13 +505,19 @@ async def run_execution(
     next_event_id: int | None = None,
     role_arn: str | None = None,
     sync: bool = True,
+    keep_history: bool = True,
 ) -> ExecutionResult:
     """Run (or, with ``recorded`` events, replay and continue) one execution to its end.
 
     ``recorded`` are the events of an earlier, interrupted run (see :func:`redrive_recording`
     for a failed one); ``next_event_id`` the id new events start at when the stored history has
     events the replay does not consume (a redrive's ``ExecutionRedriven``). ``seed`` must be the
-    seed of the original run for a replay to reproduce its random draws.
+    seed of the original run for a replay to reproduce its random draws. ``keep_history=False``
+    leaves ``records`` empty (the sink still sees every event).
+
+    Limits end the execution, never the caller: a Standard history that reaches
+    :data:`HISTORY_LIMIT` events ends FAILED (``States.Runtime``); an Express execution ends
+    TIMED_OUT (``States.Timeout``) after :data:`EXPRESS_LIMIT_SECONDS` of its clock's time.
     """
     tune_collector()
     clock = clock or RealClock()
@@ -482,6 +525,12 @@ async def run_execution(
     arn = execution_arn(machine_name, name, express)
     role_arn = role_arn or f"arn:aws:iam::{ACCOUNT}:role/asl-local"
     recording = _Recording(recorded) if recorded is not None else None
+    if recording is not None and isinstance(clock, VirtualClock) and recording.last_time:
+        clock.advance_to(recording.last_time)  # virtual time never runs backwards
+    started = start_date or clock.now()
+    time_limit = machine.timeout_seconds
+    if express:  # an Express execution runs 5 minutes at most, whatever its TimeoutSeconds
+        time_limit = min(time_limit or EXPRESS_LIMIT_SECONDS, EXPRESS_LIMIT_SECONDS)
     host = Host(
         dispatch=dispatch,
         clock=clock,
@@ -490,12 +539,12 @@ async def run_execution(
         recording=recording,
         # Standard executions keep a history of at most 25,000 events; Express ones keep none.
         history_limit=None if express else HISTORY_LIMIT,
+        # Checked per event for Express runs only: a loop that never waits times out too.
+        deadline_ns=to_millis(started) * 1_000_000 + int(time_limit * 1e9) if express else None,
+        keep_history=keep_history,
     )
     if next_event_id is not None:
         host.next_id = max(host.next_id, next_event_id)
-    if recording is not None and isinstance(clock, VirtualClock) and recording.last_time:
-        clock.advance_to(recording.last_time)  # virtual time never runs backwards
-    started = start_date or clock.now()
     execution: dict[str, Any] = {
         "Id": arn,
         "Input": input_value,
@@ -523,9 +572,9 @@ async def run_execution(
     result = ExecutionResult(arn, name, "RUNNING", start_date=started)
     run = interpreter.run_scope(machine, root, input_value)
     try:
-        if machine.timeout_seconds is not None:
-            output = await _with_timeout(run, machine.timeout_seconds, clock, started)
-        else:
+        if time_limit is not None and not (express and machine.immediate):
+            output = await _with_timeout(run, time_limit, clock, started)
+        else:  # (an Express scope that never waits times out at its next event)
             output = await run
     except _Failed as failed:
         error = failed.error
@@ -538,10 +587,15 @@ async def run_execution(
         if result.cause is not None:
             details["cause"] = result.cause
         host.emit(root, "ExecutionFailed", details)
-    except StatesError as error:  # raised outside a state (history limit)
+    except StatesError as error:  # raised outside a state's Retry and Catch (a placed result)
         result.status = "FAILED"
         result.error, result.cause = error.error, error.cause
         host.emit(root, "ExecutionFailed", {"error": error.error, "cause": error.cause or ""})
+    except _HistoryFull:
+        result.status = "FAILED"
+        result.error = "States.Runtime"
+        result.cause = HISTORY_FULL_CAUSE.format(limit=HISTORY_LIMIT)
+        host.emit(root, "ExecutionFailed", {"error": result.error, "cause": result.cause})
     except _ExecutionTimedOut:
         result.status = "TIMED_OUT"
         host.emit(root, "ExecutionTimedOut", {"error": TIMEOUT})
@@ -550,9 +604,9 @@ async def run_execution(
         result.output = output
         host.emit(root, "ExecutionSucceeded", payload_details("output", output))
     result.stop_date = clock.now()
-    if recording is not None:
+    if recording is not None and keep_history:
         host.records.sort(key=_record_id)  # replayed events come back frame by frame
-    result.records = host.records
+    result.records = host.records if keep_history else []
     result.child_histories = host.child_histories
     return result
 
@@ -610,10 +664,6 @@ def _child_event(
 
 def _record_id(record: Record) -> int:
     return record[0]
-
-
-class _ExecutionTimedOut(Exception):
-    pass
 
 
 async def _with_timeout(run, seconds: float, clock, started: datetime) -> Any:
