@@ -57,6 +57,7 @@ CODES: dict[str, Code] = {
     "ASL006": Code("File cannot be read", None),
     "ASL007": Code("Malformed state machine resource in a template", None),
     "ASL008": Code("State machine not checked", None, Severity.WARNING),
+    "ASL009": Code("Value cannot be written as JSON text", "INVALID_JSON_DESCRIPTION"),
     # 1xx: structure
     "ASL100": Code("Definition is not a JSON object"),
     "ASL103": Code("Required field missing"),

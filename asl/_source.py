@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from json.decoder import scanstring
 
 from asl._diagnostics import Diagnostic, pointer_join
@@ -168,6 +169,13 @@ def parse_source(
             1,
             1,
         )
+    if stripped[0].isspace():
+        index = len(text) - len(stripped)
+        only = "the file holds only blank characters; " if not stripped.strip() else ""
+        raise SourceError(
+            f"not JSON or YAML: {only}{_odd_space(stripped[0])}",
+            *_line_column(text, index),
+        )
     guessed = syntax is None
     if guessed:
         syntax = "json" if stripped[0] in "{[" else "yaml"
@@ -191,6 +199,20 @@ def _decode(data: str | bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _not_utf8(data, exc.start) from None
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    """The 1-based (line, column) of character ``index``."""
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+def _odd_space(char: str) -> str:
+    """Why a Unicode blank other than space, tab and line breaks stops the text."""
+    name = unicodedata.name(char, "a blank character")
+    return (
+        f"U+{ord(char):04X} ({name}) is not a space in JSON or YAML; replace it with a plain "
+        "space or remove it"
+    )
 
 
 def _not_utf8(data: bytes, start: int) -> SourceError:
@@ -299,7 +321,9 @@ def _json_error(text: str, msg: str, pos: int) -> SourceError:
             hint = f"'{word.group() if word else rest}' is not a JSON value; quote strings"
         else:
             hint = "a JSON value (object, array, string, number, true, false, null) must come here"
-    if not text[pos:].strip() and msg.startswith(("Expecting ','", "Expecting ':'")):
+    if text[pos : pos + 1].isspace() and not text[pos : pos + 1].isascii():
+        hint = _odd_space(text[pos])
+    elif not text[pos:].strip() and msg.startswith(("Expecting ','", "Expecting ':'")):
         hint = "the text ends before every bracket is closed"
     message = msg.removesuffix(" at")
     return SourceError(f"not valid JSON: {message[0].lower()}{message[1:]}; {hint}", line, column)
@@ -475,7 +499,8 @@ def _parse_yaml(text: str, filename: str, guessed: bool) -> Source:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "syntax error"
         if "nesting depth" in problem:  # libyaml's own limit (PyYAML >= 6.0.4), above ours
-            raise _too_deep_yaml(text, mark.index if mark else len(text)) from None
+            upto = mark.index if mark else len(text)
+            raise _too_deep_yaml(text, builder.index, len(builder.stack), upto) from None
         hint = next((h for prefix, h in _YAML_HINTS if problem.startswith(prefix)), None)
         if mark and hint is None and text[mark.index : mark.index + 1] == "\t":
             hint = "indent YAML with spaces, not tabs"
@@ -534,14 +559,14 @@ def _too_deep(what: str, line: int | None, column: int | None) -> SourceError:
 _FLOW = re.compile(r"[\[\]{}\"'#]")
 
 
-def _too_deep_yaml(text: str, upto: int) -> SourceError:
+def _too_deep_yaml(text: str, start: int, depth: int, upto: int) -> SourceError:
     """The error for YAML flow collections nested deeper than :data:`MAX_DEPTH`, placed where the
     nesting first passes it (as the event builder places it), whichever parser stopped first.
 
-    Reads brackets up to ``upto`` (where the parser stopped), skipping quoted scalars and
-    comments; falls back to ``upto`` when the text there is not plain flow nesting."""
-    depth = 0
-    pos = 0
+    Reads brackets from ``start`` (after the last event built, ``depth`` levels deep) up to
+    ``upto`` (where the parser stopped), skipping quoted scalars and comments; falls back to
+    ``upto`` when the text there is not plain flow nesting."""
+    pos = start
     while True:
         match = _FLOW.search(text, pos, upto)
         if match is None:
@@ -560,8 +585,7 @@ def _too_deep_yaml(text: str, upto: int) -> SourceError:
         else:  # a quoted scalar: skip to its closing quote
             close = text.find(char, pos, upto)
             pos = upto if close < 0 else close + 1
-    line = text.count("\n", 0, upto) + 1
-    return _too_deep("mappings and sequences", line, upto - text.rfind("\n", 0, upto))
+    return _too_deep("mappings and sequences", *_line_column(text, upto))
 
 
 def _mark(mark) -> tuple[int, int]:
@@ -609,6 +633,7 @@ class _YamlBuilder:
         self.plain_root = False
         self.count = 0
         self.documents = 0
+        self.index = 0  # where the last event read ends
         self.handlers = {
             yaml.ScalarEvent: self.scalar,
             yaml.MappingStartEvent: self.start,
@@ -620,6 +645,7 @@ class _YamlBuilder:
         }
 
     def feed(self, event) -> None:
+        self.index = event.end_mark.index
         handler = self.handlers.get(type(event))
         if handler is not None:
             handler(event)

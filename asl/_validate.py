@@ -7,9 +7,11 @@ only; the caller (``asl._load``) adds line and column from the source text.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterator
 from typing import Any
 
-from asl._diagnostics import Diagnostic, Severity, pointer_parts
+from asl._diagnostics import Diagnostic, Severity, pointer_join, pointer_parts
 from asl._rules import RULES, Context, diagnostic
 from asl._structure import check_structure
 
@@ -54,7 +56,7 @@ def validate_definition(
         ]
     limit = _check_limits(definition) or _check_nesting(definition)
     if limit is not None:
-        return [limit]
+        return [limit] if isinstance(limit, Diagnostic) else _finish(limit)
     try:
         found = check_structure(definition)
         if isinstance(definition.get("StartAt"), str) and isinstance(
@@ -120,10 +122,12 @@ def _rule_depth(rules: list[Any]) -> int:
     return deepest
 
 
-def _check_limits(definition: dict[str, Any]) -> Diagnostic | None:
-    """ASL005 when nested deeper than MAX_DEPTH, ASL004 when larger than 1 MiB; else None."""
+def _check_limits(definition: dict[str, Any]) -> Diagnostic | list[Diagnostic] | None:
+    """ASL005 when nested deeper than MAX_DEPTH, ASL004 when larger than 1 MiB, ASL009 for each
+    value JSON text cannot carry (NaN, Infinity, lone surrogates); else None."""
     depth_limit = MAX_DEPTH
     size = 0
+    odd = False  # a non-ASCII string or a float: looked at closely only when present
     stack: list[tuple[Any, int]] = [(definition, 1)]
     pop, push = stack.pop, stack.append
     while stack:
@@ -138,20 +142,34 @@ def _check_limits(definition: dict[str, Any]) -> Diagnostic | None:
         if type(node) is dict:
             for key, value in node.items():
                 size += len(key) + 4
+                if not key.isascii():
+                    odd = True
                 if type(value) is dict or type(value) is list:
                     push((value, depth + 1))
                 elif type(value) is str:
                     size += len(value) + 3
+                    if not value.isascii():
+                        odd = True
                 else:
                     size += 6
+                    if type(value) is float:
+                        odd = True
         else:
             for value in node:
                 if type(value) is dict or type(value) is list:
                     push((value, depth + 1))
                 elif type(value) is str:
                     size += len(value) + 3
+                    if not value.isascii():
+                        odd = True
                 else:
                     size += 6
+                    if type(value) is float:
+                        odd = True
+    if odd:
+        found = list(_not_json_text(definition))
+        if found:
+            return found
     if size > MAX_DEFINITION_BYTES // 4:  # characters, not bytes: measure exactly when close
         exact = len(json.dumps(definition, separators=(",", ":"), ensure_ascii=False).encode())
         if exact > MAX_DEFINITION_BYTES:
@@ -162,6 +180,51 @@ def _check_limits(definition: dict[str, Any]) -> Diagnostic | None:
                 "AWS refuses larger definitions: split the machine or move large constants out",
             )
     return None
+
+
+def _not_json_text(definition: dict[str, Any]) -> Iterator[Diagnostic]:
+    """ASL009 for each key or value that cannot be written as JSON text (UTF-8): a string with a
+    lone surrogate, a NaN or infinite number."""
+    stack: list[tuple[Any, str]] = [(definition, "")]
+    while stack:
+        node, pointer = stack.pop()
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, value in items:
+            where = pointer_join(pointer, key)
+            if type(key) is str and _lone_surrogate(key) is not None:
+                yield _surrogate(where, key, "key")
+            if type(value) is dict or type(value) is list:
+                stack.append((value, where))
+            elif type(value) is str and _lone_surrogate(value) is not None:
+                yield _surrogate(where, value, "string")
+            elif type(value) is float and not math.isfinite(value):
+                what = "NaN is" if value != value else "Infinity (or a number over 1.8e308) is"
+                yield diagnostic(
+                    "ASL009", where, f"{what} not a JSON number", "use a finite number"
+                )
+
+
+def _lone_surrogate(text: str) -> int | None:
+    """The index of the first lone UTF-16 surrogate in ``text``, or None."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
+def _surrogate(pointer: str, text: str, what: str) -> Diagnostic:
+    index = _lone_surrogate(text) or 0
+    return diagnostic(
+        "ASL009",
+        pointer,
+        f"The {what} holds a lone surrogate (U+{ord(text[index]):04X}) at character {index + 1}, "
+        "which is not Unicode text",
+        "a \\uD800-\\uDFFF escape must be half of a pair; write the character itself or "
+        "its full pair of escapes",
+    )
 
 
 def _sort_key(diag: Diagnostic) -> tuple[Any, ...]:
