@@ -23,6 +23,7 @@ the caller to read (then :func:`fill_substitutions` applies the substitutions to
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ __all__ = [
     "fill_substitutions",
     "find_state_machines",
     "is_template",
+    "parse_definition_file",
 ]
 
 MACHINE_TYPES = frozenset({"AWS::StepFunctions::StateMachine", "AWS::Serverless::StateMachine"})
@@ -116,6 +118,38 @@ def fill_substitutions(value: JSON, substitutions: Mapping[str, JSON] | None) ->
     if not substitutions:
         return value
     return _Filler(None, substitutions).walk(value, intrinsics=False)
+
+
+def parse_definition_file(
+    data: str | bytes,
+    substitutions: Mapping[str, JSON] | None,
+    *,
+    filename: str = "<string>",
+    syntax: str | None = None,
+) -> Source:
+    """A ``DefinitionUri`` file read as CloudFormation reads it: ``DefinitionSubstitutions`` go
+    into the text first, so ``"MaxConcurrency": ${Max}`` parses, then the text is parsed and the
+    substitutions left inside strings are filled (see :func:`fill_substitutions`).
+
+    In JSON, a ``${Name}`` outside string literals becomes its literal value, or ``1`` when its
+    value is known only at deploy time; in YAML every ``${Name}`` with a literal value is
+    replaced in the text, so ``MaxConcurrency: ${Max}`` is a number. A replacement shorter than
+    ``${Name}`` is padded with spaces, so positions after it stay where they were written.
+    Unknown names are left as they are. Raises :class:`SourceError` as :func:`parse_source`.
+    """
+    if substitutions and isinstance(data, bytes):
+        with contextlib.suppress(UnicodeDecodeError):  # parse_source reports it, located
+            data = data.decode("utf-8")
+    if substitutions and isinstance(data, str) and "${" in data:
+        filler = _Filler(None, substitutions)
+        is_json = syntax == "json" or (
+            syntax is None and data.lstrip(" \t\r\n\ufeff")[:1] in ("{", "[")
+        )
+        data = filler.bare(data, pad=True) if is_json else filler.literals(data)
+    source = parse_source(data, filename=filename, syntax=syntax)
+    if substitutions:
+        source.value = fill_substitutions(source.value, substitutions)
+    return source
 
 
 # -- resources ------------------------------------------------------------------------------------
@@ -345,8 +379,9 @@ class _Filler:
             return _ARN.format(_word(name))
         return _word(name)
 
-    def bare(self, text: str) -> str:
-        """JSON text with each ``${Name}`` outside a string literal filled in (``1`` if unknown).
+    def bare(self, text: str, *, pad: bool = False) -> str:
+        """JSON text with each ``${Name}`` outside a string literal filled in (``1`` if unknown);
+        ``pad``: shorter values are padded with spaces to the length of ``${Name}``.
 
         Those inside string literals are left for :meth:`walk`, which knows their key.
         """
@@ -358,9 +393,21 @@ class _Filler:
             if self.variables is None and name not in self.substitutions:
                 return match.group()
             literal = self._literal(name, sub=self.variables is not None)
-            return "1" if literal is None else literal
+            value = "1" if literal is None else literal
+            return value.ljust(len(match.group())) if pad else value
 
         return _BARE_OR_STRING.sub(fill, text) if "${" in text else text
+
+    def literals(self, text: str) -> str:
+        """Text with each ``${Name}`` of ``substitutions`` that has a literal value replaced by
+        it, as CloudFormation substitutes; the others are left for :meth:`walk`."""
+
+        def fill(match: re.Match) -> str:
+            escaped, name = match.groups()
+            literal = None if escaped else self._literal(name, sub=False)
+            return match.group() if literal is None else literal
+
+        return _VARIABLE.sub(fill, text)
 
     def walk(self, value: JSON, *, intrinsics: bool, key: str | None = None) -> JSON:
         """``value`` with substitutions filled (and intrinsic functions resolved if asked)."""

@@ -20,9 +20,9 @@ from typing import TextIO
 
 from asl._cloudformation import (
     EmbeddedMachine,
-    fill_substitutions,
     find_state_machines,
     is_template,
+    parse_definition_file,
 )
 from asl._diagnostics import Diagnostic, Severity
 from asl._source import MAX_SOURCE_BYTES, Source, SourceError, check_size, parse_source
@@ -33,6 +33,8 @@ FORMATS = ("text", "json", "github", "sarif")
 EXTENSIONS = (".json", ".yaml", ".yml")
 ASL_EXTENSIONS = (".asl.json", ".asl.yaml", ".asl.yml")
 READ_ERROR = "ASL006"
+NOT_JSON_TEXT = "ASL009"
+"""A value no JSON text can carry (a lone surrogate, NaN): the file is unreadable, status 2."""
 DOCS_URI = "docs/diagnostics.md"
 """Where each code is explained (``#asl201`` anchors); SARIF rules link to it."""
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__"})
@@ -310,14 +312,18 @@ class _Checker:
         """Check the file a SAM DefinitionUri names, with the template's substitutions."""
         report = FileReport(_uri_path(template, machine))
         try:
-            source = _load(report.path)
+            source = parse_definition_file(
+                _read(report.path),
+                machine.substitutions,
+                filename=report.path,
+                syntax=_syntax(report.path),
+            )
         except SourceError as exc:
             report.add(_error(exc), machine=machine.logical_id)
             report.unreadable = True
             return report
         report.extend(source.problems, machine=machine.logical_id)
-        definition = fill_substitutions(source.value, machine.substitutions)
-        self._validate_into(report, source, definition, machine, in_template=False)
+        self._validate_into(report, source, source.value, machine, in_template=False)
         return report
 
     def _validate_into(
@@ -350,6 +356,8 @@ class _Checker:
                 inner = machine.text_source.position(diagnostic.pointer)
                 diagnostic = diagnostic.located(origin[0] + inner[0] - 1, origin[1] + inner[1])
             report.add(diagnostic, source, machine=name, prefix=prefix)
+            if diagnostic.code == NOT_JSON_TEXT:
+                report.unreadable = True
 
 
 def _sniff(path: str) -> Source | SourceError | None:

@@ -202,6 +202,22 @@ CASES = {
         1,
         ["t.yaml:9:59: ASL201 [M]"],
     ),
+    "SAM DefinitionUri file with ${Name} in value positions: substituted before parsing": (
+        {
+            "template.yaml": SAM_TEMPLATE.replace(
+                "FnArn: !GetAtt Fn.Arn", "FnArn: !GetAtt Fn.Arn\n        Max: 10"
+            ),
+            "statemachine/flow.asl.json": FLOW.replace(
+                '"Next"', '"TimeoutSeconds": ${Max}, "Next"'
+            ),
+        },
+        ["template.yaml"],
+        1,
+        [
+            "template.yaml:15:13: ASL201 [Inline]",
+            "statemachine/flow.asl.json:4:77: ASL201 [FromFile]",
+        ],
+    ),
     "SAM DefinitionUri file missing": (
         {"template.yaml": SAM_TEMPLATE},
         ["template.yaml"],

@@ -238,3 +238,53 @@ def test_is_template(value, expected) -> None:
     assert is_template(value) is expected
     if not expected:
         assert find_state_machines(value) == []
+
+
+# DefinitionUri files: substitutions go into the text before it is parsed, as CloudFormation does.
+SUBS = {"Max": 10, "Timeout": "30", "On": True, "Name": "orders", "FnArn": {"Fn::GetAtt": "F.Arn"}}
+FN_ARN_PLACEHOLDER = "arn:aws:lambda:us-east-1:123456789012:function:FnArn"
+
+# (id, text, syntax, expected value)
+DEFINITION_FILES = [
+    ("json number", '{"MaxConcurrency": ${Max}}', "json", {"MaxConcurrency": 10}),
+    ("json string value in a number position", '{"T": ${Timeout}}', "json", {"T": 30}),
+    ("json boolean", '{"End": ${On}}', None, {"End": True}),
+    ("json deploy-time value in a number position", '{"N": ${FnArn}}', "json", {"N": 1}),
+    ("json inside a string", '{"Comment": "for ${Name}"}', "json", {"Comment": "for orders"}),
+    (
+        "json Resource placeholder",
+        '{"Resource": "${FnArn}"}',
+        "json",
+        {"Resource": FN_ARN_PLACEHOLDER},
+    ),
+    ("json no substitution: left alone", '{"C": "${Nope}"}', "json", {"C": "${Nope}"}),
+    ("yaml number", "MaxConcurrency: ${Max}\n", "yaml", {"MaxConcurrency": 10}),
+    (
+        "yaml string value read as YAML",
+        "TimeoutSeconds: ${Timeout}\n",
+        "yaml",
+        {"TimeoutSeconds": 30},
+    ),
+    ("yaml Resource placeholder", "Resource: ${FnArn}\n", None, {"Resource": FN_ARN_PLACEHOLDER}),
+    ("yaml no substitution: left alone", "C: ${Nope}\n", "yaml", {"C": "${Nope}"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "syntax", "expected"),
+    [case[1:] for case in DEFINITION_FILES],
+    ids=[case[0] for case in DEFINITION_FILES],
+)
+def test_definition_file_is_substituted_as_text(text, syntax, expected) -> None:
+    from asl._cloudformation import parse_definition_file
+
+    assert parse_definition_file(text.encode(), SUBS, syntax=syntax).value == expected
+
+
+def test_definition_file_keeps_positions_after_a_substitution() -> None:
+    from asl._cloudformation import parse_definition_file
+
+    text = '{"StartAt": "A",\n "States": {"A": {"Type": "Map", "MaxConcurrency": ${Max}, "Next": "B"}}}'
+    source = parse_definition_file(text, SUBS, syntax="json")
+    assert source.position("/States/A/Next") == (2, text.split("\n")[1].index('"Next"') + 1)
+    assert source.value["States"]["A"]["MaxConcurrency"] == 10
