@@ -284,7 +284,7 @@ def test_definition_file_is_substituted_as_text(text, syntax, expected) -> None:
 def test_definition_file_keeps_positions_after_a_substitution() -> None:
     from asl._cloudformation import parse_definition_file
 
-    text = '{"StartAt": "A",\n "States": {"A": {"Type": "Map", "MaxConcurrency": ${Max}, "Next": "B"}}}'
+    text = '{"StartAt": "A",\n "States": {"A": {"MaxConcurrency": ${Max}, "Next": "B"}}}'
     source = parse_definition_file(text, SUBS, syntax="json")
     assert source.position("/States/A/Next") == (2, text.split("\n")[1].index('"Next"') + 1)
     assert source.value["States"]["A"]["MaxConcurrency"] == 10
