@@ -13,24 +13,23 @@ from tests.support.redis_server import own_prefix, redis_server_url
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def conformance_dir() -> Path | None:
-    """The conformance folder (``ASL_CONFORMANCE_DIR``, default ``../shared/conformance``)."""
-    path = Path(os.environ.get("ASL_CONFORMANCE_DIR", ROOT.parent / "shared" / "conformance"))
-    return path if path.is_dir() else None
+def conformance_dir() -> Path:
+    """The conformance cases: ``ASL_CONFORMANCE_DIR``, default ``tests/conformance`` (part of the
+    repository). A missing folder fails the tests that read it (at collection too), never skips
+    them."""
+    path = Path(os.environ.get("ASL_CONFORMANCE_DIR") or ROOT / "tests" / "conformance")
+    if not (path / "execution").is_dir() or not (path / "validation").is_dir():
+        pytest.fail(
+            f"conformance cases not found in {path}: it must hold execution/ and validation/ "
+            "(the repository's tests/conformance, or a folder named by ASL_CONFORMANCE_DIR)",
+            pytrace=False,
+        )
+    return path
 
 
 def require_conformance() -> Path:
-    """The conformance folder; skip (fail in CI) with a clear message when it is absent."""
-    path = conformance_dir()
-    if path is None:
-        message = (
-            "conformance cases not found: set ASL_CONFORMANCE_DIR to the folder holding "
-            "execution/ and validation/ (default ../shared/conformance)"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    """The conformance folder; fails the test with a clear message when it is absent."""
+    return conformance_dir()
 
 
 @pytest.fixture(autouse=True, scope="session")

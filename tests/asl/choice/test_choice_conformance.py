@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from asl._choice import compile_choice_rule
+from tests.conftest import conformance_dir
 
-REPO = Path(__file__).resolve().parents[3]
-CONFORMANCE = Path(os.environ.get("ASL_CONFORMANCE_DIR", REPO.parent / "shared" / "conformance"))
+CONFORMANCE = conformance_dir()
 CASES = sorted((CONFORMANCE / "execution").glob("choice_operators_*.json"))
 
 

@@ -3,21 +3,20 @@
 A case is used when it is one Pass state whose ``Parameters`` hold only intrinsic ``.$`` values
 and literals, with no other data-flow field; its output must equal AWS's output. Cases that need
 more machinery are skipped with a reason. ``ASL_CONFORMANCE_DIR`` overrides the directory
-(default: ``../shared/conformance`` next to the repository).
+(default: ``tests/conformance``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from asl._intrinsics import compile_intrinsic, is_intrinsic
+from tests.conftest import conformance_dir
 
-ROOT = Path(__file__).resolve().parents[3]
-CONFORMANCE = Path(os.environ.get("ASL_CONFORMANCE_DIR", ROOT.parent / "shared" / "conformance"))
+CONFORMANCE = conformance_dir()
 FILES = sorted((CONFORMANCE / "execution").glob("*.json"))
 _PLAIN_PASS_FIELDS = {"Type", "Parameters", "End", "Comment"}
 RANDOM_PLACEHOLDER = "RandomNumberGenerated"  # the recorder replaced MathRandom results

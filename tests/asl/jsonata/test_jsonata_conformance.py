@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,9 @@ import pytest
 
 from asl._errors import StatesError
 from asl._jsonata import compile_jsonata, compile_jsonata_template, unexpected_type_error
+from tests.conftest import conformance_dir
 
-REPO = Path(__file__).resolve().parents[3]
-CONFORMANCE = Path(os.environ.get("ASL_CONFORMANCE_DIR", REPO.parent / "shared" / "conformance"))
+CONFORMANCE = conformance_dir()
 FIELDS = {"Type", "End", "Comment", "QueryLanguage", "Output", "Assign"}
 PREFIX = re.compile(
     r"^An error occurred while executing the state '[^']*' \(entered at the event "

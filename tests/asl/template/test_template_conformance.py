@@ -4,7 +4,6 @@ ResultPath, OutputPath run through asl._jsonpath and asl._template must give wha
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,9 @@ import pytest
 from asl._errors import RUNTIME, PathNotFound, StatesError
 from asl._jsonpath import JsonPathNotFound, compile_path, compile_result_path
 from asl._template import compile_template
+from tests.conftest import conformance_dir
 
-REPO = Path(__file__).resolve().parents[3]
-CONFORMANCE = Path(os.environ.get("ASL_CONFORMANCE_DIR", REPO.parent / "shared" / "conformance"))
+CONFORMANCE = conformance_dir()
 FIELDS = {"Type", "End", "Comment", "Parameters", "InputPath", "OutputPath", "ResultPath", "Result"}
 SKIP_TEXT = ("$$", "States.UUID", "States.MathRandom")  # need a real context object / randomness
 

@@ -7,8 +7,8 @@
   the reason and run as strict xfails, so a change of behaviour is noticed.
 * ``execution/*.json``: every definition AWS ran validates with zero errors.
 
-Cases come from ``ASL_CONFORMANCE_DIR`` (default ``../shared/conformance``); when absent the tests
-skip with a message, or fail when ``CI=true``.
+Cases come from ``ASL_CONFORMANCE_DIR`` (default ``tests/conformance``); when absent the tests
+fail with a message.
 """
 
 from __future__ import annotations
