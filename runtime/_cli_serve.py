@@ -1,6 +1,8 @@
 """``asl serve``: a Step Functions–compatible endpoint (AWS JSON 1.0) for boto3 and the AWS CLI.
 
-Listens on 127.0.0.1:8083 by default (loopback: there is no authentication). State machines and
+Listens on 127.0.0.1:8083 by default (loopback, Host header checked; clients may not run local
+code unless the operator allows it; SigV4 checked when credentials are given, required off
+loopback). State machines and
 Standard executions live in the store (``--store``, else ``$ASL_STORE``, else
 ./.asl/executions.sqlite3); a restarted server resumes the executions it left running.
 Exit codes: 0 stopped by a signal, 2 a usage error or a store/port that cannot be opened.
@@ -25,7 +27,8 @@ from runtime._cli_run import (
     guarded,
 )
 
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+ENV_KEY = "ASL_SERVE_ACCESS_KEY_ID"  # as runtime.serve.sigv4 reads them (not imported here:
+ENV_SECRET = "ASL_SERVE_SECRET_ACCESS_KEY"  # `asl --help` stays fast)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -55,6 +58,48 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="refuse request bodies larger than N bytes with 413 (default 2 MiB)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    code = parser.add_argument_group(
+        "local code", "what clients may run on this machine (default: nothing but --lambda/--bind)"
+    )
+    code.add_argument(
+        "--allow-python",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="let python:MODULE... resources run (a module or package prefix; repeatable)",
+    )
+    code.add_argument(
+        "--allow-program",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="let program:run tasks start this executable (repeatable)",
+    )
+    code.add_argument(
+        "--allow-local-code",
+        action="store_true",
+        help="let every python: and program: resource run (a single trusted user only)",
+    )
+    access = parser.add_argument_group("access", "who may call the API (see docs/serve.md)")
+    access.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host header is NAME ('*': any; repeatable)",
+    )
+    access.add_argument(
+        "--credentials",
+        metavar="FILE",
+        help="require SigV4-signed requests with the keys of this AWS credentials file "
+        f"(else ${ENV_KEY} and ${ENV_SECRET}, when set)",
+    )
+    access.add_argument(
+        "--insecure",
+        action="store_true",
+        help="listen on a non-loopback address without credentials (anyone who reaches it "
+        "can use the API)",
+    )
     parser.set_defaults(func=serve)
 
 
@@ -65,8 +110,11 @@ def serve(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from runtime.serve import Server, Service
+    from runtime.serve.hosts import is_loopback
     from runtime.serve.http import MAX_REQUEST_BYTES
+    from runtime.serve.policy import CodePolicy
     from runtime.serve.service import release_thread_caches
+    from runtime.serve.sigv4 import load_credentials
     from runtime.store import open_store, store_location
 
     lambdas = {
@@ -74,10 +122,23 @@ def _serve(args: argparse.Namespace) -> int:
         for k, v in _pairs(args.lambdas, "--lambda", "NAME=MODULE:FUNCTION").items()
     }
     bindings = _pairs(args.bind, "--bind", "RESOURCE=TARGET")
-    if args.host not in _LOOPBACK:
+    try:
+        policy = CodePolicy.build(
+            python=args.allow_python, programs=args.allow_program, local_code=args.allow_local_code
+        )
+        credentials = load_credentials(args.credentials)
+    except ValueError as exc:
+        raise UsageError(str(exc))
+    if not is_loopback(args.host) and not credentials:
+        if not args.insecure:
+            raise UsageError(
+                f"--host {args.host} is not a loopback address: give credentials "
+                f"(--credentials FILE, or ${ENV_KEY} and ${ENV_SECRET}) so only their holders "
+                "can call the API, or pass --insecure to let anyone who reaches it"
+            )
         print(
-            f"asl serve: warning: listening on {args.host}: anyone who can reach it can run "
-            "your state machines (there is no authentication)",
+            f"asl serve: warning: listening on {args.host} without credentials: anyone who "
+            "can reach it can use the API",
             file=sys.stderr,
         )
     location = args.store or os.environ.get("ASL_STORE") or None
@@ -88,6 +149,7 @@ def _serve(args: argparse.Namespace) -> int:
         lambdas=lambdas,
         bindings=bindings,
         time_skip=args.time_skip,
+        policy=policy,
     )
     service.dispatch()  # a bad --lambda or --bind fails here, before listening
     try:
@@ -97,6 +159,8 @@ def _serve(args: argparse.Namespace) -> int:
             args.port,
             max_request_bytes=args.max_request_bytes or MAX_REQUEST_BYTES,
             verbose=args.verbose,
+            allowed_hosts=args.allowed_host,
+            credentials=credentials,
         )
     except OSError as exc:
         service.close()

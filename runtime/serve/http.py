@@ -1,168 +1,77 @@
-"""The HTTP front: AWS's JSON 1.0 protocol over the standard library's threading server.
+"""The HTTP front: AWS's JSON 1.0 protocol over HTTP/1.1, on an asyncio event loop.
 
 ``POST /`` with ``X-Amz-Target: AWSStepFunctions.<Action>`` and a JSON body; the answer is the
-action's JSON, or ``{"__type": ..., "message": ...}`` with a 4xx/5xx status. Bodies over the size
-limit get 413 without being parsed, a stalled client is dropped after the idle timeout, and an
-unexpected exception is logged here and answered as ``InternalFailure`` (never a traceback).
-``GET /health`` answers ``{"status": "ok"}``.
+action's JSON, or ``{"__type": ..., "message": ...}`` with a 4xx/5xx status. ``GET /health``
+answers ``{"status": "ok"}``.
+
+Connections live on one event loop thread (a selector: an idle keep-alive connection costs no
+thread, so thousands opening and closing at once do not stall it); each complete request is
+answered on a bounded pool of worker threads. Before any action runs, the Host header must name
+this server (:mod:`.hosts`) and, when the operator gave credentials, the request must carry a
+valid SigV4 signature (:mod:`.sigv4`). Bodies over the size limit get 413 without being parsed,
+a stalled client is dropped after the idle timeout, and an unexpected exception is logged here
+and answered as ``InternalFailure`` (never a traceback).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
 import threading
 import traceback
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
+from runtime import jsontext
 from runtime.serve.errors import ApiError, internal
+from runtime.serve.hosts import HostCheck
 from runtime.serve.service import Service
+from runtime.serve.sigv4 import Verifier
 
 TARGET_PREFIX = "AWSStepFunctions"
 CONTENT_TYPE = "application/x-amz-json-1.0"
 MAX_REQUEST_BYTES = 2 * 1024 * 1024  # a 1 MiB definition, JSON-escaped, fits
 IDLE_TIMEOUT = 120.0
+HEAD_LIMIT = 64 * 1024  # request line and headers
+MAX_HEADERS = 100
+WORKERS = 128  # requests answered at once (GetActivityTask long polls hold one each)
+BACKLOG = 4096
 _DRAIN_LIMIT = 64 * 1024 * 1024
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    411: "Length Required",
+    413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "asl-serve"
-    timeout = IDLE_TIMEOUT
-    wbufsize = 64 * 1024  # headers and body leave in one write (no Nagle/delayed-ACK stall)
-    server: _HttpServer
-
-    def setup(self) -> None:
-        super().setup()
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    # -- the protocol ----------------------------------------------------------------------------
-
-    def do_POST(self) -> None:
-        body = self._body()
-        if body is None:
-            return
-        status, payload = self._answer(body)
-        self._send(status, payload)
-
-    def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] in ("/health", "/ping"):
-            running = self.server.service.loop.running_count()
-            self._send(200, {"status": "ok", "runningExecutions": running})
-        else:
-            self._send(404, _error("UnknownOperationException", "Use POST / with X-Amz-Target"))
-
-    def _body(self) -> bytes | None:
-        """The request body, or None when an error was already answered."""
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            self.close_connection = True
-            self._send(411, _error("MissingContentLength", "Content-Length is required"))
-            return None
-        text = self.headers.get("Content-Length")
-        try:
-            length = int(text) if text is not None else 0
-            if length < 0:
-                raise ValueError
-        except ValueError:
-            self.close_connection = True
-            self._send(400, _error("SerializationException", "Bad Content-Length"))
-            return None
-        limit = self.server.max_request_bytes
-        if length > limit:
-            self._drain(length)
-            self.close_connection = True
-            self._send(
-                413,
-                _error(
-                    "RequestEntityTooLargeException",
-                    f"Request body of {length} bytes exceeds the limit of {limit} bytes",
-                ),
-            )
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _drain(self, length: int) -> None:
-        """Read (and drop) an oversized body, so the client sees the answer, not a reset."""
-        left = min(length, _DRAIN_LIMIT)
-        while left > 0:
-            chunk = self.rfile.read(min(left, 65536))
-            if not chunk:
-                return
-            left -= len(chunk)
-
-    def _answer(self, body: bytes) -> tuple[int, dict[str, Any]]:
-        target = self.headers.get("X-Amz-Target") or ""
-        prefix, _, action = target.partition(".")
-        if prefix != TARGET_PREFIX or not action:
-            return 400, _error(
-                "UnknownOperationException",
-                f"Unknown or missing X-Amz-Target {target!r}; expected '{TARGET_PREFIX}.<Action>'",
-            )
-        try:
-            params = json.loads(body) if body.strip() else {}
-        except (ValueError, UnicodeDecodeError) as exc:
-            return 400, _error("SerializationException", f"Malformed JSON body: {exc}")
-        if not isinstance(params, dict):
-            return 400, _error("SerializationException", "The body must be a JSON object")
-        try:
-            return 200, self.server.service.handle(action, params)
-        except ApiError as exc:
-            return exc.status, exc.body()
-        except Exception:
-            self.server.service.log(f"{action} failed:\n{traceback.format_exc()}")
-            error = internal()
-            return error.status, error.body()
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", CONTENT_TYPE)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        if status >= 400 and "__type" in payload:
-            self.send_header("x-amzn-ErrorType", str(payload["__type"]))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
-
-    # -- the base class's error pages and logging, as JSON and quiet ----------------------------
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self._send(
-                code, _error("BadRequest" if code < 500 else "InternalFailure", message or "")
-            )
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.verbose:
-            self.server.service.log(f"{self.address_string()} {format % args}")
+@dataclass(slots=True)
+class _Request:
+    method: str
+    target: str
+    version: str
+    headers: dict[str, str]  # lower-case names; repeated headers joined with ","
+    body: bytes = b""
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
+class _Reply(Exception):
+    """An answer decided while reading the request; ``close`` ends the connection."""
 
-    def __init__(
-        self, address: tuple[str, int], service: Service, max_request_bytes: int, verbose: bool
-    ) -> None:
-        self.service = service
-        self.max_request_bytes = max_request_bytes
-        self.verbose = verbose
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if self.verbose:
-            self.service.log(f"connection from {client_address} failed:\n{traceback.format_exc()}")
+    def __init__(self, status: int, code: str, message: str, close: bool = True) -> None:
+        super().__init__(message)
+        self.status, self.payload, self.close = status, _error(code, message), close
 
 
 class Server:
@@ -176,49 +85,273 @@ class Server:
         *,
         max_request_bytes: int = MAX_REQUEST_BYTES,
         verbose: bool = False,
+        allowed_hosts: Iterable[str] = (),
+        credentials: dict[str, str] | None = None,
+        workers: int = WORKERS,
     ) -> None:
         self.service = service
-        self.httpd = _HttpServer((host, port), service, max_request_bytes, verbose)
+        self.max_request_bytes = max_request_bytes
+        self.verbose = verbose
+        self.hosts = HostCheck(host, allowed_hosts)
+        self.verifier = Verifier(credentials) if credentials else None
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.create_server((host, port), family=family, backlog=BACKLOG)
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="asl-serve")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped: asyncio.Event | None = None
+        self._ready = threading.Event()
         self._thread: threading.Thread | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
 
     @property
     def port(self) -> int:
-        return int(self.httpd.server_address[1])
+        return int(self._socket.getsockname()[1])
 
     @property
     def url(self) -> str:
-        host = self.httpd.server_address[0]
+        host = self._socket.getsockname()[0]
         host = f"[{host}]" if ":" in str(host) else host
         return f"http://{host}:{self.port}"
+
+    # -- lifecycle -------------------------------------------------------------------------------
 
     def serve_forever(self) -> None:
         """Start the service (resuming executions) and answer requests until :meth:`shutdown`."""
         self.service.start()
         try:
-            self.httpd.serve_forever(poll_interval=0.2)
+            self._run()
         finally:
             self.close()
 
     def start(self) -> Server:
         """Serve from a background thread (tests, embedding); returns self."""
         self.service.start()
-        self._thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="asl-serve-http", daemon=True)
         self._thread.start()
+        self._ready.wait()
         return self
 
     def shutdown(self) -> None:
         """Stop answering (from another thread than :meth:`serve_forever`'s)."""
-        self.httpd.shutdown()
+        self._ready.wait()
+        loop, stopped = self._loop, self._stopped
+        if loop is not None and stopped is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already ended
+                loop.call_soon_threadsafe(stopped.set)
 
     def close(self) -> None:
         if self._thread is not None:
-            self.httpd.shutdown()
+            self.shutdown()
             self._thread.join()
             self._thread = None
-        self.httpd.server_close()
+        self._socket.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self.service.close()
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopped = asyncio.Event()
+        server = await asyncio.start_server(
+            self._connection, sock=self._socket, backlog=BACKLOG, limit=HEAD_LIMIT
+        )
+        self._ready.set()
+        try:
+            await self._stopped.wait()
+        finally:
+            server.close()
+            for writer in list(self._connections):
+                writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 5)
+
+    # -- one connection --------------------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                try:
+                    request = await self._read(reader)
+                except _Reply as reply:
+                    await _write(writer, reply.status, reply.payload, reply.close)
+                    if reply.close:
+                        return
+                    continue
+                if request is None:
+                    return
+                close = _wants_close(request)
+                status, payload = await loop.run_in_executor(self._pool, self._respond, request)
+                await _write(writer, status, payload, close)
+                if close:
+                    return
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, OSError):
+            return
+        except asyncio.CancelledError:
+            return
+        finally:
+            self._connections.discard(writer)
+            writer.close()
+
+    async def _read(self, reader: asyncio.StreamReader) -> _Request | None:
+        """The next request, None at a clean end of the connection, or :class:`_Reply`."""
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT)
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial.strip():
+                raise _Reply(400, "BadRequest", "Incomplete request head")
+            return None
+        except asyncio.LimitOverrunError:
+            raise _Reply(431, "BadRequest", f"Request head over {HEAD_LIMIT} bytes")
+        except TimeoutError:
+            return None
+        request = _parse_head(head)
+        if request.headers.get("transfer-encoding"):
+            raise _Reply(411, "MissingContentLength", "Content-Length is required")
+        text = request.headers.get("content-length", "0").strip()
+        if not text.isdigit():
+            raise _Reply(400, "SerializationException", "Bad Content-Length")
+        length = int(text)
+        if length > self.max_request_bytes:
+            await _drain(reader, length)
+            raise _Reply(
+                413,
+                "RequestEntityTooLargeException",
+                f"Request body of {length} bytes exceeds the limit of "
+                f"{self.max_request_bytes} bytes",
+            )
+        if length:
+            try:
+                request.body = await asyncio.wait_for(reader.readexactly(length), IDLE_TIMEOUT)
+            except TimeoutError:
+                raise _Reply(408, "RequestTimeout", "The request body did not arrive in time")
+        return request
+
+    # -- answering (on a worker thread) ----------------------------------------------------------
+
+    def _respond(self, request: _Request) -> tuple[int, dict[str, Any]]:
+        try:
+            return self._answer(request)
+        except ApiError as exc:
+            return exc.status, exc.body()
+        except Exception:
+            self.service.log(f"{request.method} {request.target} failed:\n{traceback.format_exc()}")
+            error = internal()
+            return error.status, error.body()
+
+    def _answer(self, request: _Request) -> tuple[int, dict[str, Any]]:
+        host = request.headers.get("host")
+        if not self.hosts.allows(host):
+            raise ApiError("AccessDeniedException", self.hosts.message(host), 403)
+        if self.verbose:
+            self.service.log(f"{request.method} {request.target}")
+        path = request.target.split("?", 1)[0]
+        if request.method == "GET":
+            if path in ("/health", "/ping"):
+                running = self.service.loop.running_count()
+                return 200, {"status": "ok", "runningExecutions": running}
+            raise ApiError("UnknownOperationException", "Use POST / with X-Amz-Target", 404)
+        if request.method != "POST":
+            raise ApiError(
+                "UnknownOperationException", f"Method {request.method} is not supported", 501
+            )
+        if self.verifier is not None:
+            self.verifier.check(request.method, request.target, request.headers, request.body)
+        target = request.headers.get("x-amz-target", "")
+        prefix, _, action = target.partition(".")
+        if prefix != TARGET_PREFIX or not action:
+            raise ApiError(
+                "UnknownOperationException",
+                f"Unknown or missing X-Amz-Target {target!r}; expected '{TARGET_PREFIX}.<Action>'",
+            )
+        try:
+            params = jsontext.loads(request.body) if request.body.strip() else {}
+        except jsontext.JsonTextError as exc:
+            raise ApiError("SerializationException", f"Malformed JSON body: {exc}")
+        if not isinstance(params, dict):
+            raise ApiError("SerializationException", "The body must be a JSON object")
+        try:
+            return 200, self.service.handle(action, params)
+        except ApiError:
+            raise
+        except Exception:
+            self.service.log(f"{action} failed:\n{traceback.format_exc()}")
+            raise internal()
+
+
+# -- the wire ------------------------------------------------------------------------------------
+
+
+def _parse_head(head: bytes) -> _Request:
+    lines = head.decode("latin-1").split("\r\n")
+    while lines and not lines[0]:
+        lines.pop(0)  # tolerate blank lines before the request line (RFC 9112 2.2)
+    parts = lines[0].split(" ") if lines else []
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise _Reply(400, "BadRequest", f"Malformed request line {(lines or [''])[0][:80]!r}")
+    headers: dict[str, str] = {}
+    count = 0
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip() or " " in name:
+            raise _Reply(400, "BadRequest", f"Malformed header line {line[:80]!r}")
+        count += 1
+        if count > MAX_HEADERS:
+            raise _Reply(431, "BadRequest", f"More than {MAX_HEADERS} headers")
+        key, value = name.lower(), value.strip()
+        if key in ("host", "content-length") and key in headers:
+            raise _Reply(400, "BadRequest", f"Repeated {name} header")
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    return _Request(parts[0], parts[1], parts[2], headers)
+
+
+def _wants_close(request: _Request) -> bool:
+    connection = request.headers.get("connection", "").lower()
+    if request.version == "HTTP/1.0":
+        return "keep-alive" not in connection
+    return "close" in connection
+
+
+async def _drain(reader: asyncio.StreamReader, length: int) -> None:
+    """Read (and drop) an oversized body, so the client sees the answer, not a reset."""
+    left = min(length, _DRAIN_LIMIT)
+    while left > 0:
+        chunk = await asyncio.wait_for(reader.read(min(left, 65536)), IDLE_TIMEOUT)
+        if not chunk:
+            return
+        left -= len(chunk)
+
+
+async def _write(
+    writer: asyncio.StreamWriter, status: int, payload: dict[str, Any], close: bool
+) -> None:
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate in stored data: escaped, still JSON
+        data = json.dumps(payload, separators=(",", ":")).encode()
+    head = [
+        f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
+        "Server: asl-serve",
+        f"Content-Type: {CONTENT_TYPE}",
+        f"Content-Length: {len(data)}",
+        f"x-amzn-RequestId: {uuid.uuid4()}",
+    ]
+    if status >= 400 and "__type" in payload:
+        head.append(f"x-amzn-ErrorType: {payload['__type']}")
+    if close:
+        head.append("Connection: close")
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace") + data)
+    await writer.drain()
 
 
 def _error(code: str, message: str) -> dict[str, str]:

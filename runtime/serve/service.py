@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from runtime._events import Event
 from runtime._runner import RunOptions, live_events
 from runtime.serve.errors import ApiError, execution_not_found, machine_not_found
 from runtime.serve.machines import MachineRecord, MachineStore, open_machines
+from runtime.serve.policy import CodePolicy, GuardedDispatch
 from runtime.serve.runs import Launch, Log, Loop, log_to_stderr
 from runtime.store import MemoryStore
 from runtime.store.base import (
@@ -56,6 +58,7 @@ class Service:
         lambdas: dict[str, str] | None = None,
         bindings: dict[str, str] | None = None,
         time_skip: bool = False,
+        policy: CodePolicy | None = None,
         activity_wait: float = 60.0,
         log: Log = log_to_stderr,
     ) -> None:
@@ -68,11 +71,15 @@ class Service:
             time_skip=time_skip,
             cwd=os.getcwd(),
         )
+        self.policy = dataclasses.replace(
+            policy or CodePolicy(), bound=frozenset(self.options.bindings)
+        )
         self.log = log
         self.activity_wait = activity_wait  # GetActivityTask's long poll, in seconds
         self.owner = lease_owner()
         self.loop = Loop(self.owner, log)
         self.lock = threading.RLock()  # state machine creation and updates
+        self._resolving = threading.local()
         self._compiled: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._dispatch: Dispatch | None = None
         self._unhook: list[Callable[[], None]] = []
@@ -117,10 +124,22 @@ class Service:
             if self._dispatch is None:
                 from runtime.tasks import build_dispatch
 
-                self._dispatch = build_dispatch(
-                    lambdas=self.options.lambdas, bindings=self.options.bindings
+                self._dispatch = GuardedDispatch(
+                    build_dispatch(lambdas=self.options.lambdas, bindings=self.options.bindings),
+                    self.policy,
                 )
             return self._dispatch
+
+    def check_code(self, states: Iterable[Any]) -> None:
+        """``InvalidDefinition`` naming each Task state whose local code the operator did not
+        allow (see :mod:`runtime.serve.policy`)."""
+        refusals = self.policy.check_states(states)
+        if refusals:
+            raise ApiError(
+                "InvalidDefinition",
+                f"Invalid State Machine Definition: 'Not allowed on this server: "
+                f"{'; '.join(refusals)}'",
+            )
 
     def asl(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call ``fn`` (``asl.load``, ``asl.validate``...) on the long-lived compile thread."""
@@ -150,14 +169,36 @@ class Service:
         return record
 
     def nested_machine(self, arn: str) -> Any:
-        """The state machine a nested ``states:startExecution`` names, if created here."""
-        from runtime.callbacks.machines import MachineSpec, machine_name
+        """The state machine a nested ``states:startExecution`` names: created here, else
+        found as the other resolvers find it; StatesError when it runs local code the
+        operator did not allow (an Express child runs outside this server's dispatcher)."""
+        from runtime.callbacks.machines import MachineSpec, machine_name, resolve
 
+        if getattr(self._resolving, "active", False):
+            return None
         name = machine_name(arn)
         record = self.machines.get(machine_arn(name)) if name else None
-        if record is None:
-            return None
-        return MachineSpec(record.name, record.definition, record.type, record.name, record.arn)
+        if record is not None:
+            spec = MachineSpec(record.name, record.definition, record.type, record.name, record.arn)
+        else:
+            self._resolving.active = True
+            try:
+                spec = resolve(arn)
+            finally:
+                self._resolving.active = False
+        if spec is not None:
+            try:
+                machine = self.compile(spec.definition, spec.type, spec.filename)
+            except Exception:
+                return spec  # the nested task answers an invalid definition itself
+            refusals = self.policy.check_states(machine.iter_all_states())
+            if refusals:
+                from asl._errors import RUNTIME, StatesError
+
+                raise StatesError(
+                    RUNTIME, f"Refused by asl serve: {spec.name}: {'; '.join(refusals)}."
+                )
+        return spec
 
     def launch_child(self, store: HistoryStore, record: ExecutionRecord) -> bool:
         """Run a nested execution started in this server's store on the loop (its launcher)."""

@@ -219,6 +219,11 @@ def _definition(service: Service, params: dict[str, Any], kind: str) -> str:
     if problems:
         text = ", ".join(f"{p['code']}: {p['message']} at {p['location']}" for p in problems)
         raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{text}'")
+    try:
+        machine = service.compile(definition, kind)
+    except Exception as exc:  # the validator passed what the loader refuses: still the client's
+        raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{exc}'")
+    service.check_code(machine.iter_all_states())
     return definition
 
 

@@ -145,6 +145,8 @@ def test_state(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     state_raw = machine_value["States"][name]
     _check_supported(state_raw, mock)
     machine = service.asl(_compile, machine_value)
+    if mock is None:
+        service.check_code([machine.states[name]])
     if mock is not None and state_raw.get("Type") in ("Map", "Parallel"):
         machine = service.asl(_compile, _as_mocked_task(machine_value, name))
     dispatch = _mock_dispatch(mock) if mock is not None else service.dispatch()

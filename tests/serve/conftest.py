@@ -110,8 +110,11 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., Live]]:
 
 @pytest.fixture
 def live(make_server: Callable[..., Live]) -> Live:
-    """A server on a fresh SQLite store (``python:tests.serve.handlers:...`` tasks route)."""
-    return make_server()
+    """A server on a fresh SQLite store whose operator allowed ``python:tests.serve.handlers``
+    tasks (``--allow-python tests.serve.handlers``)."""
+    from runtime.serve.policy import CodePolicy
+
+    return make_server(policy=CodePolicy.build(python=[HANDLERS]))
 
 
 def free_port() -> int:

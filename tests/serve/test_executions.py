@@ -253,7 +253,10 @@ def test_time_skip_server(make_server):
     assert (done["stopDate"] - done["startDate"]).total_seconds() >= 3600
 
 
-def test_task_configuration_error_fails_the_execution(live):
+def test_task_configuration_error_fails_the_execution(make_server):
+    from runtime.serve.policy import CodePolicy
+
+    live = make_server(policy=CodePolicy(local_code=True))
     body = definition({"T": {"Type": "Task", "Resource": "python:no_such_module:fn", "End": True}})
     arn = live.sfn.start_execution(stateMachineArn=live.machine(body))["executionArn"]
     done = wait_done(live.sfn, arn)

@@ -8,6 +8,8 @@ import time
 
 from tests.serve.conftest import HANDLERS, client, definition, history, wait_done
 
+ALLOW = ("--allow-python", HANDLERS)  # the operator allows the tests' handlers
+
 
 def test_restart_in_the_middle_of_a_standard_execution(serve_process, tmp_path):
     store = tmp_path / "store.sqlite3"
@@ -29,7 +31,7 @@ def test_restart_in_the_middle_of_a_standard_execution(serve_process, tmp_path):
             },
         }
     )
-    first = serve_process("--store", str(store))
+    first = serve_process("--store", str(store), *ALLOW)
     sfn = client(first.url)
     machine = sfn.create_state_machine(
         name="durable", definition=body, roleArn="arn:aws:iam::111111111111:role/r"
@@ -43,7 +45,7 @@ def test_restart_in_the_middle_of_a_standard_execution(serve_process, tmp_path):
         time.sleep(0.05)
     first.kill()  # a crash in the middle of the Wait
 
-    second = serve_process("--store", str(store))
+    second = serve_process("--store", str(store), *ALLOW)
     sfn = client(second.url)
     assert sfn.describe_state_machine(stateMachineArn=machine)["name"] == "durable"
     done = wait_done(sfn, arn, timeout=20)
@@ -65,7 +67,7 @@ def test_restart_in_the_middle_of_a_standard_execution(serve_process, tmp_path):
 def test_clean_shutdown_leaves_executions_to_resume(serve_process, tmp_path):
     store = tmp_path / "store.sqlite3"
     body = definition({"Wait": {"Type": "Wait", "Seconds": 2, "End": True}})
-    first = serve_process("--store", str(store))
+    first = serve_process("--store", str(store), *ALLOW)
     sfn = client(first.url)
     machine = sfn.create_state_machine(
         name="w", definition=body, roleArn="arn:aws:iam::111111111111:role/r"
@@ -74,5 +76,5 @@ def test_clean_shutdown_leaves_executions_to_resume(serve_process, tmp_path):
     time.sleep(0.3)
     assert first.stop() == 0  # SIGTERM: exits 0, the execution stays RUNNING
     assert "stopped" in first.text()
-    second = serve_process("--store", str(store))
+    second = serve_process("--store", str(store), *ALLOW)
     assert wait_done(client(second.url), arn)["status"] == "SUCCEEDED"
