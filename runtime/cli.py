@@ -40,18 +40,43 @@ _MODULE_OF = {
 }
 
 
+def version() -> str:
+    """The installed asl-engine's version, from the package metadata."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("asl-engine")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed as a package: pip install -e .)"
+
+
+class _Version(argparse.Action):
+    """``--version``: print ``asl-engine <version>`` on stdout and exit 0 (metadata read lazily)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"asl-engine {version()}")
+        parser.exit(EXIT_OK)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors exit 2 with a hint, never a traceback
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser: with ``command``, only that subcommand's module is imported."""
+def build_parser(
+    command: str | None = None, *, subcommands: bool = True
+) -> argparse.ArgumentParser:
+    """The argument parser: with ``command``, only that subcommand's module is imported; with
+    ``subcommands=False``, none."""
     parser = _Parser(prog="asl", description="Validate and run Amazon States Language machines.")
+    parser.add_argument("--version", action=_Version, help="print asl-engine's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     only = _MODULE_OF.get(command) if command else None
-    for name in (only,) if only else _COMMANDS:
+    for name in (only,) if only else _COMMANDS if subcommands else ():
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -66,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``asl`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in args_list if not a.startswith("-")), None)
-    parser = build_parser(first)
+    parser = build_parser(first, subcommands=first is not None or "--version" not in args_list)
     args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
