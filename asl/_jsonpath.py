@@ -318,9 +318,14 @@ class ParsedPath:
 
 
 def parse_path(text: str) -> ParsedPath:
-    """Parse ``text``; raise :class:`ExpressionError` when it is not a JSONPath AWS accepts."""
+    """Parse ``text``; raise :class:`ExpressionError` when it is not a JSONPath AWS accepts.
+
+    Spaces before and after the path are ignored, as Jayway JsonPath (AWS's) trims them:
+    ``"$$.Execution.Name "`` is ``$$.Execution.Name``."""
     if not isinstance(text, str):
         raise ExpressionError(f"A JSONPath must be a string, not {type(text).__name__}")
+    if text[:1] == " " or text[-1:] == " ":
+        text = text.strip(" ")
     if not text.startswith("$"):
         raise ExpressionError(f"The JSONPath '{text}' must start with '$'")
     variable = None

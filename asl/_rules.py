@@ -93,7 +93,7 @@ CODES: dict[str, Code] = {
     "ASL304": Code("Payload template key defined twice"),
     "ASL305": Code("ResultPath may not use a variable or the context object"),
     "ASL306": Code("Invalid JSONata expression", INVALID_JSONATA),
-    "ASL307": Code("Badly delimited JSONata expression", INVALID_JSONATA),
+    "ASL307": Code("Half-delimited JSONata expression", None, Severity.WARNING),
     "ASL309": Code("Invalid timestamp"),
     # 4xx: Choice
     "ASL401": Code("Choice rule needs exactly one operator"),
@@ -104,7 +104,7 @@ CODES: dict[str, Code] = {
     "ASL405": Code("Top-level Choice rule has no 'Next'"),
     # 5xx: Retry / Catch
     "ASL501": Code("States.ALL not alone or not last"),
-    "ASL502": Code("Reserved 'States.' error name"),
+    "ASL502": Code("Reserved 'States.' error name", None, Severity.WARNING),
 }
 
 
@@ -858,14 +858,9 @@ def jsonata_problem(text: str) -> tuple[str, str, str] | None:
     if not starts and not ends:
         return None
     if not (starts and ends) or len(text) < 4:
-        return "ASL307", "A JSONata expression must start with '{%' and end with '%}'", ""
-    body = text[2:-2]
-    if not body.strip():
+        return "ASL307", "A string with only one of '{%' and '%}' is a literal, not JSONata", ""
+    if not text[2:-2].strip():
         return "ASL306", "The JSONata expression is empty", ""
-    if not (body[0].isspace() and body[-1].isspace()):
-        return "ASL307", "A JSONata expression needs whitespace after '{%' and before '%}'", ""
-    if "\n" in body[: len(body) - len(body.lstrip())]:
-        return "ASL307", "A JSONata expression must start on the line of its '{%'", ""
     try:
         from asl._jsonata import compile_jsonata
     except ImportError:  # pragma: no cover - JSONata support not installed

@@ -287,7 +287,7 @@ class _Checker:
             reports.append(entry.report)
             if entry.source is None:
                 continue
-            entry.report.extend(entry.source.problems)
+            entry.report.extend(_outside_machines(entry.source.problems, entry.machines))
             if entry.machines is None:
                 self._validate_into(entry.report, entry.source, entry.source.value)
             else:
@@ -358,6 +358,25 @@ class _Checker:
             report.add(diagnostic, source, machine=name, prefix=prefix)
             if diagnostic.code == NOT_JSON_TEXT:
                 report.unreadable = True
+
+
+def _outside_machines(
+    problems: Iterable[Diagnostic], machines: list[EmbeddedMachine] | None
+) -> Iterator[Diagnostic]:
+    """A template's reading problems, those outside every state machine's definition as
+    warnings: a duplicate key in ``Parameters`` is no state machine's problem (AWS never sees
+    it; CloudFormation decides)."""
+    if machines is None:
+        yield from problems
+        return
+    inside = tuple(machine.pointer for machine in machines)
+    for problem in problems:
+        pointer = problem.pointer
+        if problem.severity is Severity.ERROR and not any(
+            pointer == base or pointer.startswith(base + "/") for base in inside
+        ):
+            problem = replace(problem, severity=Severity.WARNING)
+        yield problem
 
 
 def _sniff(path: str) -> Source | SourceError | None:

@@ -218,6 +218,25 @@ CASES = {
             "statemachine/flow.asl.json:4:77: ASL201 [FromFile]",
         ],
     ),
+    "template: a duplicate key outside the state machine is a warning": (
+        {
+            "t.yaml": "Parameters:\n  P: {Type: String}\n  P: {Type: String}\nResources:\n"
+            "  M:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n"
+            "      Definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n",
+        },
+        ["t.yaml"],
+        0,
+        ["t.yaml:3:3: ASL002"],
+    ),
+    "template: a duplicate key inside the state machine is an error": (
+        {
+            "d.yaml": "Resources:\n  M:\n    Type: AWS::StepFunctions::StateMachine\n"
+            "    Properties:\n      Definition: {StartAt: A, StartAt: A, States: {}}\n",
+        },
+        ["d.yaml"],
+        1,
+        ["d.yaml:5:32: ASL002"],
+    ),
     "SAM DefinitionUri file missing": (
         {"template.yaml": SAM_TEMPLATE},
         ["template.yaml"],

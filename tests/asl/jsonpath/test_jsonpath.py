@@ -37,6 +37,10 @@ VARIABLES = {"v": {"list": [10, 20, 30], "name": "var"}, "n": 7, "nil": None}
 # (path, expected value)
 FOUND = [
     ("$", DATA),
+    # Jayway (AWS's JsonPath) trims spaces around a path
+    ("$$.Execution.Id ", "arn:exec"),
+    ("  $.a.b[2].c  ", 3),
+    ("$ ", DATA),
     ("$.a.b", [1, 2, {"c": 3}]),
     ("$.a.n", None),
     ("$.a.b[2].c", 3),
@@ -146,7 +150,8 @@ INVALID = [
     "$.a.length().b",
     "$.a..length()",
     "$[?(@.a =~ /(/)]",
-    "$ ",
+    "$\t",
+    "\n$.a",
     "$.a[(@.length-0)]",
     "$.a[(@.foo)]",
 ]

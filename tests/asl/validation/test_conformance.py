@@ -38,12 +38,29 @@ KNOWN = {
     ),
 }
 
-# Fixture verdicts AWS itself contradicts: case id -> (AWS's verdict, evidence).
+# Fixture verdicts AWS itself (its recorded verdicts, its documentation, its deployed samples)
+# contradicts: case id -> (AWS's verdict, evidence). See docs/validator-rules.md.
 AWS_OVERRIDES = {
     "pysl-test-map-state-test-max-items-zero-0": (
         True,
         "AWS created and ran a machine with ReaderConfig.MaxItems 0 (accepted__6541d36b978ae5cc)",
     ),
+    "aslv-invalid-jsonata-surround-syntax-no-spaces": (
+        True,
+        "AWS takes any string starting with '{%' and ending with '%}' as JSONata, whatever the "
+        "blanks inside (asl-reference.md section 5 Syntax; AWS samples deploy '{%$x %}', "
+        "validator-notes.md)",
+    ),
+    "aslv-invalid-json-surround-syntax-extra-spaces": (
+        True,
+        "as above: blanks and line breaks inside '{%' ... '%}' are JSONata whitespace",
+    ),
+    "aslv-invalid-jsonata-surround-syntax-no-close": (
+        True,
+        "AWS's documentation: a string not both starting with '{%' and ending with '%}' is a "
+        "literal (asl-reference.md section 5 Syntax); no AWS verdict refuses one (ASL307 warns)",
+    ),
+    "aslv-invalid-jsonata-surround-syntax-no-open": (True, "as above"),
 }
 
 _AWS_MESSAGE = re.compile(r"Invalid State Machine Definition: '(\w+): (.*) at (/\S*)'$", re.S)
