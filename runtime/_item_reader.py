@@ -1,7 +1,9 @@
 """Distributed Map ``ItemReader``: items from a JSON, JSON Lines or CSV object, or an S3 listing.
 
 Objects come from S3 through boto3, or from a local folder standing in for S3 (see
-:mod:`runtime._s3`). Any failure to read or parse raises ``States.ItemReaderFailed``.
+:mod:`runtime._s3`). JSON is read as strict payload text (:mod:`runtime.jsontext`: no NaN,
+Infinity, lone surrogates or runaway nesting). Any failure to read or parse raises
+``States.ItemReaderFailed``.
 """
 
 from __future__ import annotations
@@ -9,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from asl import _errors as E
 from asl import _model as m
 from asl._errors import StatesError
-from runtime import _s3
+from runtime import _s3, jsontext
 
 if TYPE_CHECKING:
     from runtime._interpreter import Frame, Interpreter
@@ -95,7 +96,7 @@ def parse(body: bytes, config: Mapping[str, Any], limit: int = 0, source: str = 
 
 def _json(text: str, pointer: Any, limit: int, source: str) -> Any:
     try:
-        value = json.loads(text)
+        value = jsontext.loads(text)
     except ValueError as exc:
         raise _failed(f"{source} is not valid JSON: {exc}")
     if pointer is not None:
@@ -129,7 +130,7 @@ def _json_lines(text: str, source: str) -> Iterator[Any]:
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
+            yield jsontext.loads(line)
         except ValueError as exc:
             raise _failed(f"{source} line {number} is not valid JSON: {exc}")
 
