@@ -48,6 +48,7 @@ DUPLICATE_KEY = "ASL002"
 NOT_UTF8 = "ASL003"
 TOO_LARGE = "ASL004"
 TOO_DEEP = "ASL005"
+NOT_JSON_TEXT = "ASL009"
 
 
 class SourceError(ValueError):
@@ -490,6 +491,17 @@ _CFN_UNPREFIXED = frozenset({"Ref", "Condition"})
 
 def _parse_yaml(text: str, filename: str, guessed: bool) -> Source:
     import yaml  # only YAML files pay for the import
+
+    if not text.isascii():  # libyaml cannot even read a lone surrogate
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise SourceError(
+                f"U+{ord(text[exc.start]):04X} is a lone surrogate, not Unicode text; write the "
+                "character itself",
+                *_line_column(text, exc.start),
+                code=NOT_JSON_TEXT,
+            ) from None
 
     builder = _YamlBuilder(yaml)
     try:

@@ -57,6 +57,7 @@ EDGES: list[tuple[str, Any, str, int | None, int | None]] = [
     (".nan in YAML", YAML_PASS % ".nan", "ASL001", 5, 13),
     ("-.inf in YAML", YAML_PASS % "-.inf", "ASL001", 5, 13),
     ("lone surrogate escape in YAML", YAML_PASS % '"\\ud800"', "ASL001", 5, 16),
+    ("raw lone surrogate in YAML", YAML_PASS % "x\ud800", "ASL009", 5, 14),
     ("only non-ASCII blanks", "\u3000\n\u00a0\n", "ASL001", 1, 1),
     ("blank lines then an em space", "\n\n \u2003\n", "ASL001", 3, 2),
     ("a no-break space before the object", "\u00a0" + PASS % "1", "ASL001", 1, 1),
