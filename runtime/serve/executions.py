@@ -210,7 +210,11 @@ def list_executions(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     if redrive is not None:
         records = [r for r in records if (r.redrive_count > 0) == (redrive == "REDRIVEN")]
     items, token = page(
-        records, lambda r: r.execution_arn, max_results(params), optional(params, "nextToken")
+        records,
+        lambda r: r.execution_arn,
+        max_results(params),
+        optional(params, "nextToken"),
+        scope=f"ListExecutions {machine.arn} {status} {redrive}",
     )
     out: dict[str, Any] = {"executions": [summary(r) for r in items]}
     if token:
@@ -221,10 +225,17 @@ def list_executions(service: Service, params: dict[str, Any]) -> dict[str, Any]:
 def get_execution_history(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     record = service.execution(_execution_arn(params))
     events = service.store_for(record.execution_arn).events(record.execution_arn)
-    if optional(params, "reverseOrder", bool, False):
+    reverse = optional(params, "reverseOrder", bool, False)
+    if reverse:
         events.reverse()
     include = optional(params, "includeExecutionData", bool, True)
-    items, token = page(events, lambda e: e.id, max_results(params), optional(params, "nextToken"))
+    items, token = page(
+        events,
+        lambda e: e.id,
+        max_results(params),
+        optional(params, "nextToken"),
+        scope=f"GetExecutionHistory {record.execution_arn} {reverse}",
+    )
     out: dict[str, Any] = {"events": [history_event(e, include) for e in items]}
     if token:
         out["nextToken"] = token

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
 
+from runtime import jsontext
 from runtime.serve.errors import ApiError, invalid_token, missing, too_long, validation
 
 PAYLOAD_LIMIT = 256 * 1024
@@ -61,16 +63,21 @@ def max_results(params: dict[str, Any], default: int = 100, limit: int = 1000) -
 
 
 def json_input(params: dict[str, Any], key: str = "input", code: str = "InvalidExecutionInput"):
-    """``(text, value)`` of a JSON member (default ``{}``)."""
+    """``(text, value)`` of a JSON member (default ``{}``), read with :mod:`runtime.jsontext`."""
     text = optional(params, key, str, None)
     if text is None:
         return "{}", {}
-    if len(text.encode()) > PAYLOAD_LIMIT:
+    if len(text.encode("utf-8", "surrogatepass")) > PAYLOAD_LIMIT:
         raise too_long(key, PAYLOAD_LIMIT)
+    return text, json_member(text, key, code)
+
+
+def json_member(text: str, key: str, code: str) -> Any:
+    """The value of the JSON text member ``key``; ``code`` (an AWS error) when it is not JSON."""
     try:
-        return text, json.loads(text)
-    except ValueError as exc:
-        raise ApiError(code, f"Invalid State Machine Execution Input: '{exc}'")
+        return jsontext.loads(text)
+    except jsontext.JsonTextError as exc:
+        raise ApiError(code, f"Invalid {key}: not a JSON payload ({exc})")
 
 
 def epoch(moment: datetime | float | None) -> float | None:
@@ -80,19 +87,28 @@ def epoch(moment: datetime | float | None) -> float | None:
     return moment.timestamp()
 
 
-def page(items: list[Any], key: Any, size: int, token: str | None) -> tuple[list[Any], str | None]:
-    """One page of ``items`` and the token for the next (``key(item)`` names an item)."""
+def page(
+    items: list[Any], key: Any, size: int, token: str | None, scope: str
+) -> tuple[list[Any], str | None]:
+    """One page of ``items`` and the token for the next (``key(item)`` names an item).
+
+    ``scope`` names the request (action, resource, filters): a token works only for a request
+    with the same scope, as on AWS, and ``InvalidToken`` answers any other.
+    """
     start = 0
+    seal = hashlib.sha256(scope.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     if token:
         try:
             mark = json.loads(base64.urlsafe_b64decode(token.encode()))
-            offset, last = int(mark["o"]), mark["k"]
+            offset, last, sealed = int(mark["o"]), mark["k"], mark["s"]
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
             raise invalid_token(token)
+        if sealed != seal:
+            raise invalid_token(token)
         keys = [key(item) for item in items]
-        start = keys.index(last) + 1 if last in keys else min(offset, len(items))
+        start = keys.index(last) + 1 if last in keys else min(max(offset, 0), len(items))
     chunk = items[start : start + size]
     if start + size >= len(items) or not chunk:
         return chunk, None
-    mark = {"o": start + len(chunk), "k": key(chunk[-1])}
+    mark = {"o": start + len(chunk), "k": key(chunk[-1]), "s": seal}
     return chunk, base64.urlsafe_b64encode(json.dumps(mark).encode()).decode()

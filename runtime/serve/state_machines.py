@@ -3,9 +3,9 @@ ValidateStateMachineDefinition (our diagnostics in AWS's response shape)."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
+from runtime import jsontext
 from runtime.serve import arns
 from runtime.serve.errors import ApiError, machine_not_found, validation
 from runtime.serve.machines import MachineRecord
@@ -83,7 +83,11 @@ def describe(record: MachineRecord) -> dict[str, Any]:
 def list_state_machines(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     records = service.machines.list()
     items, token = page(
-        records, lambda r: r.arn, max_results(params), optional(params, "nextToken")
+        records,
+        lambda r: r.arn,
+        max_results(params),
+        optional(params, "nextToken"),
+        scope="ListStateMachines",
     )
     out: dict[str, Any] = {
         "stateMachines": [
@@ -230,8 +234,8 @@ def _definition(service: Service, params: dict[str, Any], kind: str) -> str:
 def _json_problem(definition: str) -> list[dict[str, Any]]:
     """AWS takes JSON only (asl also reads YAML)."""
     try:
-        value = json.loads(definition)
-    except ValueError as exc:
+        value = jsontext.loads(definition)
+    except jsontext.JsonTextError as exc:
         message = f"Malformed JSON: {exc}"
     else:
         if isinstance(value, dict):

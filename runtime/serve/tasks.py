@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.serve import arns
 from runtime.serve.errors import ApiError
-from runtime.serve.params import bounded, epoch, max_results, optional, page, required
+from runtime.serve.params import (
+    PAYLOAD_LIMIT,
+    bounded,
+    epoch,
+    json_member,
+    max_results,
+    optional,
+    page,
+    required,
+)
 
 if TYPE_CHECKING:
     from runtime.callbacks import CallbackHub
@@ -35,7 +44,11 @@ def describe_activity(service: Service, params: dict[str, Any]) -> dict[str, Any
 def list_activities(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     activities = [_activity(a) for a in _hub(service).list_activities()]
     items, token = page(
-        activities, lambda a: a["activityArn"], max_results(params), optional(params, "nextToken")
+        activities,
+        lambda a: a["activityArn"],
+        max_results(params),
+        optional(params, "nextToken"),
+        scope="ListActivities",
     )
     out: dict[str, Any] = {"activities": items}
     if token:
@@ -62,7 +75,9 @@ def get_activity_task(service: Service, params: dict[str, Any]) -> dict[str, Any
 
 
 def send_task_success(service: Service, params: dict[str, Any]) -> dict[str, Any]:
-    _hub(service).send_task_success(_token(params), required(params, "output"))
+    output = bounded(required(params, "output"), "output", PAYLOAD_LIMIT)
+    json_member(output, "output", "InvalidOutput")
+    _hub(service).send_task_success(_token(params), output)
     return {}
 
 

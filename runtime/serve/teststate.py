@@ -18,12 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from asl import _errors as E
 from asl._errors import StatesError, error_matches
+from runtime import jsontext
 from runtime._clock import RealClock
 from runtime._driver import Host, machine_arn
 from runtime._events import to_json
 from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
 from runtime.serve.errors import ApiError, validation
-from runtime.serve.params import DEFINITION_LIMIT, bounded, choice, optional, required
+from runtime.serve.params import (
+    DEFINITION_LIMIT,
+    bounded,
+    choice,
+    json_member,
+    optional,
+    required,
+)
 
 if TYPE_CHECKING:
     from runtime.serve.service import Service
@@ -214,19 +222,14 @@ def test_state(service: Service, params: dict[str, Any]) -> dict[str, Any]:
 
 def _json_member(params: dict[str, Any], key: str, default: Any, code: str) -> Any:
     text = optional(params, key)
-    if text is None:
-        return default
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise ApiError(code, f"Invalid {key}: not JSON ({exc})")
+    return default if text is None else json_member(text, key, code)
 
 
 def _wrap(definition: str, state_name: str | None) -> tuple[dict[str, Any], str]:
     """A machine around the tested state, and the state's name."""
     try:
-        value = json.loads(definition)
-    except ValueError as exc:
+        value = jsontext.loads(definition)
+    except jsontext.JsonTextError as exc:
         raise ApiError(
             "InvalidDefinition", f"Invalid State Machine Definition: 'Malformed JSON: {exc}'"
         )
@@ -263,6 +266,8 @@ def _compile(machine_value: dict[str, Any]) -> Any:
             f"{d.aws_code or d.code}: {d.message} at {d.aws_location}" for d in exc.diagnostics
         )
         raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{text}'")
+    except Exception as exc:  # the loader refused what the validator passed: still the client's
+        raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{exc}'")
 
 
 def _check_supported(state: dict[str, Any], mock: dict[str, Any] | None) -> None:
@@ -270,10 +275,9 @@ def _check_supported(state: dict[str, Any], mock: dict[str, Any] | None) -> None
         if ("result" in mock) == ("errorOutput" in mock):
             raise validation("mock needs exactly one of result and errorOutput")
         if "result" in mock:
-            try:
-                json.loads(mock["result"])
-            except (TypeError, ValueError):
+            if not isinstance(mock["result"], str):
                 raise validation("mock.result must be JSON text")
+            json_member(mock["result"], "mock.result", "ValidationException")
         elif not isinstance(mock.get("errorOutput"), dict):
             raise validation("mock.errorOutput must be an object with error and cause")
         return
