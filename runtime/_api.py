@@ -79,6 +79,7 @@ def execute(
     state_machine_name: str | None = None,
     role_arn: str | None = None,
     sync: bool = True,
+    keep_history: bool = True,
 ) -> ExecutionResult:
     """Run a state machine to its end and return its :class:`ExecutionResult`.
 
@@ -89,7 +90,11 @@ def execute(
     ``lambdas={"MyFn": "module:function"}``, ``bind={"arn:...": "python:mod:fn"}``,
     ``mock_config=...`` with ``test_case=...``. An Express run behaves as StartSyncExecution;
     ``sync=False`` gives StartExecution's (asynchronous) context. The result has ``status``,
-    ``output``, ``error``, ``cause`` and ``history`` (events shaped like GetExecutionHistory's).
+    ``output``, ``error``, ``cause`` and ``history`` (events shaped like GetExecutionHistory's);
+    ``keep_history=False`` keeps no events (an empty ``history``, flat memory for a long run).
+
+    Limits end the execution, not the call: a Standard execution FAILED with ``States.Runtime``
+    at 25,000 events, an Express one TIMED_OUT after 5 minutes (virtual ones with ``time_skip``).
     """
     machine, default_name = load_definition(definition, express=express)
     if input_json is not None:
@@ -122,5 +127,6 @@ def execute(
             seed=seed,
             role_arn=role_arn,
             sync=sync,
+            keep_history=keep_history,
         )
     )

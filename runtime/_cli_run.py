@@ -121,9 +121,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.express and args.log:
         from runtime.store.jsonl import JsonlStore
 
-        store = JsonlStore(args.log)
-    elif args.express:
-        store = MemoryStore()
+        store = JsonlStore(args.log, keep_events=False)
+    elif args.express:  # only the result is printed: no event stays in memory
+        store = MemoryStore(keep_events=False)
     else:
         store = open_store(args.store)
     try:
@@ -139,6 +139,7 @@ def _run(args: argparse.Namespace) -> int:
                 options=options,
                 observer=progress,
                 warn=warner("run"),
+                keep_history=False,  # (asl run prints the result, never the history)
             )
     finally:
         store.close()

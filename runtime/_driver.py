@@ -45,9 +45,16 @@ fails an execution whose event 25,000 would be anything else (with room for that
 EXPRESS_LIMIT_SECONDS = 300
 """How long an Express execution may run (AWS's 5 minutes); it then ends TIMED_OUT."""
 HISTORY_FULL_CAUSE = "The execution reached the maximum number of history events ({limit})."
-_FINAL = frozenset(
-    ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
+_UNLIMITED = frozenset(
+    (
+        "ExecutionStarted",
+        "ExecutionSucceeded",
+        "ExecutionFailed",
+        "ExecutionTimedOut",
+        "ExecutionAborted",
+    )
 )
+"""Events that the history and time limits never refuse: the execution's start and end."""
 _NEVER = 1 << 62  # a deadline in nanoseconds that never comes
 
 
@@ -243,12 +250,12 @@ class Host:
             return record
         event_id = self.next_id
         now = self._now_ns()
-        if event_id >= self._limit and type_ not in _FINAL:
+        if event_id >= self._limit and type_ not in _UNLIMITED:
             raise _HistoryFull()
         if (
             self._timed
             and (now > self._deadline_ns or _time_ns() > self._real_deadline_ns)
-            and type_ not in _FINAL
+            and type_ not in _UNLIMITED
         ):
             raise _ExecutionTimedOut()
         record = (
@@ -274,7 +281,7 @@ class Host:
         append = self.records.append
         next_id = self.next_id
         deadline = self._deadline_ns
-        final = _FINAL
+        final = _UNLIMITED
         # Nothing here refers back to the host: the host holds this function, and a cycle would
         # leave the whole history to the garbage collector instead of reference counting.
         emit_child = partial(_child_event, self.child_histories, self._now_ns)

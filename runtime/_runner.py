@@ -100,6 +100,7 @@ def start(
     observer: Observer | None = None,
     warn: Warn | None = None,
     commit_interval: float | None = None,
+    keep_history: bool = True,
 ) -> ExecutionResult:
     """Start an execution of ``definition`` (JSON or YAML text), record it and run it to its end.
 
@@ -110,7 +111,8 @@ def start(
 
     ``commit_interval`` (seconds; default ``$ASL_COMMIT_INTERVAL_MS``, else 2 ms) is how long pure
     transitions may wait to be committed together; 0 commits every transition on its own. Tasks,
-    Waits and the execution's end are committed at once whatever it is.
+    Waits and the execution's end are committed at once whatever it is. ``keep_history=False``:
+    the result carries no events (the store still gets them).
     """
     if name is not None and not _NAME.match(name):
         raise RunError(
@@ -142,7 +144,9 @@ def start(
     stored, created = store.create(record)
     if not created:
         return _attach(store, stored)
-    return _run(store, stored, machine, dispatch, clock, owner, observer, interval)
+    return _run(
+        store, stored, machine, dispatch, clock, owner, observer, interval, keep=keep_history
+    )
 
 
 def resume(
@@ -444,6 +448,7 @@ def _run(
     observer: Observer | None,
     interval: float = DEFAULT_COMMIT_INTERVAL,
     recorded: list[Event] | None = None,
+    keep: bool = True,
 ) -> ExecutionResult:
     arn = record.execution_arn
     recorder = _Recorder(store, arn, record.last_event_id, observer, interval)
@@ -462,6 +467,7 @@ def _run(
             start_date=record.start_date,
             redrive_count=record.redrive_count,
             next_event_id=record.last_event_id + 1,
+            keep_history=keep,
         )
         heartbeat = record.type == "STANDARD"
         with using_store(store):  # pending callbacks and activity tasks live in this store

@@ -16,11 +16,12 @@ class JsonlStore(MemoryStore):
     """A :class:`MemoryStore` appending each event to a JSON Lines file as it is stored.
 
     Each line is the event as GetExecutionHistory shapes it plus ``executionArn``. The log is
-    opened for appending, so several runs can share one file.
+    opened for appending, so several runs can share one file. ``keep_events=False``: the events
+    go to the file only, not to memory as well.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        super().__init__()
+    def __init__(self, path: str | Path, *, keep_events: bool = True) -> None:
+        super().__init__(keep_events=keep_events)
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,12 +21,17 @@ from runtime.store.base import (
 
 
 class MemoryStore:
-    """Records and histories in dictionaries; gone with the process."""
+    """Records and histories in dictionaries; gone with the process.
 
-    def __init__(self) -> None:
+    ``keep_events=False`` keeps the records but no events (``events`` returns none): an Express
+    run whose history nobody reads then holds flat memory however long it loops.
+    """
+
+    def __init__(self, *, keep_events: bool = True) -> None:
         self._records: dict[str, ExecutionRecord] = {}
         self._events: dict[str, list[Event]] = {}
         self._lock = threading.Lock()
+        self._keep = keep_events
 
     def create(self, record: ExecutionRecord) -> tuple[ExecutionRecord, bool]:
         with self._lock:
@@ -67,7 +72,8 @@ class MemoryStore:
         with self._lock:
             record = self._checked(execution_arn, expected_last_id)
             if events:
-                self._events[execution_arn].extend(events)
+                if self._keep:
+                    self._events[execution_arn].extend(events)
                 record.last_event_id = events[-1].id
             if outcome is not None:
                 record.status, record.stop_date = outcome.status, outcome.stop_date

@@ -39,7 +39,12 @@ WAIT_LOOP = {
     "StartAt": "Nap",
     "States": {
         "Nap": {"Type": "Wait", "Seconds": 1, "Next": "Again"},
-        "Again": {"Type": "Pass", "Next": "Nap"},
+        "Again": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "Done"}],
+            "Default": "Nap",
+        },
+        "Done": {"Type": "Succeed"},
     },
 }
 """An endless loop that lets time pass: one second per round."""
@@ -51,15 +56,38 @@ def write(tmp_path: Path, name: str, definition: Any) -> Path:
     return path
 
 
-def asl(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the ``asl`` command in a subprocess (its own interpreter, as a user runs it)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "runtime", *args],
-        cwd=cwd,
-        env=env,
-        input=stdin if stdin is not None else "",
-        capture_output=True,
-        text=True,
-        check=False,
+BURST_LOOP = {
+    "StartAt": "Reset",
+    "States": {
+        "Reset": {"Type": "Pass", "Result": {"n": 0}, "Next": "Inc"},
+        "Inc": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "Check"},
+        "Check": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.n", "NumericGreaterThan": 20_000, "Next": "Nap"},
+                {"Variable": "$.n", "NumericLessThan": 0, "Next": "Done"},
+            ],
+            "Default": "Inc",
+        },
+        "Nap": {"Type": "Wait", "Seconds": 30, "Next": "Reset"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+"""An endless loop of 80,000 events per 30 (virtual) seconds: 800,000 events in 5 minutes."""
+
+
+def peak_rss_mb(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``asl ARGS`` under a fresh interpreter of its own and return (result, the peak
+    resident memory of the ``asl`` process in MB): RUSAGE_CHILDREN of a parent that has no
+    other child. A run that never ends is killed after 2 minutes (the test then fails)."""
+    probe = (
+        "import json, resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120)\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(json.dumps([done.returncode, done.stdout, done.stderr, peak]))\n"
     )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", probe, sys.executable, "-m", "runtime", *args]
+    out = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    code, stdout, stderr, peak = json.loads(out.stdout)
+    return subprocess.CompletedProcess(args, code, stdout, stderr), peak
