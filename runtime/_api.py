@@ -10,6 +10,7 @@ from typing import Any
 
 import asl
 from asl._model import StateMachine
+from runtime import jsontext
 from runtime._clock import RealClock, VirtualClock
 from runtime._driver import Dispatch, ExecutionResult, run_execution
 from runtime._loop import run_sync
@@ -93,16 +94,20 @@ def execute(
     ``output``, ``error``, ``cause`` and ``history`` (events shaped like GetExecutionHistory's);
     ``keep_history=False`` keeps no events (an empty ``history``, flat memory for a long run).
 
-    Limits end the execution, not the call: a Standard execution FAILED with ``States.Runtime``
-    at 25,000 events, an Express one TIMED_OUT after 5 minutes (virtual ones with ``time_skip``).
+    An input that is not a JSON payload (NaN, Infinity, numbers beyond a double, lone surrogates,
+    non-JSON types, nesting deeper than 512 levels) raises :class:`runtime.jsontext.JsonTextError`
+    (a ``ValueError``) before anything runs. Limits end the execution, not the call: a Standard
+    execution FAILED with ``States.Runtime`` at 25,000 events, an Express one TIMED_OUT after 5
+    minutes (virtual ones with ``time_skip``).
     """
-    machine, default_name = load_definition(definition, express=express)
     if input_json is not None:
-        value = json.loads(input_json)
+        value = jsontext.loads(input_json)
     elif input is _UNSET:
         value = {}
     else:
         value = input
+        jsontext.check_value(value)
+    machine, default_name = load_definition(definition, express=express)
     machine_name = state_machine_name or default_name
     if dispatch is None:
         from runtime.tasks import build_dispatch

@@ -231,19 +231,12 @@ def read_input(text: str | None, path: str | None) -> Any:
 
 
 def _parse_json(text: str, origin: str) -> Any:
-    import json
-
-    def reject(name: str) -> Any:
-        raise ValueError(f"{name} is not JSON")
+    from runtime import jsontext
 
     try:
-        return json.loads(text, parse_constant=reject)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"invalid input JSON ({origin}): line {exc.lineno} column {exc.colno}: {exc.msg}"
-        )
-    except (ValueError, RecursionError) as exc:
-        raise UsageError(f"invalid input JSON ({origin}): {exc or 'nested too deeply'}")
+        return jsontext.loads(text)
+    except jsontext.JsonTextError as exc:
+        raise UsageError(f"invalid input JSON ({origin}): {exc}") from None
 
 
 def _read_definition(path: str) -> str:

@@ -84,11 +84,25 @@ def _c_encoder(default: Any) -> Any:
 _C_ENCODE = _c_encoder(_not_json)
 
 
+TOO_DEEP_CAUSE = (
+    "The value is nested too deeply to be written as JSON (about 1,000 levels); flatten it or "
+    "keep it out of the state's output."
+)
+
+
 def to_json(value: Any) -> str:
-    """JSON text as AWS writes payloads in history and outputs: compact, non-ASCII kept."""
-    if _C_ENCODE is None or type(value) is str:
-        return _ENCODER.encode(value)
-    return "".join(_C_ENCODE(value, 0))
+    """JSON text as AWS writes payloads in history and outputs: compact, non-ASCII kept.
+
+    A value nested beyond what the encoder can write raises ``StatesError('States.Runtime')``:
+    inside a state it ends the execution FAILED (a payload AWS could not serialize either)."""
+    try:
+        if _C_ENCODE is None or type(value) is str:
+            return _ENCODER.encode(value)
+        return "".join(_C_ENCODE(value, 0))
+    except RecursionError:
+        from asl._errors import RUNTIME, StatesError
+
+        raise StatesError(RUNTIME, TOO_DEEP_CAUSE) from None
 
 
 class Payload:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from asl._errors import DATA_LIMIT_EXCEEDED, StatesError
+from runtime.jsontext import MAX_DEPTH, depth
 
 PAYLOAD_LIMIT = 256 * 1024
 MARSHAL_ERROR = "Runtime.MarshalError"
@@ -183,10 +184,28 @@ def exit_error(exc: SystemExit, request_id: str | None) -> dict[str, Any]:
 
 
 def marshal(value: Any) -> str:
-    """The response body for a return value: bytes as they are, anything else as JSON."""
+    """The response body for a return value: bytes as they are, anything else as JSON.
+
+    ``ValueError`` (reported as ``Runtime.MarshalError``, as Lambda does) for what JSON cannot
+    carry: NaN/Infinity, lone surrogates, nesting deeper than ``jsontext.MAX_DEPTH``."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).decode("utf-8", "replace")
-    return json.dumps(value, default=_json_default, allow_nan=False, ensure_ascii=False)
+    try:
+        text = json.dumps(value, default=_json_default, allow_nan=False, ensure_ascii=False)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
+    if (
+        len(text) > 2 * MAX_DEPTH
+        and text.count("[") + text.count("{") > MAX_DEPTH
+        and depth(value) > MAX_DEPTH
+    ):
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"not Unicode text: a lone surrogate at character {exc.start}")
+    return text
 
 
 def unmarshal(body: str) -> Any:

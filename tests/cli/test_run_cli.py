@@ -198,7 +198,25 @@ RUN_CASES: dict[str, RunCase] = {
         lambda r: "invalid input JSON (stdin): line 2 column 8" in r.err,
     ),
     "NaN is not JSON": (
-        ECHO, lambda w: ["--input", "NaN"], "", 2, lambda r: "NaN is not JSON" in r.err,
+        ECHO, lambda w: ["--input", "NaN"], "", 2, lambda r: "NaN is not a JSON value" in r.err,
+    ),
+    "Infinity in stdin": (
+        ECHO, lambda w: [], '{"a": [-Infinity]}', 2,
+        lambda r: "invalid input JSON (stdin): -Infinity is not a JSON value" in r.err,
+    ),
+    "1e999 is too large": (
+        ECHO, lambda w: ["--input", '{"a": 1e999}'], "", 2,
+        lambda r: "the number 1e999 is too large for a double" in r.err,
+    ),
+    "a lone surrogate escape": (
+        ECHO, lambda w: ["--input", '{"a": "\\ud800"}'], "", 2,
+        lambda r: "not Unicode text: a lone surrogate" in r.err,
+    ),
+    "10,000 levels in --input-file": (
+        ECHO, lambda w: [(w.path / "deep.json").write_text("[" * 10_000 + "]" * 10_000) and
+                         "--input-file", "deep.json"], "", 2,
+        lambda r: "invalid input JSON (deep.json): nested deeper than 512 levels" in r.err
+        and "Traceback" not in r.err,
     ),
     "missing --input-file": (
         ECHO, lambda w: ["--input-file", "nope.json"], "", 2,
