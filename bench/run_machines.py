@@ -1,6 +1,6 @@
 """Run the bench machines through our engine and through moto, in the same run, and compare.
 
-For every machine in ``$ASL_BENCH_DIR/machines`` (default ``../shared/bench``) it measures, each
+For every machine in ``$ASL_BENCH_DIR/machines`` (default ``bench/``) it measures, each
 measurement in a subprocess of its own so that its peak RSS can be read with ``os.wait4``:
 
 - moto (``mock_aws`` with ``execute_state_machine``): StartExecution, then DescribeExecution
@@ -56,7 +56,7 @@ WORKER_TIMEOUT = 3600.0
 
 EXPRESS_RATIO, STANDARD_RATIO = 300.0, 50.0
 JSONATA_TRS, ONE_STATE_MIB, ASL_RUN_SECONDS = 50_000.0, 60.0, 0.3
-# moto 5.2.5 on the reference 2-core machine, from ../shared/bench/README.md (tr/s).
+# moto 5.2.5 on the reference 2-core machine, from bench/machines/README.md (tr/s).
 REFERENCE_MOTO = {"a": 112.0, "b": 360.0, "c": 321.0, "d": 154.0, "e": 496.0, "f": 995.0}
 
 
@@ -64,8 +64,8 @@ REFERENCE_MOTO = {"a": 112.0, "b": 360.0, "c": 321.0, "d": 154.0, "e": 496.0, "f
 
 
 def bench_dir() -> Path:
-    """The shared bench folder: ``$ASL_BENCH_DIR``, else ``../shared/bench`` from the repo root."""
-    return Path(os.environ.get("ASL_BENCH_DIR") or ROOT.parent / "shared" / "bench")
+    """The bench folder holding ``machines/`` and ``probes/``: ``$ASL_BENCH_DIR``, else ``bench/``."""
+    return Path(os.environ.get("ASL_BENCH_DIR") or ROOT / "bench")
 
 
 @dataclass(frozen=True)

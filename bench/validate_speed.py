@@ -1,6 +1,6 @@
 """How fast ``asl validate`` is: one CLI call over every conformance definition, and in-process.
 
-Writes each case's definition (``ASL_CONFORMANCE_DIR``, default ``../shared/conformance``) to a
+Writes each case's definition (``ASL_CONFORMANCE_DIR``, default ``tests/conformance``) to a
 file of its own in a temporary folder, then prints:
 
 - the wall time of one ``asl validate`` subprocess over all of them (goal: under 3 s), next to
@@ -28,7 +28,7 @@ GOAL_SECONDS = 3.0
 
 
 def conformance_dir() -> Path:
-    default = ROOT.parent / "shared" / "conformance"
+    default = ROOT / "tests" / "conformance"
     return Path(os.environ.get("ASL_CONFORMANCE_DIR", default))
 
 

@@ -323,9 +323,9 @@ def test_bad_max_items_path_is_runtime_error(local_bucket) -> None:
 
 def test_boto3_is_imported_only_for_real_s3(tmp_path) -> None:
     """Machines without S3, and machines on a local bucket, never import boto3."""
-    (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "k.json").write_text("[1, 2]")
-    local = distributed(ItemReader=reader(Bucket="b", Key="k.json"))
+    (tmp_path / "data-bucket").mkdir()
+    (tmp_path / "data-bucket" / "k.json").write_text("[1, 2]")
+    local = distributed(ItemReader=reader(Bucket="data-bucket", Key="k.json"))
     plain = distributed()
     script = (
         "import json, sys, runtime\n"
