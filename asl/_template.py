@@ -172,12 +172,27 @@ def compile_template(value: JSON, field_name: str = "Parameters") -> TemplateGet
     an intrinsic call, and for keys that collide once ``.$`` is stripped. At run time a path that
     selects nothing raises ``StatesError("States.Runtime", ...)`` with AWS's cause; intrinsic
     failures propagate as the intrinsic raises them. The function's ``size_terms`` are the
-    template's :func:`size_terms`.
+    template's :func:`size_terms`; where those are known, its ``depth_terms`` bound how much
+    deeper than the data the output nests (see :func:`depth_terms`).
     """
     del field_name  # AWS's messages name the key, not the field holding the template
     node, _ = _compile_node(value)
-    node.size_terms = size_terms(value)  # type: ignore[attr-defined]
+    node.size_terms = terms = size_terms(value)  # type: ignore[attr-defined]
+    node.depth_terms = None if terms is None else depth_terms(value)  # type: ignore[attr-defined]
     return node
+
+
+def depth_terms(value: JSON) -> int:
+    """The template's own nesting: where :func:`size_terms` are known (every ``.$`` member is a
+    part of the data or a number), the output nests at most this many levels deeper than the
+    data it is applied to."""
+    if isinstance(value, Mapping):
+        return 1 + max(
+            (0 if k.endswith(_SUFFIX) else depth_terms(v) for k, v in value.items()), default=0
+        )
+    if isinstance(value, list):
+        return 1 + max((depth_terms(v) for v in value), default=0)
+    return 0
 
 
 def size_terms(value: JSON) -> tuple[int, int] | None:

@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from asl import _model as m
-from asl._errors import HEARTBEAT_TIMEOUT, TIMEOUT, StatesError
+from asl._errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from runtime._clock import RealClock, VirtualClock
 from runtime._events import (
     Event,
@@ -33,7 +33,9 @@ from runtime._events import (
 )
 from runtime._gc import tune_collector
 from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
+from runtime._size import DEEP_SIZE, SizeGauge
 from runtime.callbacks import progress
+from runtime.jsontext import MAX_DEPTH
 
 _time_ns = time.time_ns
 
@@ -56,6 +58,10 @@ _UNLIMITED = frozenset(
 )
 """Events that the history and time limits never refuse: the execution's start and end."""
 _NEVER = 1 << 62  # a deadline in nanoseconds that never comes
+TOO_DEEP_RESULT = (
+    f"The task's result is nested deeper than {MAX_DEPTH} levels of objects and arrays, more "
+    "than a JSON payload may."
+)
 
 
 class NondeterminismError(RuntimeError):
@@ -384,7 +390,11 @@ class Host:
         )
         self.flush()  # the attempt is on record before the task is sent
         try:
-            result = await self._run(request)
+            try:
+                result = await self._run(request)
+            except RecursionError:  # a route decoding deep JSON text
+                raise StatesError(RUNTIME, TOO_DEEP_RESULT) from None
+            _check_result_depth(result)
         except StatesError as exc:
             kind_ = "TimedOut" if exc.error in (TIMEOUT, HEARTBEAT_TIMEOUT) else "Failed"
             failure = {**base, "error": exc.error}
@@ -442,6 +452,19 @@ class Host:
             return await asyncio.wait_for(call, request.timeout_seconds)
         except TimeoutError:
             raise StatesError(TIMEOUT, None)
+
+
+def _check_result_depth(result: Any) -> None:
+    """Refuse a task result nested deeper than MAX_DEPTH (its event could not hold it)."""
+    if type(result) is not dict and type(result) is not list:
+        return
+    gauge = SizeGauge()
+    try:
+        deep = gauge.bound(result) > DEEP_SIZE and gauge.depth(result) > MAX_DEPTH
+    except StatesError:  # too deep for the encoder itself
+        deep = True
+    if deep:
+        raise StatesError(RUNTIME, TOO_DEEP_RESULT)
 
 
 class _LazyRandom:

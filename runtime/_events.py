@@ -85,8 +85,8 @@ _C_ENCODE = _c_encoder(_not_json)
 
 
 TOO_DEEP_CAUSE = (
-    "The value is nested too deeply to be written as JSON (about 1,000 levels); flatten it or "
-    "keep it out of the state's output."
+    "The value is nested deeper than 512 levels of objects and arrays, more than a JSON payload "
+    "may; flatten it or keep it out of the state's output."
 )
 
 
@@ -111,15 +111,18 @@ class Payload:
     ``str(payload)`` is the JSON text (what GetExecutionHistory shows); ``payload.value`` the
     value itself. Values in history are never mutated, so the text is computed at most once.
     ``bound`` is an upper bound of the value's size in UTF-8 JSON once the payload quota check
-    has measured it, else -1.
+    has measured it, else -1; ``depth`` likewise bounds its nesting depth (-1: not measured).
     """
 
-    __slots__ = ("_text", "bound", "value")
+    __slots__ = ("_text", "bound", "depth", "value")
 
-    def __init__(self, value: Any, text: str | None = None, bound: int = -1) -> None:
+    def __init__(
+        self, value: Any, text: str | None = None, bound: int = -1, depth: int = -1
+    ) -> None:
         self.value = value
         self._text = text
         self.bound = bound
+        self.depth = depth
 
     @property
     def text(self) -> str:

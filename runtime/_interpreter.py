@@ -30,8 +30,10 @@ from runtime._events import (
     payload_details,
     to_json,
 )
-from runtime._size import PAYLOAD_LIMIT, SizeGauge
+from runtime._size import DEEP_SIZE, PAYLOAD_LIMIT, SizeGauge
 from runtime.callbacks.tokens import with_token
+from runtime.jsontext import MAX_DEPTH
+from runtime.jsontext import depth as depth_of
 
 INLINE_MAP_CONCURRENCY = 40
 
@@ -203,6 +205,16 @@ def _runtime(state: m.State, entered_id: int, message: str, name: str = E.RUNTIM
     )
 
 
+def _too_deep(state: m.State, entered_id: int, what: str) -> StatesError:
+    """States.Runtime for a value nested deeper than a JSON payload may be (never caught)."""
+    return _runtime(
+        state,
+        entered_id,
+        f"The {what} is nested deeper than {MAX_DEPTH} levels of objects and arrays, more than "
+        "a JSON payload may; flatten the data instead of wrapping it again and again.",
+    )
+
+
 def _type_name(state: m.State) -> str:
     return state.type
 
@@ -223,8 +235,9 @@ class Interpreter:
         bound = self.size.bound(value)
         if bound > PAYLOAD_LIMIT:
             bound = self.size.exact(value)
-        payload = Payload(value, None, bound)
-        if bound <= PAYLOAD_LIMIT:
+        depth = bound >> 1 if bound <= DEEP_SIZE else self.size.depth(value)
+        payload = Payload(value, None, bound, depth)
+        if bound <= PAYLOAD_LIMIT and depth <= MAX_DEPTH:
             frame.last_output = payload
         return payload
 
@@ -235,7 +248,8 @@ class Interpreter:
             bound = self.size.bound(value)
             if bound > PAYLOAD_LIMIT:
                 bound = self.size.exact(value)
-            payload = self._constants[id(value)] = Payload(value, None, bound)
+            depth = bound >> 1 if bound <= DEEP_SIZE else self.size.depth(value)
+            payload = self._constants[id(value)] = Payload(value, None, bound, depth)
         return payload
 
     # --- scopes -----------------------------------------------------------------------------
@@ -327,6 +341,8 @@ class Interpreter:
             return fn(states, frame.scope, rng, clock=frame.millis)
         except StatesError as exc:
             raise self._wrap(state, eid, exc, frame)
+        except RecursionError:  # data nested past what the evaluator walks
+            raise _too_deep(state, eid, "data of an expression") from None
 
     def _wrap(
         self, state: m.State, eid: int, exc: StatesError, frame: Frame | None = None
@@ -364,6 +380,8 @@ class Interpreter:
             return fn(data, _context(state, frame), frame.scope, rng)
         except StatesError as exc:
             raise self._wrap(state, eid, exc, frame)
+        except RecursionError:  # an intrinsic's result (States.StringToJson) or its data
+            raise _too_deep(state, eid, "value of a template") from None
 
     def _exit(
         self,
@@ -384,23 +402,33 @@ class Interpreter:
         assigned: dict[str, Any] | None,
         eid: int,
         bound: int = -1,
+        depth: int = -1,
     ) -> tuple[str | None, Any]:
         """Record the state's StateExited event; the execution goes on at ``target``.
 
         ``bound``, when known (>= 0), bounds the output's size from above (see
-        :meth:`_placed_bound`); else the output is measured here, as the payload quota requires.
+        :meth:`_placed_bound`), and ``depth`` (if >= 0) its nesting; else the output is measured
+        here, as the payload quota and the nesting bound require.
         """
-        if assigned:
+        if assigned is not None:
+            rendered = self._assigned_json(state, eid, assigned)
             frame.variables.update(assigned)
         payload = frame.last_output  # the state's input, measured (None for a scope's first)
         if payload is None or output is not payload.value:
             if bound < 0 or bound > PAYLOAD_LIMIT:  # unknown, or too loose to decide: measure
                 bound = self.size.bound(output)
+                depth = -1
                 if bound > PAYLOAD_LIMIT:
                     bound = self.size.exact(output)
                     if bound > PAYLOAD_LIMIT:
                         raise self._too_large(state)
-            payload = frame.last_output = Payload(output, None, bound)
+            if bound <= DEEP_SIZE:  # too small to nest deeper than MAX_DEPTH
+                depth = bound >> 1
+            elif depth < 0 or depth > MAX_DEPTH:
+                depth = self.size.depth(output)
+                if depth > MAX_DEPTH:
+                    raise _too_deep(state, eid, "state's output")
+            payload = frame.last_output = Payload(output, None, bound, depth)
         # else: the input unchanged, measured when it was produced (its text made at most once)
         details: Any = (state.name, payload)  # compact: see runtime._events.state_details
         if assigned is not None:
@@ -408,12 +436,38 @@ class Interpreter:
                 "name": state.name,
                 "output": payload,
                 "outputDetails": _NOT_TRUNCATED,
-                "assignedVariables": {k: to_json(v) for k, v in assigned.items()},
+                "assignedVariables": rendered,
                 "assignedVariablesDetails": _NOT_TRUNCATED,
             }
         previous, frame.exit_previous = frame.exit_previous, None
         self.emit(frame, _EXITED[state.type], details, previous)
         return target, output
+
+    @staticmethod
+    def _assigned_json(state: m.State, eid: int, assigned: dict[str, Any]) -> dict[str, str]:
+        """The assigned variables as JSON text (as history shows them), none nested deeper than
+        MAX_DEPTH: the text is made anyway, its brackets bound the depth."""
+        rendered = {}
+        for name, value in assigned.items():
+            try:
+                text = to_json(value)
+            except StatesError:
+                raise _too_deep(state, eid, f"value of the variable '{name}'") from None
+            if (
+                len(text) > DEEP_SIZE
+                and text.count("[") + text.count("{") > MAX_DEPTH
+                and depth_of(value) > MAX_DEPTH
+            ):
+                raise _too_deep(state, eid, f"value of the variable '{name}'")
+            rendered[name] = text
+        return rendered
+
+    def check_depth(self, state: m.State, eid: int, value: Any, what: str) -> None:
+        """Refuse a value made for the state (its task's parameters, a branch's or an
+        iteration's input) that nests deeper than MAX_DEPTH; cheap for small values."""
+        size = self.size
+        if size.bound(value) > DEEP_SIZE and size.depth(value) > MAX_DEPTH:
+            raise _too_deep(state, eid, what)
 
     def _check_size(self, state: m.State, eid: int, payload: Payload) -> None:
         if self.size.too_large(payload.value, payload._text):
@@ -439,22 +493,22 @@ class Interpreter:
         assigned = None
         if state.assign is not None:
             assigned = self._template(state, eid, state.assign, result, frame)
-        bound = -1
+        bound = depth = -1
         if state.result_path_null:
             output = raw_input
         elif state.result_path is None:
             output = result
         else:
             output = self._result_path(state, frame, raw_input, result, eid)
-            bound = self._placed_bound(frame, raw_input, result, -1, state.result_path)
+            bound, depth = self._placed_bound(frame, raw_input, result, -1, state.result_path)
         if state.output_path is not None or state.output_path_null:
             if bound < 0:  # a part of the state's input is within the input's bound
                 given = frame.last_output
                 if given is not None and given.value is output:
-                    bound = given.bound
+                    bound, depth = given.bound, given.depth
             output = self._output(state, frame, output, eid)  # a part: within the bound
         target = None if state.end else state.next
-        return self._exit_to(state, target, frame, output, assigned, eid, bound)
+        return self._exit_to(state, target, frame, output, assigned, eid, bound, depth)
 
     @staticmethod
     def _built_bound(template: Any, frame: Frame, data: Any) -> int:
@@ -466,19 +520,30 @@ class Interpreter:
             return -1
         return terms[0] + terms[1] * given.bound
 
+    @staticmethod
+    def _built_depth(template: Any, frame: Frame) -> int:
+        """An upper bound of the nesting of ``template(data)`` where :meth:`_built_bound` was
+        known: the data's measured depth and the template's ``depth_terms``."""
+        return template.depth_terms + frame.last_output.depth  # type: ignore[union-attr]
+
     def _placed_bound(
         self, frame: Frame, raw_input: Any, result: Any, result_bound: int, setter: Any
-    ) -> int:
-        """An upper bound of the size of ``setter(raw_input, result)`` (a ResultPath placing a
-        result into the state's input) without walking the input again: its measured bound,
-        plus the result's (``result_bound``, measured here when -1), plus what the path adds.
-        -1 when the input was not measured."""
+    ) -> tuple[int, int]:
+        """Upper bounds of the size and the nesting of ``setter(raw_input, result)`` (a
+        ResultPath placing a result into the state's input) without walking the input again:
+        its measured bound, plus the result's (``result_bound``, measured here when -1), plus
+        what the path adds (it goes through the input's levels, then makes an object per key,
+        6 bytes of ``growth`` at least). (-1, -1) when the input was not measured."""
         given = frame.last_output
         if given is None or given.value is not raw_input or given.bound < 0:
-            return -1
+            return -1, -1
         if result_bound < 0:
             result_bound = self.size.bound(result)
-        return given.bound + result_bound + setter.growth
+        bound = given.bound + result_bound + setter.growth
+        if bound <= DEEP_SIZE:
+            return bound, bound >> 1
+        result_depth = result_bound >> 1 if result_bound <= DEEP_SIZE else self.size.depth(result)
+        return bound, given.depth + setter.growth // 6 + result_depth
 
     def _result_path(
         self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int
@@ -572,8 +637,10 @@ class Interpreter:
         output = catcher.result_path(raw_input, error_output)
         # {"Error":"…","Cause":"…"}: 23 bytes and the two strings, escaped (6 bytes a char)
         error_bound = 23 + 6 * (len(error.error) + len(error.cause or ""))
-        bound = self._placed_bound(frame, raw_input, error_output, error_bound, catcher.result_path)
-        return self._exit_to(state, catcher.next, frame, output, assigned, eid, bound)
+        bound, depth = self._placed_bound(
+            frame, raw_input, error_output, error_bound, catcher.result_path
+        )
+        return self._exit_to(state, catcher.next, frame, output, assigned, eid, bound, depth)
 
     # --- state handlers ---------------------------------------------------------------------
 
@@ -581,10 +648,12 @@ class Interpreter:
         target = None if state.end else state.next
         if state.direct:  # the output is the result: Parameters, Result or the input
             try:
-                bound = -1
+                bound = depth = -1
                 if state.parameters is not None:
                     result = self._template(state, eid, state.parameters, value, frame)
                     bound = self._built_bound(state.parameters, frame, value)
+                    if bound > DEEP_SIZE:
+                        depth = self._built_depth(state.parameters, frame)
                 elif state.has_result:
                     result = state.result
                     # The same Result every time: measured and rendered once per execution.
@@ -594,7 +663,7 @@ class Interpreter:
                         frame.last_output = constant
                 else:
                     result = value
-                return self._exit_to(state, target, frame, result, None, eid, bound)
+                return self._exit_to(state, target, frame, result, None, eid, bound, depth)
             except StatesError as exc:
                 raise _Failed(exc)
         try:
@@ -621,6 +690,7 @@ class Interpreter:
                     output = self._jsonata(
                         state, eid, state.output, self._states_var(frame, value), frame
                     )
+                    self.check_depth(state, eid, output, "state's output")
             else:
                 output = self._output(state, frame, self._input(state, frame, value, eid), eid)
         except StatesError as exc:
@@ -816,6 +886,8 @@ class Interpreter:
             )
         except StatesError as exc:
             raise self._wrap(state, eid, exc, frame)
+        except RecursionError:
+            raise _too_deep(state, eid, f"value of {key}") from None
 
     async def _task(self, state: m.TaskState, frame: Frame, value: Any, eid: int):
         states = self._states_var(frame, value) if state.is_jsonata else None
@@ -842,6 +914,8 @@ class Interpreter:
             try:
                 # Parameters are evaluated for every attempt: $$.State.RetryCount changes.
                 params = self._task_parameters(state, frame, value, effective, eid)
+                if params is not effective:
+                    self.check_depth(state, eid, params, "task's input")
             except StatesError as exc:
                 frame.context = outer
                 return self._catch(state, frame, value, exc, eid)
@@ -909,6 +983,8 @@ class Interpreter:
                     effective = self._input(state, frame, value, eid)
                 if state.parameters is not None:
                     effective = self._template(state, eid, state.parameters, effective, frame)
+            if state.parameters is not None or state.arguments is not None:  # made here
+                self.check_depth(state, eid, effective, "branches' input")
         except StatesError as exc:
             raise _Failed(exc)
         counts = [0] * len(state.retry)

@@ -103,6 +103,7 @@ def _items(it, state, frame, value, eid) -> tuple[Any, Any, Any]:
 
                 error = unexpected_type_error(state.items.builder, "array", items)
                 raise it._wrap(state, eid, error, frame)
+            it.check_depth(state, eid, items, "Items")
         else:
             items = value
     else:
@@ -222,7 +223,7 @@ async def _inline(
         )
         child.last_event_id = started[0]
         if item_bound >= 0:
-            child.last_output = Payload(item_input, None, item_bound)
+            child.last_output = Payload(item_input, None, item_bound, given.depth)
         return child, item_input
 
     def failed(index: int, child: Frame, failure: _Failed) -> None:
@@ -499,19 +500,23 @@ def _resolve(it, state, frame, dyn, data, states, eid, key):
 
 
 def _select(it, state, frame, ctx, item, effective, eid):
+    from runtime._interpreter import _too_deep
+
     selector = state.item_selector
     if selector is None:
         return item
-    if state.is_jsonata:
-        states = {"input": effective, "context": ctx}
-        try:
-            return selector(states, frame.scope, it.host.rng(frame), clock=frame.millis)
-        except StatesError as exc:
-            raise it._wrap(state, eid, exc, frame)
     try:
-        return selector(effective, ctx, frame.scope)
+        if state.is_jsonata:
+            states = {"input": effective, "context": ctx}
+            selected = selector(states, frame.scope, it.host.rng(frame), clock=frame.millis)
+        else:
+            selected = selector(effective, ctx, frame.scope)
     except StatesError as exc:
         raise it._wrap(state, eid, exc, frame)
+    except RecursionError:  # an intrinsic's result (States.StringToJson) or its data
+        raise _too_deep(state, eid, "iteration's input") from None
+    it.check_depth(state, eid, selected, "iteration's input")
+    return selected
 
 
 def _max_concurrency(it, state, frame, data, states, eid) -> int:
@@ -638,6 +643,8 @@ def _batches(it, state, frame, values, data, states, eid) -> list[tuple[Any, int
         current.append(value)
     if current:
         out.append((_batch(current, batch_input), len(current)))
+    for batch, _ in out:
+        it.check_depth(state, eid, batch, "batch of items")
     return out
 
 

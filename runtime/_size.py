@@ -1,10 +1,16 @@
-"""The 256 KiB payload quota, checked without encoding every state's output.
+"""The 256 KiB payload quota and the 512-level nesting bound, checked without encoding every
+state's output.
 
 Most outputs are small, or share most of their data with the state before (a ResultPath writes
 one key into an input that is otherwise the same objects). :class:`SizeGauge` bounds a value's
 UTF-8 JSON size from above, reusing the encoded length of containers it has measured before
 (kept while they are alive in the gauge's small cache); only when the bound is over the quota
 does it encode the whole value to decide exactly.
+
+Depth comes almost free with size: each level of nesting takes two bytes of JSON at least, so a
+value within :data:`DEEP_SIZE` bytes is within :data:`~runtime.jsontext.MAX_DEPTH` levels. A
+bigger one is bounded by the same walk (the brackets in a measured container's text bound its
+depth) and walked exactly only when that bound is over the limit.
 """
 
 from __future__ import annotations
@@ -14,8 +20,12 @@ from functools import partial
 from typing import Any
 
 from runtime._events import to_json
+from runtime.jsontext import MAX_DEPTH
+from runtime.jsontext import depth as exact_depth
 
 PAYLOAD_LIMIT = 256 * 1024
+DEEP_SIZE = 2 * MAX_DEPTH
+"""A JSON value of at most this many bytes nests at most MAX_DEPTH levels (``[]`` is 2 bytes)."""
 _MAX_BYTES_PER_CHAR = 6  # "\u001f" is six bytes for one character; UTF-8 needs at most 4
 _CACHE_SIZE = 256
 _BIG_INT = 10**22  # integers inside (-_BIG_INT, _BIG_INT) take at most 24 characters
@@ -28,7 +38,7 @@ class SizeGauge:
     __slots__ = ("_cache", "bound")
 
     def __init__(self) -> None:
-        self._cache: dict[int, tuple[Any, int]] = {}
+        self._cache: dict[int, tuple[Any, int, int]] = {}
         self.bound: Callable[[Any], int] = partial(_bound, self._cache, 0)
         """An upper bound of a value's size in UTF-8 JSON (cheap; exact only when encoded)."""
 
@@ -42,6 +52,12 @@ class SizeGauge:
             return False
         return _utf8_size(text) > PAYLOAD_LIMIT
 
+    def depth(self, value: Any) -> int:
+        """An upper bound of ``value``'s nesting depth, exact when the cheap bound (the walk of
+        :meth:`bound`, the brackets of measured containers) is over ``MAX_DEPTH``."""
+        deepest = _depth(self._cache, 0, value)
+        return deepest if deepest <= MAX_DEPTH else exact_depth(value)
+
     @staticmethod
     def exact(value: Any) -> int:
         """``value``'s size in UTF-8 JSON, encoding it."""
@@ -52,7 +68,7 @@ def _utf8_size(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode())
 
 
-def _bound(cache: dict[int, tuple[Any, int]], depth: int, value: Any) -> int:
+def _bound(cache: dict[int, tuple[Any, int, int]], depth: int, value: Any) -> int:
     """An upper bound of the UTF-8 size of ``value`` as JSON.
 
     Containers near the top with few members are walked (new objects, usually: a state's output
@@ -112,13 +128,52 @@ def _scalar(value: Any) -> int:
     return _LITERAL
 
 
-def _encoded(value: Any, cache: dict[int, tuple[Any, int]]) -> int:
+def _encoded(value: Any, cache: dict[int, tuple[Any, int, int]]) -> int:
     """4 bytes per character of the value's JSON text, remembered while the value lives."""
     hit = cache.get(id(value))
     if hit is not None and hit[0] is value:
         return hit[1]
-    size = len(to_json(value)) * 4  # encoded characters, at most 4 UTF-8 bytes each
+    return _encode(value, cache)[1]
+
+
+def _encode(value: Any, cache: dict[int, tuple[Any, int, int]]) -> tuple[Any, int, int]:
+    """Encode a container once: its size bound and depth bound (the brackets in its text)."""
+    text = to_json(value)
+    length = len(text)  # encoded characters, at most 4 UTF-8 bytes each
+    deepest = length >> 1 if length <= DEEP_SIZE else text.count("[") + text.count("{")
     if len(cache) >= _CACHE_SIZE:
         cache.clear()
-    cache[id(value)] = (value, size)
-    return size
+    entry = cache[id(value)] = (value, length * 4, deepest)
+    return entry
+
+
+def _depth(cache: dict[int, tuple[Any, int, int]], level: int, value: Any) -> int:
+    """An upper bound of ``value``'s depth: containers walked as :func:`_bound` walks them,
+    others bounded by the brackets in their text (measured once, kept in ``cache``)."""
+    kind = type(value)
+    if kind is dict:
+        if level == 0 or (len(value) <= _SMALL and level < _SMALL):
+            deepest = 0
+            for member in value.values():
+                if type(member) is dict or type(member) is list:
+                    inner = _depth(cache, level + 1, member)
+                    if inner > deepest:
+                        deepest = inner
+            return deepest + 1
+    elif kind is list:
+        if len(value) <= _SMALL and level < _SMALL:
+            deepest = 0
+            for member in value:
+                if type(member) is dict or type(member) is list:
+                    inner = _depth(cache, level + 1, member)
+                    if inner > deepest:
+                        deepest = inner
+            return deepest + 1
+    elif isinstance(value, (dict, list)):
+        return exact_depth(value)
+    else:
+        return 0
+    hit = cache.get(id(value))
+    if hit is None or hit[0] is not value:
+        hit = _encode(value, cache)
+    return hit[2]

@@ -14,6 +14,7 @@ import runtime
 from runtime.cli import main
 from runtime.jsontext import JsonTextError
 from runtime.store import SqliteStore
+from tests.runtime.limits.deep_machines import ROUTES
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 
@@ -118,22 +119,7 @@ def test_asl_run_stores_such_an_execution_failed(
         opened.close()
 
 
-WRAP_LOOP = {
-    "StartAt": "Wrap",
-    "States": {
-        "Wrap": {"Type": "Pass", "Parameters": {"in.$": "$"}, "Next": "Again"},
-        "Again": {
-            "Type": "Choice",
-            "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "Done"}],
-            "Default": "Wrap",
-        },
-        "Done": {"Type": "Succeed"},
-    },
-}
-"""Each round nests the data one level deeper, without end."""
-
-
 def test_data_nested_by_a_loop_ends_an_express_execution_failed() -> None:
-    result = runtime.execute(WRAP_LOOP, {}, express=True, keep_history=False)
+    result = runtime.execute(ROUTES["Parameters"], {}, express=True, keep_history=False)
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
-    assert "nested too deeply" in result.cause
+    assert "nested deeper than 512 levels" in result.cause
