@@ -1,10 +1,14 @@
 """Limits through ``asl serve``: a Standard loop past 25,000 events ends FAILED as on AWS (its
-event 25,000 is ExecutionFailed), and DescribeExecution no longer shows it RUNNING."""
+event 25,000 is ExecutionFailed), and DescribeExecution no longer shows it RUNNING; data nested
+past 512 levels ends the execution FAILED (States.Runtime) in Standard and Express runs."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
+from tests.runtime.limits.deep_machines import ROUTES
 from tests.runtime.limits.support import COUNTER_LOOP
 from tests.serve.conftest import Live, history, wait_done
 
@@ -22,3 +26,27 @@ def test_a_standard_loop_past_the_quota_ends_failed(live: Live) -> None:
     assert events[-1]["executionFailedEventDetails"] == {"error": "States.Runtime", "cause": CAUSE}
     listed = live.sfn.list_executions(stateMachineArn=machine)["executions"]
     assert [e["status"] for e in listed] == ["FAILED"]
+
+
+DEEP_ROUTES = ["Parameters", "ResultPath", "States.StringToJson, 1,500 levels"]
+
+
+@pytest.mark.parametrize("route", DEEP_ROUTES)
+def test_deep_data_ends_a_standard_execution_failed(live: Live, route: str) -> None:
+    machine = live.machine(json.dumps(ROUTES[route]), name="deep")
+    arn = live.sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    out = wait_done(live.sfn, arn, timeout=60)
+    assert (out["status"], out["error"]) == ("FAILED", "States.Runtime")
+    assert "nested deeper than 512 levels" in out["cause"]
+    events = history(live.sfn, arn)
+    assert events[-1]["type"] == "ExecutionFailed"
+    listed = live.sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert [e["status"] for e in listed] == ["FAILED"]
+
+
+@pytest.mark.parametrize("route", DEEP_ROUTES)
+def test_deep_data_ends_a_sync_express_execution_failed(live: Live, route: str) -> None:
+    machine = live.machine(json.dumps(ROUTES[route]), name="deep", type="EXPRESS")
+    out = live.sfn.start_sync_execution(stateMachineArn=machine, input="{}")
+    assert (out["status"], out["error"]) == ("FAILED", "States.Runtime")
+    assert "nested deeper than 512 levels" in out["cause"]
