@@ -73,6 +73,21 @@ class _HistoryFull(Exception):
     no Retry or Catch sees it; the execution fails with ``States.Runtime``, as on AWS."""
 
 
+class HistoryUnwritable(Exception):
+    """The sink could not write event ``event_id`` (a payload its store cannot hold as JSON).
+
+    The execution ends FAILED (``States.Runtime``) in that event's place, after the events
+    before it: the sink has dropped it and whatever followed it."""
+
+    def __init__(self, event_id: int, reason: str) -> None:
+        super().__init__(event_id, reason)
+        self.event_id = event_id
+        self.cause = (
+            f"The execution's history could not record its event {event_id}: {reason}. "
+            "A payload must be JSON: objects, arrays, strings, numbers, booleans and null."
+        )
+
+
 class _ExecutionTimedOut(Exception):
     """The execution ran past its TimeoutSeconds or the Express limit (not catchable either)."""
 
@@ -321,6 +336,14 @@ class Host:
             return record
 
         return emit
+
+    def drop_from(self, event_id: int) -> None:
+        """Forget the events from ``event_id`` on (a sink could not write that one): the next
+        event takes its id."""
+        records = self.records
+        if records and records[-1][0] >= event_id:
+            self.records = [r for r in records if r[0] < event_id]
+        self.next_id = min(self.next_id, event_id)
 
     def _emit_child(self, frame: Frame, type_: str, details: EventDetails) -> Record:
         """An event of a Distributed Map child execution, kept in that child's own history."""
@@ -616,23 +639,31 @@ async def run_execution(
             details["error"] = result.error
         if result.cause is not None:
             details["cause"] = result.cause
-        host.emit(root, "ExecutionFailed", details)
+        end: tuple[str, EventDetails] = ("ExecutionFailed", details)
     except StatesError as error:  # raised outside a state's Retry and Catch (a placed result)
         result.status = "FAILED"
         result.error, result.cause = error.error, error.cause
-        host.emit(root, "ExecutionFailed", {"error": error.error, "cause": error.cause or ""})
+        end = ("ExecutionFailed", {"error": error.error, "cause": error.cause or ""})
     except _HistoryFull:
         result.status = "FAILED"
         result.error = "States.Runtime"
         result.cause = HISTORY_FULL_CAUSE.format(limit=HISTORY_LIMIT)
-        host.emit(root, "ExecutionFailed", {"error": result.error, "cause": result.cause})
+        end = ("ExecutionFailed", {"error": result.error, "cause": result.cause})
+    except HistoryUnwritable as unwritable:
+        _unwritable(host, root, result, unwritable)
+        end = None
     except _ExecutionTimedOut:
         result.status = "TIMED_OUT"
-        host.emit(root, "ExecutionTimedOut", {"error": TIMEOUT})
+        end = ("ExecutionTimedOut", {"error": TIMEOUT})
     else:
         result.status = "SUCCEEDED"
         result.output = output
-        host.emit(root, "ExecutionSucceeded", payload_details("output", output))
+        end = ("ExecutionSucceeded", payload_details("output", output))
+    if end is not None:
+        try:
+            host.emit(root, *end)
+        except HistoryUnwritable as unwritable:  # found when the end commits what is pending
+            _unwritable(host, root, result, unwritable)
     result.stop_date = clock.now()
     if recording is not None and keep_history:
         host.records.sort(key=_record_id)  # replayed events come back frame by frame
@@ -690,6 +721,17 @@ def _child_event(
     frame.last_event_id = record[0]
     history.append(event_of(record))
     return record
+
+
+def _unwritable(
+    host: Host, root: Frame, result: ExecutionResult, unwritable: HistoryUnwritable
+) -> None:
+    """End the execution FAILED in the place of the event its sink could not write."""
+    result.status, result.output = "FAILED", None
+    result.error, result.cause = RUNTIME, unwritable.cause
+    host.drop_from(unwritable.event_id)
+    details = {"error": RUNTIME, "cause": unwritable.cause}
+    host.emit(root, "ExecutionFailed", details, previous=unwritable.event_id - 1)
 
 
 def _record_id(record: Record) -> int:

@@ -23,10 +23,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from asl._errors import StatesError
 from runtime._clock import RealClock, VirtualClock
 from runtime._driver import (
     Dispatch,
     ExecutionResult,
+    HistoryUnwritable,
     execution_arn,
     redrive_recording,
     run_execution,
@@ -304,9 +306,14 @@ class _Recorder:
         self.interval = commit_interval
         self.due = time.monotonic() + commit_interval
         self.failed = False  # the last commit raised: its events are still pending
+        self.unwritable: HistoryUnwritable | None = None  # until the execution's end is recorded
         self._timer: asyncio.TimerHandle | None = None
 
     def __call__(self, event: Event) -> None:
+        if self.unwritable is not None:
+            if event.type not in _TERMINAL_EVENTS or event.frame:
+                raise self.unwritable
+            self.unwritable = None  # the execution's end, in the unwritable event's place
         pending = self.pending
         pending.append(event)
         kind = _KINDS.get(event.type)
@@ -337,7 +344,7 @@ class _Recorder:
         Leaves out a half-recorded transition, and does not retry a commit that just failed.
         """
         if self.whole and not self.failed:
-            with suppress(StoreError):
+            with suppress(StoreError, HistoryUnwritable):
                 self._commit(self.whole)
 
     def close(self) -> None:
@@ -350,9 +357,15 @@ class _Recorder:
         pending = self.pending
         events = pending if count == len(pending) else pending[:count]
         self.failed = True
-        self.store.append(
-            self.arn, events, expected_last_id=self.last_id, outcome=_outcome(events[-1])
-        )
+        try:
+            self.store.append(
+                self.arn, events, expected_last_id=self.last_id, outcome=_outcome(events[-1])
+            )
+        except _RENDERING_ERRORS as exc:
+            found = _first_unwritable(events)
+            if found is None:
+                raise
+            self._drop_from(found[0], found[1] or str(exc))
         self.failed = False
         self.last_id = events[-1].id
         self.pending = [] if events is pending else pending[count:]
@@ -361,6 +374,15 @@ class _Recorder:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _drop_from(self, index: int, reason: str) -> None:
+        """Drop pending events from ``index`` on (the first the store cannot write) and raise
+        :class:`HistoryUnwritable`; the driver ends the execution in that event's place."""
+        self.unwritable = HistoryUnwritable(self.pending[index].id, reason)
+        del self.pending[index:]
+        self.whole = min(self.whole, index)
+        self.failed = False
+        raise self.unwritable
 
     def _arm(self) -> None:
         """Commit the pending whole transitions when the event loop next idles past the interval
@@ -379,8 +401,8 @@ class _Recorder:
             self._commit(self.whole)
         except StoreLocked:
             self._arm()  # try again later; the driver's next commit raises if it persists
-        except StoreError:
-            pass  # the driver's next commit raises it
+        except (StoreError, HistoryUnwritable):
+            pass  # the driver's next commit or event raises it
 
 
 _BOUNDARY = "boundary"  # ends a transition: commit when the interval has passed
@@ -390,6 +412,20 @@ _INSIDE = "inside"  # the middle of a transition: never commit after it (unless 
 _KINDS: dict[str, str] = {}
 _ENDS_TRANSITION = ("StateEntered", "Succeeded", "Failed", "TimedOut", "Aborted")
 _OUTSIDE_WORLD = ("Task", "LambdaFunction", "Activity", "MapRun")
+
+
+_RENDERING_ERRORS = (StatesError, TypeError, ValueError, RecursionError)
+"""What writing an event's payload as JSON raises when it is not JSON (deep, a set, a cycle)."""
+
+
+def _first_unwritable(events: list[Event]) -> tuple[int, str] | None:
+    """(index, reason) of the first event whose details cannot be written as JSON."""
+    for index, event in enumerate(events):
+        try:
+            event.details_json()
+        except _RENDERING_ERRORS as exc:
+            return index, str(exc) or type(exc).__name__
+    return None
 
 
 def _kind(type_: str) -> str:
