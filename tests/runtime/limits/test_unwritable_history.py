@@ -18,7 +18,6 @@ from runtime.store import RedisStore, SqliteStore
 from runtime.store.base import HistoryStore
 from tests.support.redis_server import with_prefix
 
-
 RESULTS = {
     "a set": lambda: {"tags": {"a", "b"}},
     "an object": lambda: {"at": object()},
