@@ -6,11 +6,14 @@ answers ``{"status": "ok"}``.
 
 Connections live on one event loop thread (a selector: an idle keep-alive connection costs no
 thread, so thousands opening and closing at once do not stall it); each complete request is
-answered on a bounded pool of worker threads. Before any action runs, the Host header must name
-this server (:mod:`.hosts`) and, when the operator gave credentials, the request must carry a
-valid SigV4 signature (:mod:`.sigv4`). Bodies over the size limit get 413 without being parsed,
-a stalled client is dropped after the idle timeout, and an unexpected exception is logged here
-and answered as ``InternalFailure`` (never a traceback).
+answered on a bounded pool of worker threads. The HTTP/1.1 framing is h11's (heads, keep-alive,
+pipelining, ``Content-Length`` or chunked bodies, ``Expect: 100-continue``); a request h11
+refuses, or one open to smuggling (``Content-Length`` with ``Transfer-Encoding``, a folded
+header line), gets an AWS-shaped 4xx and the connection is closed. Before any action runs, the
+Host header must name this server (:mod:`.hosts`) and, when the operator gave credentials, the
+request must carry a valid SigV4 signature (:mod:`.sigv4`). Bodies over the size limit get 413
+without being parsed, a stalled client is dropped after the idle timeout, and an unexpected
+exception is logged here and answered as ``InternalFailure`` (never a traceback).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import socket
 import threading
 import traceback
@@ -25,7 +29,10 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
+
+import h11
 
 from runtime import jsontext
 from runtime.serve.errors import ApiError, internal
@@ -41,37 +48,26 @@ HEAD_LIMIT = 64 * 1024  # request line and headers
 MAX_HEADERS = 100
 WORKERS = 128  # requests answered at once (GetActivityTask long polls hold one each)
 BACKLOG = 4096
-_DRAIN_LIMIT = 64 * 1024 * 1024
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    403: "Forbidden",
-    404: "Not Found",
-    408: "Request Timeout",
-    411: "Length Required",
-    413: "Payload Too Large",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    501: "Not Implemented",
-    503: "Service Unavailable",
-}
+_DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized body read (and dropped) before the 413
+_READ = 64 * 1024
+_HEAD_END = re.compile(rb"\n\r?\n")  # where h11 ends a head
+_FOLD = re.compile(rb"\n[ \t]")  # an obs-fold continuation line (RFC 9112 5.2)
 
 
 @dataclass(slots=True)
 class _Request:
     method: str
     target: str
-    version: str
     headers: dict[str, str]  # lower-case names; repeated headers joined with ","
     body: bytes = b""
 
 
 class _Reply(Exception):
-    """An answer decided while reading the request; ``close`` ends the connection."""
+    """An answer decided while reading the request; the connection is closed after it."""
 
-    def __init__(self, status: int, code: str, message: str, close: bool = True) -> None:
+    def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
-        self.status, self.payload, self.close = status, _error(code, message), close
+        self.status, self.payload = status, _error(code, message)
 
 
 class Server:
@@ -176,23 +172,22 @@ class Server:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         loop = asyncio.get_running_loop()
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=HEAD_LIMIT)
         try:
             while True:
                 try:
-                    request = await self._read(reader)
+                    request = await self._read(conn, reader, writer)
                 except _Reply as reply:
-                    await _write(writer, reply.status, reply.payload, reply.close)
-                    if reply.close:
-                        return
-                    continue
+                    await _write(conn, writer, reply.status, reply.payload, close=True)
+                    return
                 if request is None:
                     return
-                close = _wants_close(request)
                 status, payload = await loop.run_in_executor(self._pool, self._respond, request)
-                await _write(writer, status, payload, close)
-                if close:
-                    return
-        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, OSError):
+                await _write(conn, writer, status, payload, head_only=request.method == "HEAD")
+                if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                    return  # one side asked to close (Connection: close, HTTP/1.0)
+                conn.start_next_cycle()
+        except (ConnectionError, TimeoutError, OSError, h11.ProtocolError):
             return
         except asyncio.CancelledError:
             return
@@ -200,39 +195,92 @@ class Server:
             self._connections.discard(writer)
             writer.close()
 
-    async def _read(self, reader: asyncio.StreamReader) -> _Request | None:
+    async def _read(
+        self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> _Request | None:
         """The next request, None at a clean end of the connection, or :class:`_Reply`."""
+        head = bytearray(conn.trailing_data[0])  # pipelined bytes already received
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT)
-        except asyncio.IncompleteReadError as exc:
-            if exc.partial.strip():
-                raise _Reply(400, "BadRequest", "Incomplete request head")
+            while True:
+                event = conn.next_event()
+                if event is not h11.NEED_DATA:
+                    break
+                try:
+                    async with asyncio.timeout(IDLE_TIMEOUT):
+                        data = await reader.read(_READ)
+                except TimeoutError:
+                    if head:
+                        raise _Reply(
+                            408, "RequestTimeout", "The request head did not arrive in time"
+                        )
+                    return None
+                head += data
+                conn.receive_data(data)
+        except h11.RemoteProtocolError as exc:
+            raise _protocol_error(exc)
+        if isinstance(event, h11.ConnectionClosed):
             return None
-        except asyncio.LimitOverrunError:
+        assert isinstance(event, h11.Request)
+        if len(event.headers) > MAX_HEADERS:
+            raise _Reply(431, "BadRequest", f"More than {MAX_HEADERS} headers")
+        end = _HEAD_END.search(head)
+        size = end.end() if end else len(head)
+        if size > HEAD_LIMIT:  # h11 bounds only a head still incomplete after a read
             raise _Reply(431, "BadRequest", f"Request head over {HEAD_LIMIT} bytes")
-        except TimeoutError:
-            return None
-        request = _parse_head(head)
-        if request.headers.get("transfer-encoding"):
-            raise _Reply(411, "MissingContentLength", "Content-Length is required")
-        text = request.headers.get("content-length", "0").strip()
-        if not text.isdigit():
-            raise _Reply(400, "SerializationException", "Bad Content-Length")
-        length = int(text)
-        if length > self.max_request_bytes:
-            await _drain(reader, length)
+        if _FOLD.search(head, 0, size):
+            raise _Reply(400, "BadRequest", "Folded (obs-fold) header lines are not accepted")
+        headers: dict[str, str] = {}
+        for name, value in event.headers:
+            key, text = name.decode("ascii"), value.decode("latin-1")
+            headers[key] = f"{headers[key]},{text}" if key in headers else text
+        if "transfer-encoding" in headers and "content-length" in headers:
             raise _Reply(
-                413,
-                "RequestEntityTooLargeException",
-                f"Request body of {length} bytes exceeds the limit of "
-                f"{self.max_request_bytes} bytes",
+                400, "BadRequest", "A request cannot have both Content-Length and Transfer-Encoding"
             )
-        if length:
-            try:
-                request.body = await asyncio.wait_for(reader.readexactly(length), IDLE_TIMEOUT)
-            except TimeoutError:
-                raise _Reply(408, "RequestTimeout", "The request body did not arrive in time")
+        request = _Request(event.method.decode("ascii"), event.target.decode("latin-1"), headers)
+        request.body = await self._body(
+            conn, reader, writer, int(headers.get("content-length", -1))
+        )
         return request
+
+    async def _body(
+        self,
+        conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        declared: int,
+    ) -> bytes:
+        """The request body (``declared`` is its Content-Length, -1 when chunked or none),
+        counted as it arrives; over the limit it is drained (up to 64 MiB) and refused."""
+        limit = self.max_request_bytes
+        if declared > limit and conn.they_are_waiting_for_100_continue:
+            raise _too_large(declared, limit)  # the client sends nothing more
+        if conn.they_are_waiting_for_100_continue:
+            writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+        parts: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    async with asyncio.timeout(IDLE_TIMEOUT):
+                        data = await reader.read(_READ)
+                    conn.receive_data(data)
+                elif isinstance(event, h11.Data):
+                    size += len(event.data)
+                    if size > _DRAIN_LIMIT:
+                        break
+                    if size <= limit:
+                        parts.append(event.data)
+                elif isinstance(event, h11.EndOfMessage):
+                    break
+        except TimeoutError:
+            raise _Reply(408, "RequestTimeout", "The request body did not arrive in time")
+        except h11.RemoteProtocolError as exc:
+            raise _protocol_error(exc)
+        if size > limit:
+            raise _too_large(declared, limit)
+        return b"".join(parts)
 
     # -- answering (on a worker thread) ----------------------------------------------------------
 
@@ -289,69 +337,59 @@ class Server:
 # -- the wire ------------------------------------------------------------------------------------
 
 
-def _parse_head(head: bytes) -> _Request:
-    lines = head.decode("latin-1").split("\r\n")
-    while lines and not lines[0]:
-        lines.pop(0)  # tolerate blank lines before the request line (RFC 9112 2.2)
-    parts = lines[0].split(" ") if lines else []
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-        raise _Reply(400, "BadRequest", f"Malformed request line {(lines or [''])[0][:80]!r}")
-    headers: dict[str, str] = {}
-    count = 0
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip() or " " in name:
-            raise _Reply(400, "BadRequest", f"Malformed header line {line[:80]!r}")
-        count += 1
-        if count > MAX_HEADERS:
-            raise _Reply(431, "BadRequest", f"More than {MAX_HEADERS} headers")
-        key, value = name.lower(), value.strip()
-        if key in ("host", "content-length") and key in headers:
-            raise _Reply(400, "BadRequest", f"Repeated {name} header")
-        headers[key] = f"{headers[key]},{value}" if key in headers else value
-    return _Request(parts[0], parts[1], parts[2], headers)
+def _protocol_error(exc: h11.RemoteProtocolError) -> _Reply:
+    """h11's refusal of a request, AWS-shaped (its status hint: 400, 431 or 501)."""
+    status = exc.error_status_hint
+    code = "NotImplemented" if status == 501 else "BadRequest"
+    return _Reply(status, code, f"Malformed HTTP request: {exc}")
 
 
-def _wants_close(request: _Request) -> bool:
-    connection = request.headers.get("connection", "").lower()
-    if request.version == "HTTP/1.0":
-        return "keep-alive" not in connection
-    return "close" in connection
-
-
-async def _drain(reader: asyncio.StreamReader, length: int) -> None:
-    """Read (and drop) an oversized body, so the client sees the answer, not a reset."""
-    left = min(length, _DRAIN_LIMIT)
-    while left > 0:
-        chunk = await asyncio.wait_for(reader.read(min(left, 65536)), IDLE_TIMEOUT)
-        if not chunk:
-            return
-        left -= len(chunk)
+def _too_large(declared: int, limit: int) -> _Reply:
+    size = f"of {declared} bytes " if declared >= 0 else ""
+    return _Reply(
+        413,
+        "RequestEntityTooLargeException",
+        f"Request body {size}exceeds the limit of {limit} bytes",
+    )
 
 
 async def _write(
-    writer: asyncio.StreamWriter, status: int, payload: dict[str, Any], close: bool
+    conn: h11.Connection,
+    writer: asyncio.StreamWriter,
+    status: int,
+    payload: dict[str, Any],
+    *,
+    close: bool = False,
+    head_only: bool = False,
 ) -> None:
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     try:
         data = text.encode()
     except UnicodeEncodeError:  # a lone surrogate in stored data: escaped, still JSON
         data = json.dumps(payload, separators=(",", ":")).encode()
-    head = [
-        f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
-        "Server: asl-serve",
-        f"Content-Type: {CONTENT_TYPE}",
-        f"Content-Length: {len(data)}",
-        f"x-amzn-RequestId: {uuid.uuid4()}",
+    headers = [
+        ("Server", "asl-serve"),
+        ("Content-Type", CONTENT_TYPE),
+        ("Content-Length", str(len(data))),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
     ]
     if status >= 400 and "__type" in payload:
-        head.append(f"x-amzn-ErrorType: {payload['__type']}")
+        headers.append(("x-amzn-ErrorType", str(payload["__type"]).encode("latin-1", "replace")))
     if close:
-        head.append("Connection: close")
-    writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace") + data)
+        headers.append(("Connection", "close"))
+    out = conn.send(h11.Response(status_code=status, headers=headers, reason=_reason(status)))
+    if not head_only:
+        out += conn.send(h11.Data(data=data))
+    out += conn.send(h11.EndOfMessage())
+    writer.write(out)
     await writer.drain()
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def _error(code: str, message: str) -> dict[str, str]:
