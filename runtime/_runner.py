@@ -49,6 +49,9 @@ from runtime.store.base import (
 )
 
 HEARTBEAT_SECONDS = 10.0
+REDRIVE_EVENT_LIMIT = 24_999
+"""A redrive needs a history of fewer events than this: room for ExecutionRedriven and at
+least one more event under the 25,000-event quota (RedriveExecution's rule)."""
 DEFAULT_COMMIT_INTERVAL = 0.002
 """Seconds between commits of pure transitions (``ASL_COMMIT_INTERVAL_MS`` overrides it)."""
 Observer = Callable[[Event], None]
@@ -224,6 +227,9 @@ def redrive(
         record = store.get(record.execution_arn)
         if record.status not in REDRIVABLE_STATUSES:
             raise RunError(f"execution {record.name!r} is {record.status} now; not redriven")
+        too_long = history_too_long(record)
+        if too_long:
+            raise RunError(f"execution {record.name!r} cannot be redriven: {too_long}")
         events = store.events(record.execution_arn)
         options = RunOptions.from_dict(record.options)
         machine = _load(record.definition, record.type, record.filename)
@@ -234,6 +240,17 @@ def redrive(
         _release(store, record.execution_arn, owner)
         raise
     return _run(store, record, machine, dispatch, clock, owner, observer, interval, replay)
+
+
+def history_too_long(record: ExecutionRecord) -> str | None:
+    """Why the execution's history is too long to redrive (None when it is not)."""
+    if record.last_event_id < REDRIVE_EVENT_LIMIT:
+        return None
+    return (
+        f"its history has {record.last_event_id} events; a redrive needs fewer than "
+        f"{REDRIVE_EVENT_LIMIT:,} (room for ExecutionRedriven and more under the 25,000-event "
+        "quota). Start a new execution instead"
+    )
 
 
 def mark_redriven(

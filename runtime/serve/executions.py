@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime._driver import run_execution
 from runtime._events import Event, to_json
-from runtime._runner import mark_redriven
+from runtime._runner import history_too_long, mark_redriven
 from runtime.callbacks import using_store
 from runtime.serve import arns
 from runtime.serve.errors import ApiError, machine_not_found, validation
@@ -288,6 +288,9 @@ def redrive_execution(service: Service, params: dict[str, Any]) -> dict[str, Any
         record = store.get(arn)
         if record.status not in REDRIVABLE_STATUSES:
             raise _not_redrivable(arn, f"the execution is {record.status}")
+        too_long = history_too_long(record)
+        if too_long:
+            raise _not_redrivable(arn, too_long)
         events = store.events(arn)
         redriven_at = service.clock(events).now()
         record, replay = mark_redriven(store, record, events, redriven_at)

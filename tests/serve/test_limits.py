@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.runtime.limits.deep_machines import ROUTES
 from tests.runtime.limits.support import COUNTER_LOOP
@@ -26,6 +27,12 @@ def test_a_standard_loop_past_the_quota_ends_failed(live: Live) -> None:
     assert events[-1]["executionFailedEventDetails"] == {"error": "States.Runtime", "cause": CAUSE}
     listed = live.sfn.list_executions(stateMachineArn=machine)["executions"]
     assert [e["status"] for e in listed] == ["FAILED"]
+    # RedriveExecution needs fewer than 24,999 events (room for ExecutionRedriven and more).
+    with pytest.raises(ClientError) as refused:
+        live.sfn.redrive_execution(executionArn=arn)
+    assert refused.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert "a redrive needs fewer than 24,999" in refused.value.response["Error"]["Message"]
+    assert len(history(live.sfn, arn)) == 25_000
 
 
 DEEP_ROUTES = ["Parameters", "ResultPath", "States.StringToJson, 1,500 levels"]

@@ -14,6 +14,7 @@ from runtime._driver import HISTORY_LIMIT
 from runtime._events import Event
 from runtime.cli import main
 from runtime.store import ExecutionRecord, SqliteStore
+from runtime.store.base import Outcome
 from tests.runtime.limits.support import COUNTER_LOOP, counter_loop
 
 CAUSE = "The execution reached the maximum number of history events (25000)."
@@ -101,5 +102,69 @@ def test_resume_of_a_history_at_the_limit_ends_it(tmp_path: Path, kept: int) -> 
         assert stored[-1].type == "ExecutionFailed"
         assert stored[-1].id == max(kept, HISTORY_LIMIT - 1) + 1
         assert isinstance(stored[-1], Event)
+    finally:
+        store.close()
+
+
+def _failed_at(store: SqliteStore, total: int) -> str:
+    """A FAILED Standard execution whose stored history has ``total`` events; its name."""
+    express = runtime.execute(counter_loop(7_000), {"n": 0}, express=True)
+    steps = [e for e in express.events if not e.type.startswith("Execution")][: total - 2]
+    started = express.events[0]
+    arn = "arn:aws:states:us-east-1:111111111111:execution:loop:f"
+    store.create(
+        ExecutionRecord(
+            execution_arn=arn,
+            name="f",
+            machine_name="loop",
+            type="STANDARD",
+            definition=json.dumps(counter_loop(7_000)),
+            input=json.dumps({"n": 0}),
+            seed=1,
+            start_date=started.timestamp,
+        )
+    )
+    end = Event(total, total - 1, started.timestamp, "ExecutionFailed", {"error": "E"})
+    store.append(
+        arn,
+        [started, *steps, end],
+        expected_last_id=0,
+        outcome=Outcome("FAILED", started.timestamp, error="E"),
+    )
+    assert store.get("f").last_event_id == total
+    return "f"
+
+
+# RedriveExecution needs fewer than 24,999 events: room for ExecutionRedriven and one more.
+@pytest.mark.parametrize("total", [24_999, HISTORY_LIMIT])
+def test_asl_redrive_refuses_a_history_at_the_limit(
+    tmp_path: Path, total: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = SqliteStore(path)
+    try:
+        name = _failed_at(store, total)
+    finally:
+        store.close()
+    assert main(["redrive", name, "--store", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"its history has {total} events; a redrive needs fewer than 24,999" in err
+    assert "Traceback" not in err
+    store = SqliteStore(path)
+    try:
+        assert (store.get(name).status, store.get(name).last_event_id) == ("FAILED", total)
+    finally:
+        store.close()
+
+
+def test_a_history_one_event_shorter_is_redriven(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    try:
+        name = _failed_at(store, 24_998)
+        result = _runner.redrive(store, name)
+        assert (result.status, result.cause) == ("FAILED", CAUSE)  # the loop reaches the quota
+        events = store.events(store.get(name).execution_arn)
+        assert events[24_998].type == "ExecutionRedriven"
+        assert len(events) == HISTORY_LIMIT
     finally:
         store.close()
