@@ -71,34 +71,47 @@ def test_asl_run_fails_the_execution_and_executions_shows_it_failed(
     _ends_at_the_limit([e.to_dict() for e in events])
 
 
+def _stored(store: SqliteStore, steps: int, failed: bool = False) -> str:
+    """A Standard loop's execution stored with ExecutionStarted and ``steps`` events of its
+    run, then ExecutionFailed when ``failed`` (else RUNNING, as a process that died left it)."""
+    express = runtime.execute(counter_loop(7_000), {"n": 0}, express=True)
+    events = [e for e in express.events if not e.type.startswith("Execution")][:steps]
+    assert len(events) == steps
+    started = express.events[0]
+    arn = "arn:aws:states:us-east-1:111111111111:execution:loop:r"
+    store.create(
+        ExecutionRecord(
+            execution_arn=arn,
+            name="r",
+            machine_name="loop",
+            type="STANDARD",
+            definition=json.dumps(counter_loop(7_000)),
+            input=json.dumps({"n": 0}),
+            seed=1,
+            start_date=started.timestamp,
+        )
+    )
+    outcome = None
+    if failed:
+        last = steps + 1
+        events.append(Event(last + 1, last, started.timestamp, "ExecutionFailed", {"error": "E"}))
+        outcome = Outcome("FAILED", started.timestamp, error="E")
+    store.append(arn, [started, *events], expected_last_id=0, outcome=outcome)
+    return "r"
+
+
 # A history stored RUNNING at the quota (by a process that died there, or by an engine that
 # could not record the end): resume ends it instead of leaving it RUNNING.
 @pytest.mark.parametrize("kept", [HISTORY_LIMIT - 1, HISTORY_LIMIT])
 def test_resume_of_a_history_at_the_limit_ends_it(tmp_path: Path, kept: int) -> None:
-    express = runtime.execute(counter_loop(7_000), {"n": 0}, express=True)
-    assert len(express.events) > kept
-    events = [e for e in express.events if not e.type.startswith("Execution")][: kept - 1]
-    started = express.events[0]
     store = SqliteStore(tmp_path / "s.sqlite3")
     try:
-        record, _ = store.create(
-            ExecutionRecord(
-                execution_arn="arn:aws:states:us-east-1:111111111111:execution:loop:r",
-                name="r",
-                machine_name="loop",
-                type="STANDARD",
-                definition=json.dumps(counter_loop(7_000)),
-                input=json.dumps({"n": 0}),
-                seed=1,
-                start_date=started.timestamp,
-            )
-        )
-        store.append(record.execution_arn, [started, *events], expected_last_id=0)
-        assert store.get("r").status == "RUNNING"
-        result = _runner.resume(store, "r")
+        name = _stored(store, kept - 1)
+        assert store.get(name).status == "RUNNING"
+        result = _runner.resume(store, name)
         assert (result.status, result.error, result.cause) == ("FAILED", "States.Runtime", CAUSE)
-        assert store.get("r").status == "FAILED"
-        stored = store.events(record.execution_arn)
+        assert store.get(name).status == "FAILED"
+        stored = store.events(store.get(name).execution_arn)
         assert stored[-1].type == "ExecutionFailed"
         assert stored[-1].id == max(kept, HISTORY_LIMIT - 1) + 1
         assert isinstance(stored[-1], Event)
@@ -108,31 +121,9 @@ def test_resume_of_a_history_at_the_limit_ends_it(tmp_path: Path, kept: int) -> 
 
 def _failed_at(store: SqliteStore, total: int) -> str:
     """A FAILED Standard execution whose stored history has ``total`` events; its name."""
-    express = runtime.execute(counter_loop(7_000), {"n": 0}, express=True)
-    steps = [e for e in express.events if not e.type.startswith("Execution")][: total - 2]
-    started = express.events[0]
-    arn = "arn:aws:states:us-east-1:111111111111:execution:loop:f"
-    store.create(
-        ExecutionRecord(
-            execution_arn=arn,
-            name="f",
-            machine_name="loop",
-            type="STANDARD",
-            definition=json.dumps(counter_loop(7_000)),
-            input=json.dumps({"n": 0}),
-            seed=1,
-            start_date=started.timestamp,
-        )
-    )
-    end = Event(total, total - 1, started.timestamp, "ExecutionFailed", {"error": "E"})
-    store.append(
-        arn,
-        [started, *steps, end],
-        expected_last_id=0,
-        outcome=Outcome("FAILED", started.timestamp, error="E"),
-    )
-    assert store.get("f").last_event_id == total
-    return "f"
+    name = _stored(store, total - 2, failed=True)
+    assert store.get(name).last_event_id == total
+    return name
 
 
 # RedriveExecution needs fewer than 24,999 events: room for ExecutionRedriven and one more.
