@@ -146,6 +146,7 @@ class Loop:
                     next_event_id=record.last_event_id + 1,
                     role_arn=launch.role_arn,
                     sync=False,
+                    keep_history=False,  # the store has the events; nobody reads the result's
                 )
         except asyncio.CancelledError:
             raise

@@ -63,7 +63,9 @@ class Service:
         log: Log = log_to_stderr,
     ) -> None:
         self.store = store
-        self.express = MemoryStore()  # Express executions are not durable, as on AWS
+        # Express executions are not durable and keep no history, as on AWS: their records
+        # only, so an endless loop holds flat memory until its 5 minutes are up.
+        self.express = MemoryStore(keep_events=False)
         self.machines = machines or open_machines(store, location)
         self.options = RunOptions(
             lambdas=dict(lambdas or {}),

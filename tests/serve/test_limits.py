@@ -5,13 +5,14 @@ past 512 levels ends the execution FAILED (States.Runtime) in Standard and Expre
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.runtime.limits.deep_machines import ROUTES
-from tests.runtime.limits.support import COUNTER_LOOP
-from tests.serve.conftest import Live, history, wait_done
+from tests.runtime.limits.support import BURST_LOOP, COUNTER_LOOP
+from tests.serve.conftest import ROLE, Live, client, history, wait_done
 
 CAUSE = "The execution reached the maximum number of history events (25000)."
 
@@ -57,3 +58,26 @@ def test_deep_data_ends_a_sync_express_execution_failed(live: Live, route: str) 
     out = live.sfn.start_sync_execution(stateMachineArn=machine, input="{}")
     assert (out["status"], out["error"]) == ("FAILED", "States.Runtime")
     assert "nested deeper than 512 levels" in out["cause"]
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kib) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_an_endless_async_express_loop_holds_flat_memory(serve_process) -> None:
+    """800,000 events in 5 virtual minutes: the server keeps none of them (Express executions
+    have no history), times the run out at its limit and stays under 150 MB."""
+    server = serve_process("--time-skip")
+    sfn = client(server.url)
+    machine = sfn.create_state_machine(
+        name="burst", definition=json.dumps(BURST_LOOP), roleArn=ROLE, type="EXPRESS"
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    out = wait_done(sfn, arn, timeout=120)
+    assert out["status"] == "TIMED_OUT"
+    peak = _peak_rss_mb(server.process.pid)
+    assert peak < 150, f"peak RSS {peak:.0f} MB"
