@@ -50,6 +50,8 @@ WORKERS = 128  # requests answered at once (GetActivityTask long polls hold one 
 BACKLOG = 4096
 _DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized body read (and dropped) before the 413
 _READ = 64 * 1024
+_CONTENT_TYPE = CONTENT_TYPE.encode()
+_REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 _HEAD_END = re.compile(rb"\n\r?\n")  # where h11 ends a head
 _FOLD = re.compile(rb"\n[ \t]")  # an obs-fold continuation line (RFC 9112 5.2)
 
@@ -367,29 +369,23 @@ async def _write(
         data = text.encode()
     except UnicodeEncodeError:  # a lone surrogate in stored data: escaped, still JSON
         data = json.dumps(payload, separators=(",", ":")).encode()
-    headers = [
-        ("Server", "asl-serve"),
-        ("Content-Type", CONTENT_TYPE),
-        ("Content-Length", str(len(data))),
-        ("x-amzn-RequestId", str(uuid.uuid4())),
+    headers = [  # bytes: h11 takes them as they are
+        (b"Server", b"asl-serve"),
+        (b"Content-Type", _CONTENT_TYPE),
+        (b"Content-Length", b"%d" % len(data)),
+        (b"x-amzn-RequestId", str(uuid.uuid4()).encode()),
     ]
     if status >= 400 and "__type" in payload:
-        headers.append(("x-amzn-ErrorType", str(payload["__type"]).encode("latin-1", "replace")))
+        headers.append((b"x-amzn-ErrorType", str(payload["__type"]).encode("latin-1", "replace")))
     if close:
-        headers.append(("Connection", "close"))
-    out = conn.send(h11.Response(status_code=status, headers=headers, reason=_reason(status)))
+        headers.append((b"Connection", b"close"))
+    reason = _REASONS.get(status, b"Error")
+    out = conn.send(h11.Response(status_code=status, headers=headers, reason=reason))
     if not head_only:
         out += conn.send(h11.Data(data=data))
     out += conn.send(h11.EndOfMessage())
     writer.write(out)
     await writer.drain()
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
 
 
 def _error(code: str, message: str) -> dict[str, str]:
