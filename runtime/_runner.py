@@ -439,7 +439,9 @@ def _first_unwritable(events: list[Event]) -> tuple[int, str] | None:
     """(index, reason) of the first event whose details cannot be written as JSON."""
     for index, event in enumerate(events):
         try:
-            event.details_json()
+            text = event.details_json()
+            if text is not None and not text.isascii():
+                text.encode("utf-8")  # UnicodeEncodeError (a ValueError): a lone surrogate
         except _RENDERING_ERRORS as exc:
             return index, str(exc) or type(exc).__name__
     return None

@@ -123,3 +123,76 @@ def test_data_nested_by_a_loop_ends_an_express_execution_failed() -> None:
     result = runtime.execute(ROUTES["Parameters"], {}, express=True, keep_history=False)
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     assert "nested deeper than 512 levels" in result.cause
+
+
+def _pass(parameters: Any) -> dict[str, Any]:
+    return {"StartAt": "P", "States": {"P": {"Type": "Pass", **parameters, "End": True}}}
+
+
+def _jsonata(output: str) -> dict[str, Any]:
+    return {"QueryLanguage": "JSONata", **_pass({"Output": output})}
+
+
+# What could make a string that is not Unicode (a lone surrogate) inside an execution: only
+# States.StringToJson of an escape does; it fails as an intrinsic. The rest give Unicode text.
+MADE_TEXT = {
+    "StringToJson, a string": (
+        _pass({"Parameters": {"a.$": "States.StringToJson($.s)"}}),
+        {"s": '"\\ud800"'},
+        "States.IntrinsicFailure",
+    ),
+    "StringToJson, a key": (
+        _pass({"Parameters": {"a.$": "States.StringToJson($.s)"}}),
+        {"s": '{"\\udc00x": 1}'},
+        "States.IntrinsicFailure",
+    ),
+    "StringToJson inside States.Array": (
+        _pass({"Parameters": {"a.$": "States.Array(States.StringToJson($.s))"}}),
+        {"s": '["\\ud83d"]'},
+        "States.IntrinsicFailure",
+    ),
+    "StringToJson, a whole pair": (
+        _pass({"Parameters": {"a.$": "States.StringToJson($.s)"}}),
+        {"s": '"\\ud83d\\ude00"'},
+        None,
+    ),
+    "Base64Decode of bytes that are not UTF-8": (
+        _pass({"Parameters": {"a.$": "States.Base64Decode($.b)"}}),
+        {"b": "7aCA"},  # ED A0 80: a surrogate encoded as if it were a character
+        None,
+    ),
+    "StringSplit of a pair": (
+        _pass({"Parameters": {"a.$": "States.StringSplit($.e, 'x')"}}),
+        {"e": "\U0001f600x\U0001f600"},
+        None,
+    ),
+    "JSONata $substring of a pair": (
+        _jsonata("{% $substring($states.input.e, 0, 1) %}"),
+        {"e": "\U0001f600x"},
+        None,
+    ),
+    "JSONata $split of a pair": (
+        _jsonata("{% $split($states.input.e, '') %}"),
+        {"e": "\U0001f600"},
+        None,
+    ),
+    "JSONata $base64decode": (
+        _jsonata("{% $base64decode('7aCA') %}"),
+        {},
+        "States.QueryEvaluationError",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MADE_TEXT)
+def test_text_made_in_an_execution_is_unicode(case: str) -> None:
+    definition, value, error = MADE_TEXT[case]
+    result = runtime.execute(definition, value)
+    assert (result.status, result.error) == (("FAILED", error) if error else ("SUCCEEDED", None))
+    json.dumps(result.output, ensure_ascii=False).encode("utf-8")
+    for event in result.history:
+        for details in event.values():
+            if isinstance(details, dict):
+                for text in details.values():
+                    if isinstance(text, str):
+                        text.encode("utf-8")  # every payload as history shows it: UTF-8

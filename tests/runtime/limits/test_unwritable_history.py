@@ -1,7 +1,7 @@
 """The stores' last line of defence: an event whose payload a store cannot write as JSON (a task
-route that returned a set, an object, bytes) ends the execution FAILED with States.Runtime in
-that event's place, with every event before it stored: never a raise out of the run, never a
-record left RUNNING."""
+route that returned a set, an object, bytes, a lone surrogate) ends the execution FAILED with
+States.Runtime in that event's place, with every event before it stored: never a raise out of
+the run, never a record left RUNNING."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ RESULTS = {
     "a set": lambda: {"tags": {"a", "b"}},
     "an object": lambda: {"at": object()},
     "bytes": lambda: [b"\x00"],
+    "a lone surrogate": lambda: {"s": "\ud800"},
 }
 """What a (faulty) task route hands back -> nothing JSON can hold."""
 
