@@ -4,6 +4,8 @@ N clients (default 2000) connect at once and each make one keep-alive request, t
 once; one normal request is timed during the opening storm and after the closing one. Measured
 (2 cores): the thread-per-connection server answered during the storm after 1.4-1.9 s and took
 7.2 s to accept 2,000 sequential connections; the asyncio front answers in 0.06 s and 0.14 s.
+With h11's framing (same loop and pool): 0.002-0.07 s during the storm and 0.03-0.09 s after the
+close, as the hand-written parser it replaced (0.001-0.1 s and 0.04-0.09 s, same runs).
 """
 
 import http.client
