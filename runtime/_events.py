@@ -111,7 +111,8 @@ class Payload:
     ``str(payload)`` is the JSON text (what GetExecutionHistory shows); ``payload.value`` the
     value itself. Values in history are never mutated, so the text is computed at most once.
     ``bound`` is an upper bound of the value's size in UTF-8 JSON once the payload quota check
-    has measured it, else -1; ``depth`` likewise bounds its nesting depth (-1: not measured).
+    has measured it, else -1; ``depth`` likewise bounds its nesting depth (-1: not measured, or,
+    with a ``bound`` of at most 1 KiB, at most half the bound: each level takes 2 bytes).
     """
 
     __slots__ = ("_text", "bound", "depth", "value")

@@ -205,6 +205,26 @@ def _runtime(state: m.State, entered_id: int, message: str, name: str = E.RUNTIM
     )
 
 
+def _levels(setter: Any) -> int:
+    """How many levels down a ResultPath places its result, found once per path (kept on the
+    setter) by placing a marker into an empty object; -1 for a path through the input's arrays
+    (its index steps), which the empty object cannot show."""
+    levels = getattr(setter, "levels", None)
+    if levels is None:
+        marker: Any = object()
+        try:
+            node = setter({}, marker)
+        except StatesError:
+            levels = -1
+        else:
+            levels = 0
+            while node is not marker and isinstance(node, dict) and len(node) == 1:
+                node = next(iter(node.values()))
+                levels += 1
+        setter.levels = levels
+    return levels
+
+
 def _too_deep(state: m.State, entered_id: int, what: str) -> StatesError:
     """States.Runtime for a value nested deeper than a JSON payload may be (never caught)."""
     return _runtime(
@@ -422,9 +442,9 @@ class Interpreter:
                     bound = self.size.exact(output)
                     if bound > PAYLOAD_LIMIT:
                         raise self._too_large(state)
-            if bound <= DEEP_SIZE:  # too small to nest deeper than MAX_DEPTH
-                depth = bound >> 1
-            elif depth < 0 or depth > MAX_DEPTH:
+            # Within DEEP_SIZE bytes a value cannot nest deeper than MAX_DEPTH (depth -1 then
+            # stands for bound // 2); past it, the depth bound decides, or the walk.
+            if bound > DEEP_SIZE and (depth < 0 or depth > MAX_DEPTH):
                 depth = self.size.depth(output)
                 if depth > MAX_DEPTH:
                     raise _too_deep(state, eid, "state's output")
@@ -524,7 +544,9 @@ class Interpreter:
     def _built_depth(template: Any, frame: Frame) -> int:
         """An upper bound of the nesting of ``template(data)`` where :meth:`_built_bound` was
         known: the data's measured depth and the template's ``depth_terms``."""
-        return template.depth_terms + frame.last_output.depth  # type: ignore[union-attr]
+        given = frame.last_output
+        depth = given.depth if given.depth >= 0 else given.bound >> 1  # type: ignore[union-attr]
+        return template.depth_terms + depth
 
     def _placed_bound(
         self, frame: Frame, raw_input: Any, result: Any, result_bound: int, setter: Any
@@ -541,9 +563,18 @@ class Interpreter:
             result_bound = self.size.bound(result)
         bound = given.bound + result_bound + setter.growth
         if bound <= DEEP_SIZE:
-            return bound, bound >> 1
-        result_depth = result_bound >> 1 if result_bound <= DEEP_SIZE else self.size.depth(result)
-        return bound, given.depth + setter.growth // 6 + result_depth
+            return bound, -1
+        levels = getattr(setter, "levels", None)
+        if levels is None:
+            levels = _levels(setter)
+        placed = result_bound >> 1 if result_bound <= DEEP_SIZE else self.size.depth(result)
+        depth = given.depth
+        if depth < 0:
+            depth = given.bound >> 1
+        if levels < 0:  # through the input's levels, then an object made per key
+            return bound, depth + setter.growth // 6 + placed
+        placed += levels
+        return bound, placed if placed > depth else depth
 
     def _result_path(
         self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int
@@ -648,22 +679,22 @@ class Interpreter:
         target = None if state.end else state.next
         if state.direct:  # the output is the result: Parameters, Result or the input
             try:
-                bound = depth = -1
                 if state.parameters is not None:
                     result = self._template(state, eid, state.parameters, value, frame)
                     bound = self._built_bound(state.parameters, frame, value)
-                    if bound > DEEP_SIZE:
+                    if bound > DEEP_SIZE:  # the size no longer bounds the depth: the terms do
                         depth = self._built_depth(state.parameters, frame)
-                elif state.has_result:
+                        return self._exit_to(state, target, frame, result, None, eid, bound, depth)
+                    return self._exit_to(state, target, frame, result, None, eid, bound)
+                if state.has_result:
                     result = state.result
                     # The same Result every time: measured and rendered once per execution.
                     # As the frame's last output, _exit_to takes it for measured and reuses it.
                     constant = self._constant(result)
                     if constant.bound <= PAYLOAD_LIMIT:
                         frame.last_output = constant
-                else:
-                    result = value
-                return self._exit_to(state, target, frame, result, None, eid, bound, depth)
+                    return self._exit_to(state, target, frame, result, None, eid)
+                return self._exit_to(state, target, frame, value, None, eid)
             except StatesError as exc:
                 raise _Failed(exc)
         try:
