@@ -30,10 +30,9 @@ from runtime._events import (
     payload_details,
     to_json,
 )
-from runtime._size import DEEP_SIZE, PAYLOAD_LIMIT, SizeGauge
+from runtime._size import DEEP_SIZE, PAYLOAD_LIMIT, SizeGauge, exact_depth
 from runtime.callbacks.tokens import with_token
 from runtime.jsontext import MAX_DEPTH
-from runtime.jsontext import depth as depth_of
 
 INLINE_MAP_CONCURRENCY = 40
 
@@ -476,7 +475,7 @@ class Interpreter:
             if (
                 len(text) > DEEP_SIZE
                 and text.count("[") + text.count("{") > MAX_DEPTH
-                and depth_of(value) > MAX_DEPTH
+                and exact_depth(value) > MAX_DEPTH
             ):
                 raise _too_deep(state, eid, f"value of the variable '{name}'")
             rendered[name] = text
@@ -533,20 +532,13 @@ class Interpreter:
     @staticmethod
     def _built_bound(template: Any, frame: Frame, data: Any) -> int:
         """An upper bound of the size of ``template(data)`` from the data's measured bound and
-        the template's ``size_terms`` (see :func:`asl._template.size_terms`); -1 when unknown."""
+        the template's ``size_terms`` (see :func:`asl._template.size_terms`); -1 when unknown.
+        Where it is known, the template's ``depth_terms`` bound the nesting the same way."""
         terms = getattr(template, "size_terms", None)
         given = frame.last_output
         if terms is None or given is None or given.value is not data or given.bound < 0:
             return -1
         return terms[0] + terms[1] * given.bound
-
-    @staticmethod
-    def _built_depth(template: Any, frame: Frame) -> int:
-        """An upper bound of the nesting of ``template(data)`` where :meth:`_built_bound` was
-        known: the data's measured depth and the template's ``depth_terms``."""
-        given = frame.last_output
-        depth = given.depth if given.depth >= 0 else given.bound >> 1  # type: ignore[union-attr]
-        return template.depth_terms + depth
 
     def _placed_bound(
         self, frame: Frame, raw_input: Any, result: Any, result_bound: int, setter: Any
@@ -683,7 +675,9 @@ class Interpreter:
                     result = self._template(state, eid, state.parameters, value, frame)
                     bound = self._built_bound(state.parameters, frame, value)
                     if bound > DEEP_SIZE:  # the size no longer bounds the depth: the terms do
-                        depth = self._built_depth(state.parameters, frame)
+                        given: Any = frame.last_output  # measured: its bound was known
+                        depth = given.depth if given.depth >= 0 else given.bound >> 1
+                        depth += state.parameters.depth_terms  # type: ignore[attr-defined]
                         return self._exit_to(state, target, frame, result, None, eid, bound, depth)
                     return self._exit_to(state, target, frame, result, None, eid, bound)
                 if state.has_result:

@@ -21,7 +21,6 @@ from typing import Any
 
 from runtime._events import to_json
 from runtime.jsontext import MAX_DEPTH
-from runtime.jsontext import depth as exact_depth
 
 PAYLOAD_LIMIT = 256 * 1024
 DEEP_SIZE = 2 * MAX_DEPTH
@@ -62,6 +61,29 @@ class SizeGauge:
     def exact(value: Any) -> int:
         """``value``'s size in UTF-8 JSON, encoding it."""
         return _utf8_size(to_json(value))
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def exact_depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """``value``'s nesting depth (a scalar is 0, ``[]`` 1), level by level without recursion;
+    past ``limit`` it stops and returns ``limit + 1``."""
+    if type(value) in _SCALARS:
+        return 0
+    level = [value]
+    deepest = 0
+    while level:
+        deepest += 1
+        if deepest > limit:
+            return deepest
+        below = []
+        for node in level:
+            for member in node.values() if isinstance(node, dict) else node:
+                if type(member) not in _SCALARS and isinstance(member, (dict, list, tuple)):
+                    below.append(member)
+        level = below
+    return deepest
 
 
 def _utf8_size(text: str) -> int:
@@ -169,7 +191,7 @@ def _depth(cache: dict[int, tuple[Any, int, int]], level: int, value: Any) -> in
                     if inner > deepest:
                         deepest = inner
             return deepest + 1
-    elif isinstance(value, (dict, list)):
+    elif isinstance(value, (dict, list, tuple)):
         return exact_depth(value)
     else:
         return 0
