@@ -67,7 +67,7 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         raise JsonTextError(f"nested deeper than {max_depth} levels") from None
     except ValueError as exc:  # integers over Python's digit limit
         raise JsonTextError(str(exc)) from None
-    if text.count("[") + text.count("{") > max_depth and depth(value) > max_depth:
+    if text.count("[") + text.count("{") > max_depth and depth(value, max_depth) > max_depth:
         raise JsonTextError(f"nested deeper than {max_depth} levels")
     if "\\u" in text and _SURROGATE_ESCAPE.search(text):
         _check_strings(value)
@@ -123,19 +123,21 @@ def check_value(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
                 raise JsonTextError(f"nested deeper than {max_depth} levels")
 
 
-def depth(value: Any) -> int:
-    """Nesting depth of a value (a scalar is 0, ``[]`` is 1), without recursion."""
+def depth(value: Any, limit: int | None = None) -> int:
+    """Nesting depth of a value (a scalar is 0, ``[]`` is 1), level by level without recursion;
+    with a ``limit``, the walk stops past it and returns ``limit + 1``."""
+    level = [value] if isinstance(value, (dict, list)) else []
     deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict):
-            level += 1
-            stack.extend((member, level) for member in node.values())
-        elif isinstance(node, list):
-            level += 1
-            stack.extend((member, level) for member in node)
-        deepest = max(deepest, level)
+    while level:
+        deepest += 1
+        if limit is not None and deepest > limit:
+            return deepest
+        below = []
+        for node in level:
+            for member in node.values() if isinstance(node, dict) else node:
+                if isinstance(member, (dict, list)):
+                    below.append(member)
+        level = below
     return deepest
 
 

@@ -80,3 +80,18 @@ def test_dumps_refuses_what_loads_refuses() -> None:
     with pytest.raises(JsonTextError, match="lone surrogate"):
         dumps(["\ud800"])
     assert dumps({"a": [1, "é"]}) == '{"a":[1,"é"]}'
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(1, 0), ("x", 0), ([], 1), ({}, 1), ([1, [2, [3]], {"a": {}}], 3), ({"a": [[], [[]]]}, 4)],
+)
+def test_depth(value: object, expected: int) -> None:
+    assert depth(value) == expected
+
+
+def test_depth_stops_past_its_limit() -> None:
+    value: list = []
+    for _ in range(5_000):
+        value = [value]
+    assert depth(value, limit=10) == 11
