@@ -167,8 +167,12 @@ class SqliteStore(SqliteTransactions):
     def _open(self) -> None:
         with self._guard():
             # Reading the header first: a file that is not a database fails here, unmodified.
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master")}
+            # One statement, one snapshot: another process creating the schema between two
+            # reads would make a fresh store look like a foreign database.
+            version, tables = self._conn.execute(
+                "SELECT (SELECT user_version FROM pragma_user_version),"
+                " (SELECT count(*) FROM sqlite_master)"
+            ).fetchone()
         if version > SCHEMA_VERSION:
             raise StoreCorrupt(
                 f"store {self.path} has schema version {version}, newer than this asl "

@@ -168,3 +168,29 @@ def test_jsonl_log_has_every_event(tmp_path: Path) -> None:
         (ARN, 1, "ExecutionStarted"),
         (ARN, 2, "PassStateEntered"),
     ]
+
+
+def test_a_store_created_by_another_process_while_opening_is_opened(tmp_path, monkeypatch) -> None:
+    """Another process creating the schema between this one's reads is no foreign
+    database: the header and the table list are read in one snapshot."""
+    import sqlite3
+
+    from runtime.store import sqlite as sqlite_module
+
+    path = tmp_path / "race.sqlite3"
+    connect = sqlite3.connect
+
+    def racing_connect(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+
+        def trace(statement: str) -> None:
+            if "sqlite_master" in statement and not path.with_suffix(".done").exists():
+                path.with_suffix(".done").touch()
+                SqliteStore(path).close()  # the other process wins the race here
+
+        conn.set_trace_callback(trace)
+        return conn
+
+    monkeypatch.setattr(sqlite_module.sqlite3, "connect", racing_connect)
+    store = SqliteStore(path)
+    store.close()
