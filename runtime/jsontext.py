@@ -50,13 +50,7 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise JsonTextError(f"not UTF-8 text: invalid byte at offset {exc.start}") from None
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise JsonTextError(
-                f"not Unicode text: a lone surrogate at character {exc.start}"
-            ) from None
+    _check_document(text)
     try:
         value = json.loads(text, parse_constant=_reject_constant, parse_float=_float)
     except JsonTextError:
@@ -84,13 +78,7 @@ def dumps(value: Any, *, max_depth: int = MAX_DEPTH) -> str:
         raise JsonTextError(str(exc)) from None
     except TypeError as exc:
         raise JsonTextError(str(exc)) from None
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise JsonTextError(
-                f"not Unicode text: a lone surrogate at character {exc.start}"
-            ) from None
+    _check_document(text)
     return text
 
 
@@ -153,6 +141,16 @@ def _check_strings(value: Any) -> None:
             stack.extend(node)
         elif isinstance(node, str):
             _check_text(node)
+
+
+def _check_document(text: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise JsonTextError(
+                f"not Unicode text: a lone surrogate at character {exc.start}"
+            ) from None
 
 
 def _check_text(text: str) -> None:
