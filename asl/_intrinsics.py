@@ -219,9 +219,37 @@ def _f_string_to_json(args: list, rng: _Rng) -> JSON:
     if not text.strip():
         return None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
         raise _fail("States.StringToJson", f"the string is not valid JSON ({exc})")
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise _fail(
+            "States.StringToJson",
+            "the string is not valid JSON (a lone surrogate escape, such as \\ud800, is not "
+            "Unicode text)",
+        )
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def _has_lone_surrogate(value: JSON) -> bool:
+    """Whether a string (or key) in ``value`` holds a lone UTF-16 surrogate, without recursion."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and not node.isascii():
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def _reject_constant(name: str) -> None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from asl._errors import INTRINSIC_FAILURE, RUNTIME, ExpressionError, PathNotFound, StatesError
+from asl._errors import RUNTIME, ExpressionError, PathNotFound, StatesError
 from asl._jsonpath import compile_path, is_reference_path
 from asl._types import JSON, Variables
 
@@ -70,40 +70,9 @@ def _compile_expression(key: str, text: JSON) -> tuple[Callable[..., JSON], bool
     if not is_intrinsic(text):
         raise ExpressionError(_invalid_value(key))
     try:
-        fn = compile_intrinsic(text)
+        return compile_intrinsic(text), True
     except ExpressionError as exc:
         raise ExpressionError(_invalid_value(key)) from exc
-    if "StringToJson" in text:  # the one intrinsic that can make a string that is not Unicode
-        return _unicode_only(fn), True
-    return fn, True
-
-
-def _unicode_only(fn: Callable[..., JSON]) -> Callable[..., JSON]:
-    """``fn`` refusing a result with a lone surrogate (``States.StringToJson('"\\ud800"')``):
-    text that cannot be stored, sent or logged as UTF-8."""
-
-    def checked(data: JSON, context: JSON, variables: Variables, rng: Any = None) -> JSON:
-        value = fn(data, context, variables, rng)
-        stack = [value]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, dict):
-                stack.extend(node)
-                stack.extend(node.values())
-            elif isinstance(node, list):
-                stack.extend(node)
-            elif isinstance(node, str) and not node.isascii():
-                try:
-                    node.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise StatesError(
-                        INTRINSIC_FAILURE,
-                        "Invalid arguments in States.StringToJson: the string is not valid "
-                        "JSON (a lone surrogate escape, such as \\ud800, is not Unicode text)",
-                    ) from None
-        return value
-
-    return checked
 
 
 def _path_failure(exc: PathNotFound, key: str, data: JSON, context: JSON) -> StatesError:
