@@ -64,7 +64,7 @@ REFERENCE_MOTO = {"a": 112.0, "b": 360.0, "c": 321.0, "d": 154.0, "e": 496.0, "f
 
 
 def bench_dir() -> Path:
-    """The bench folder holding ``machines/`` and ``probes/``: ``$ASL_BENCH_DIR``, else ``bench/``."""
+    """The folder holding ``machines/`` and ``probes/``: ``$ASL_BENCH_DIR``, else ``bench/``."""
     return Path(os.environ.get("ASL_BENCH_DIR") or ROOT / "bench")
 
 
