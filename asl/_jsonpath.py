@@ -1038,6 +1038,7 @@ def _replace(state_input: JSON, result: JSON) -> JSON:
 
 
 _keep_input.growth = _replace.growth = 0  # type: ignore[attr-defined]
+_keep_input.levels = _replace.levels = 0  # type: ignore[attr-defined]
 
 
 def _growth(steps: tuple[str | int, ...]) -> int:
@@ -1045,6 +1046,13 @@ def _growth(steps: tuple[str | int, ...]) -> int:
     per key, its characters (at most 6 bytes each, escaped), quotes, colon, comma and the braces
     of an object made for it; an index only replaces."""
     return sum(6 * len(step) + 6 for step in steps if type(step) is str)
+
+
+def _levels(steps: tuple[str | int, ...]) -> int:
+    """How many levels down placing a result along ``steps`` puts it, when every step is a key
+    (each makes or copies one object); -1 when an index step goes through the input's arrays,
+    whose depth the path alone cannot tell."""
+    return len(steps) if all(type(step) is str for step in steps) else -1
 
 
 def _to_json(value: JSON) -> str:
@@ -1058,7 +1066,8 @@ def compile_result_path(text: str | None) -> Setter:
     ``None`` keeps the input, ``$`` returns the result, ``$.a.b`` copies the objects along the
     path, creating missing ones. A placement that is impossible raises
     ``StatesError("States.ResultPathMatchFailure", ...)``. The function's ``growth`` is at most
-    how many bytes of JSON the new value has beyond the input's and the result's together.
+    how many bytes of JSON the new value has beyond the input's and the result's together, and
+    its ``levels`` how many levels down the result goes (-1 when the path indexes arrays).
     """
     if text is None:
         return _keep_input
@@ -1087,6 +1096,7 @@ def compile_result_path(text: str | None) -> Setter:
             return {**state_input, key: result}
 
         place_key.growth = _growth(steps)  # type: ignore[attr-defined]
+        place_key.levels = 1  # type: ignore[attr-defined]
         return place_key
 
     last = len(steps) - 1
@@ -1117,6 +1127,7 @@ def compile_result_path(text: str | None) -> Setter:
         return top
 
     place.growth = _growth(steps)  # type: ignore[attr-defined]
+    place.levels = _levels(steps)  # type: ignore[attr-defined]
     return place
 
 

@@ -204,26 +204,6 @@ def _runtime(state: m.State, entered_id: int, message: str, name: str = E.RUNTIM
     )
 
 
-def _levels(setter: Any) -> int:
-    """How many levels down a ResultPath places its result, found once per path (kept on the
-    setter) by placing a marker into an empty object; -1 for a path through the input's arrays
-    (its index steps), which the empty object cannot show."""
-    levels = getattr(setter, "levels", None)
-    if levels is None:
-        marker: Any = object()
-        try:
-            node = setter({}, marker)
-        except StatesError:
-            levels = -1
-        else:
-            levels = 0
-            while node is not marker and isinstance(node, dict) and len(node) == 1:
-                node = next(iter(node.values()))
-                levels += 1
-        setter.levels = levels
-    return levels
-
-
 def _too_deep(state: m.State, entered_id: int, what: str) -> StatesError:
     """States.Runtime for a value nested deeper than a JSON payload may be (never caught)."""
     return _runtime(
@@ -556,9 +536,7 @@ class Interpreter:
         bound = given.bound + result_bound + setter.growth
         if bound <= DEEP_SIZE:
             return bound, -1
-        levels = getattr(setter, "levels", None)
-        if levels is None:
-            levels = _levels(setter)
+        levels = setter.levels  # see asl's compile_result_path
         placed = result_bound >> 1 if result_bound <= DEEP_SIZE else self.size.depth(result)
         depth = given.depth
         if depth < 0:

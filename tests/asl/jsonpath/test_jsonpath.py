@@ -307,3 +307,19 @@ def test_result_path_copies_only_along_the_path() -> None:
 def test_result_path_rejects(path: str) -> None:
     with pytest.raises(ExpressionError):
         compile_result_path(path)
+
+
+@pytest.mark.parametrize(
+    "path, levels",
+    [(None, 0), ("$", 0), ("$.a", 1), ("$.a.b.c", 3), ("$.a[0]", -1), ("$.a[0].b", -1)],
+)
+def test_result_path_levels(path: str | None, levels: int) -> None:
+    """How many levels down a ResultPath puts its result, known at compile time (-1 through
+    the input's arrays), which bounds the nesting of a placement without walking it."""
+    setter = compile_result_path(path)
+    assert setter.levels == levels
+    if levels > 0:
+        placed = setter({}, "x")
+        for _ in range(levels):
+            placed = next(iter(placed.values()))
+        assert placed == "x"
