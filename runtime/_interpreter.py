@@ -30,9 +30,10 @@ from runtime._events import (
     payload_details,
     to_json,
 )
-from runtime._size import DEEP_SIZE, PAYLOAD_LIMIT, SizeGauge, exact_depth
+from runtime._size import DEEP_SIZE, PAYLOAD_LIMIT, SizeGauge
 from runtime.callbacks.tokens import with_token
 from runtime.jsontext import MAX_DEPTH
+from runtime.jsontext import depth as json_depth
 
 INLINE_MAP_CONCURRENCY = 40
 
@@ -455,7 +456,7 @@ class Interpreter:
             if (
                 len(text) > DEEP_SIZE
                 and text.count("[") + text.count("{") > MAX_DEPTH
-                and exact_depth(value) > MAX_DEPTH
+                and json_depth(value, MAX_DEPTH) > MAX_DEPTH
             ):
                 raise _too_deep(state, eid, f"value of the variable '{name}'")
             rendered[name] = text

@@ -21,6 +21,7 @@ from typing import Any
 
 from runtime._events import to_json
 from runtime.jsontext import MAX_DEPTH
+from runtime.jsontext import depth as json_depth
 
 PAYLOAD_LIMIT = 256 * 1024
 DEEP_SIZE = 2 * MAX_DEPTH
@@ -55,35 +56,12 @@ class SizeGauge:
         """An upper bound of ``value``'s nesting depth, exact when the cheap bound (the walk of
         :meth:`bound`, the brackets of measured containers) is over ``MAX_DEPTH``."""
         deepest = _depth(self._cache, 0, value)
-        return deepest if deepest <= MAX_DEPTH else exact_depth(value)
+        return deepest if deepest <= MAX_DEPTH else json_depth(value, MAX_DEPTH)
 
     @staticmethod
     def exact(value: Any) -> int:
         """``value``'s size in UTF-8 JSON, encoding it."""
         return _utf8_size(to_json(value))
-
-
-_SCALARS = frozenset((str, int, float, bool, type(None)))
-
-
-def exact_depth(value: Any, limit: int = MAX_DEPTH) -> int:
-    """``value``'s nesting depth (a scalar is 0, ``[]`` 1), level by level without recursion;
-    past ``limit`` it stops and returns ``limit + 1``."""
-    if type(value) in _SCALARS:
-        return 0
-    level = [value]
-    deepest = 0
-    while level:
-        deepest += 1
-        if deepest > limit:
-            return deepest
-        below = []
-        for node in level:
-            for member in node.values() if isinstance(node, dict) else node:
-                if type(member) not in _SCALARS and isinstance(member, (dict, list, tuple)):
-                    below.append(member)
-        level = below
-    return deepest
 
 
 def _utf8_size(text: str) -> int:
@@ -192,7 +170,7 @@ def _depth(cache: dict[int, tuple[Any, int, int]], level: int, value: Any) -> in
                         deepest = inner
             return deepest + 1
     elif isinstance(value, (dict, list, tuple)):
-        return exact_depth(value)
+        return json_depth(value, MAX_DEPTH)
     else:
         return 0
     hit = cache.get(id(value))

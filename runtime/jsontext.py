@@ -112,9 +112,10 @@ def check_value(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
 
 
 def depth(value: Any, limit: int | None = None) -> int:
-    """Nesting depth of a value (a scalar is 0, ``[]`` is 1), level by level without recursion;
-    with a ``limit``, the walk stops past it and returns ``limit + 1``."""
-    level = [value] if isinstance(value, (dict, list)) else []
+    """Nesting depth of a value (a scalar is 0, ``[]`` is 1; a tuple counts as an array, as the
+    encoder writes it), level by level without recursion; with a ``limit``, the walk stops past
+    it and returns ``limit + 1``."""
+    level = [value] if isinstance(value, _CONTAINERS) else []
     deepest = 0
     while level:
         deepest += 1
@@ -123,10 +124,13 @@ def depth(value: Any, limit: int | None = None) -> int:
         below = []
         for node in level:
             for member in node.values() if isinstance(node, dict) else node:
-                if isinstance(member, (dict, list)):
+                if isinstance(member, _CONTAINERS):
                     below.append(member)
         level = below
     return deepest
+
+
+_CONTAINERS = (dict, list, tuple)
 
 
 def _check_strings(value: Any) -> None:

@@ -84,7 +84,15 @@ def test_dumps_refuses_what_loads_refuses() -> None:
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(1, 0), ("x", 0), ([], 1), ({}, 1), ([1, [2, [3]], {"a": {}}], 3), ({"a": [[], [[]]]}, 4)],
+    [
+        (1, 0),
+        ("x", 0),
+        ([], 1),
+        ({}, 1),
+        ([1, [2, [3]], {"a": {}}], 3),
+        ({"a": [[], [[]]]}, 4),
+        ((1, (2,)), 2),
+    ],
 )
 def test_depth(value: object, expected: int) -> None:
     assert depth(value) == expected
