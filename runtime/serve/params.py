@@ -77,6 +77,8 @@ def json_member(text: str, key: str, code: str) -> Any:
     try:
         return jsontext.loads(text)
     except jsontext.JsonTextError as exc:
+        if code == "InvalidExecutionInput":  # AWS's own wording
+            raise ApiError(code, f"Invalid State Machine Execution Input: '{exc}'")
         raise ApiError(code, f"Invalid {key}: not a JSON payload ({exc})")
 
 

@@ -71,6 +71,8 @@ def test_members_that_are_not_json_payloads(live, text):
         status, payload = call(live.url, action, json.dumps(params).encode())
         assert status == 400, (action, payload)
         assert payload["__type"] == (expected or expected_by_action[action]), (action, payload)
+        if payload["__type"] == "InvalidExecutionInput":  # AWS's wording, then what is wrong
+            assert payload["message"].startswith("Invalid State Machine Execution Input: '")
     wrapped = (
         '{"Comment": ' + text + ', "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}'
     )
