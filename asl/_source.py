@@ -306,8 +306,7 @@ _JSON_HINTS = (
 
 def _json_error(text: str, msg: str, pos: int) -> SourceError:
     """A JSON syntax error at character ``pos``, worded for a user."""
-    line = text.count("\n", 0, pos) + 1
-    column = pos - text.rfind("\n", 0, pos)
+    line, column = _line_column(text, pos)
     hint = next((h for prefix, h in _JSON_HINTS if msg.startswith(prefix)), None)
     if hint is None and msg.startswith("Expecting value"):
         rest = text[pos : pos + 1]
@@ -522,12 +521,10 @@ def _parse_yaml(text: str, filename: str, guessed: bool) -> Source:
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
         index = min(max(exc.position, 0), len(text))
         character = chr(exc.character) if isinstance(exc.character, int) else exc.character
-        line = text.count("\n", 0, index) + 1
         raise SourceError(
             f"not valid YAML: character {character!r} is not allowed in YAML text; "
             "remove it or write it as an escape inside a double-quoted string",
-            line,
-            index - text.rfind("\n", 0, index),
+            *_line_column(text, index),
         ) from None
     except yaml.YAMLError as exc:
         raise SourceError(f"not valid YAML: {exc}") from None
@@ -545,8 +542,7 @@ def _parse_yaml(text: str, filename: str, guessed: bool) -> Source:
         raise SourceError(
             f"not JSON or YAML: unrecognized text {rest.split(None, 1)[0][:40]!r}; a definition "
             "is a JSON object starting with '{' or a YAML mapping of keys to values",
-            text.count("\n", 0, index) + 1,
-            index - text.rfind("\n", 0, index),
+            *_line_column(text, index),
         )
     return Source(
         builder.root,
