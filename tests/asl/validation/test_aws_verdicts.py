@@ -1,7 +1,7 @@
 """Definitions AWS accepts that the validator once rejected: each is valid, loads and runs.
 
 Each rule came from a peer validator's fixture or a reading of the specification stricter than
-AWS; the public, deployed AWS samples these shapes come from are in ../shared/validator-notes.md.
+AWS; docs/validator-rules.md names the public, deployed AWS samples these shapes come from.
 """
 
 from __future__ import annotations
