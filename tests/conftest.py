@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.moto_server import AWS_VARIABLES, MotoServer, configure
 from tests.support.redis_server import own_prefix, redis_server_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +57,27 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix of this test's own; every key under it is deleted afterwards."""
     with own_prefix(redis_url) as prefix:
         yield prefix
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """moto's server in its own process on 127.0.0.1, for the whole session."""
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def moto_env(
+    moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[MotoServer]:
+    """The moto server, emptied, with this process's boto3 (``ASL_AWS=aws``) pointed at it
+    through ``AWS_ENDPOINT_URL``."""
+    moto_server.reset()
+    env: dict[str, str] = {}
+    configure(env, moto_server, str(tmp_path))
+    for name in AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ASL_AWS", "aws")
+    yield moto_server
