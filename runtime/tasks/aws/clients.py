@@ -75,6 +75,8 @@ class AwsClients:
             max_pool_connections=MAX_CONNECTIONS,
             retries=retries,
             user_agent_extra="asl-engine",
+            # the embedded AWS answers default endpoints only: AWS_ENDPOINT_URL must not lead away
+            ignore_configured_endpoint_urls=self.mode is AwsMode.MOTO,
         )
         client = session.client(service, region_name=region, config=config)
         client.meta.events.register("after-call", keep_headers)
