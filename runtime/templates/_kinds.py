@@ -41,6 +41,7 @@ class Kind:
 
     name_property: str | None
     attributes: Attributes
+    name_attributes: tuple[str, ...] = ("Ref",)  # the ones that are the name (no ARN needed)
     name_limit: int = 64
     lowercase: bool = False
     fifo_property: str | None = None  # a FIFO queue or topic's name ends in ".fifo"
@@ -98,19 +99,23 @@ def _log_group(place: Place, name: str) -> dict[str, str]:
 
 
 def _state_machine_kind(name_property: str) -> Kind:
-    return Kind(name_property, _state_machine, name_limit=80)
+    return Kind(name_property, _state_machine, ("Name",), name_limit=80)
 
 
 KINDS: dict[str, Kind] = {
     "AWS::DynamoDB::Table": Kind("TableName", _table, name_limit=255),
     "AWS::Serverless::SimpleTable": Kind("TableName", _table, name_limit=255),
-    "AWS::SQS::Queue": Kind("QueueName", _queue, name_limit=80, fifo_property="FifoQueue"),
-    "AWS::SNS::Topic": Kind("TopicName", _topic, name_limit=256, fifo_property="FifoTopic"),
+    "AWS::SQS::Queue": Kind(
+        "QueueName", _queue, ("QueueName",), name_limit=80, fifo_property="FifoQueue"
+    ),
+    "AWS::SNS::Topic": Kind(
+        "TopicName", _topic, ("TopicName",), name_limit=256, fifo_property="FifoTopic"
+    ),
     "AWS::S3::Bucket": Kind("BucketName", _bucket, name_limit=63, lowercase=True),
-    "AWS::Events::EventBus": Kind("Name", _event_bus, name_limit=256),
+    "AWS::Events::EventBus": Kind("Name", _event_bus, ("Ref", "Name"), name_limit=256),
     "AWS::StepFunctions::StateMachine": _state_machine_kind("StateMachineName"),
     "AWS::Serverless::StateMachine": _state_machine_kind("Name"),
-    "AWS::StepFunctions::Activity": Kind("Name", _activity, name_limit=80),
+    "AWS::StepFunctions::Activity": Kind("Name", _activity, ("Name",), name_limit=80),
     "AWS::Lambda::Function": Kind("FunctionName", _function),
     "AWS::Serverless::Function": Kind("FunctionName", _function),
     "AWS::IAM::Role": Kind("RoleName", _role),
@@ -131,7 +136,7 @@ def kind_of(resource_type: str) -> Kind:
     def attributes(place: Place, name: str) -> dict[str, str]:
         return {"Ref": name, "Arn": place.arn(service, f"{noun}/{name}"), "Name": name}
 
-    return Kind(None, attributes, name_limit=255)
+    return Kind(None, attributes, ("Ref", "Name"), name_limit=255)
 
 
 def generated_name(kind: Kind, stack_name: str, logical_id: str, *, fifo: bool) -> str:

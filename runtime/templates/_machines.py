@@ -49,7 +49,7 @@ def machine_definition(stack: Stack, logical_id: str) -> MachineDefinition:
         if not isinstance(text, str):
             raise TemplateError(f"{stack.template.where(where)}: DefinitionString is not text")
         value = _parsed(stack, text, substitutions, where, "json")
-    elif serverless and isinstance(properties.get("DefinitionUri"), str):
+    elif serverless and _local(properties.get("DefinitionUri")):
         where = pointer_join(base, "DefinitionUri")
         uri = properties["DefinitionUri"]
         filename = os.path.join(stack.template.folder, uri)
@@ -73,6 +73,11 @@ def machine_definition(stack: Stack, logical_id: str) -> MachineDefinition:
         json.dumps(value, ensure_ascii=False),
         filename,
     )
+
+
+def _local(uri: Any) -> bool:
+    """Whether a ``DefinitionUri`` names a local file (not ``s3://...`` or ``{Bucket, Key}``)."""
+    return isinstance(uri, str) and not uri.startswith("s3://")
 
 
 def _substitutions(stack: Stack, properties: dict[str, Any], base: str) -> dict[str, str]:

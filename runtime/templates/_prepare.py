@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from asl._diagnostics import Severity
 from runtime._driver import ACCOUNT, REGION
 from runtime.tasks.aws import AwsMode, resolve_mode
 from runtime.templates._errors import TemplateError
@@ -56,7 +55,6 @@ def prepare(
     """
     mode = resolve_mode(aws)
     chosen = template.choose(resource)
-    _refuse_unreadable(template, chosen)
     clients = _clients(mode)
     stack = Stack(
         template,
@@ -94,14 +92,6 @@ def prepare(
     register_machines(machines)
     main = next(m for m in machines if m.logical_id == chosen.logical_id)
     return PreparedRun(main, lambdas, tuple(created), tuple(warnings))
-
-
-def _refuse_unreadable(template: Template, chosen: Any) -> None:
-    """A machine resource that has no definition to run at all (no Definition...)."""
-    if chosen.definition is None and chosen.definition_uri is None and chosen.problems:
-        errors = [p for p in chosen.problems if p.severity is Severity.ERROR] or chosen.problems
-        message = "; ".join(p.message for p in errors)
-        raise TemplateError(f"{template.where(chosen.pointer)}: {chosen.logical_id}: {message}")
 
 
 def _clients(mode: AwsMode) -> Any:

@@ -171,7 +171,10 @@ class Stack:
         provided = self.provided.get(logical_id, {})
         if attribute in provided:
             return provided[attribute]
-        values = kind_of(resource_type).attributes(self.place, self.name(logical_id))
+        kind = kind_of(resource_type)
+        if attribute in kind.name_attributes:
+            return self.name(logical_id)  # no ARN made: the account may cost a call to learn
+        values = kind.attributes(self.place, self.name(logical_id))
         if attribute not in values:
             known = ", ".join(a for a in values if a != "Ref")
             raise TemplateError(
