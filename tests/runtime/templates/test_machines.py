@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,12 +15,6 @@ from runtime.templates import TemplateError, prepare
 from runtime.templates._uses import used_resources
 from tests.runtime.templates.support import write_template
 
-RESOURCES = """\
-  Table:
-    Type: AWS::DynamoDB::Table
-  Queue:
-    Type: AWS::SQS::Queue
-"""
 EXPECTED_PUT = {
     "Type": "Task",
     "Resource": "arn:aws:states:::dynamodb:putItem",
@@ -29,147 +22,110 @@ EXPECTED_PUT = {
     "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 4}],
     "End": True,
 }
-
-
-def _template(folder: Path, text: str, resources: str, files: dict[str, str] | None = None) -> Any:
-    return write_template(folder, textwrap.dedent(text) + resources, files)
-
-
-def _definition(run: Any) -> Any:
-    return json.loads(run.machine.definition)
-
-
-def test_definition_object_with_intrinsics_and_substitutions(tmp_path: Path) -> None:
-    template = _template(
-        tmp_path,
-        """\
-        Resources:
-          Machine:
-            Type: AWS::StepFunctions::StateMachine
-            Properties:
-              StateMachineName: orders
-              DefinitionSubstitutions:
-                Max: 4
-              Definition:
-                StartAt: Put
-                States:
-                  Put:
-                    Type: Task
-                    Resource: arn:aws:states:::dynamodb:putItem
-                    Parameters:
-                      TableName: !Ref Table
-                      Item: {id: {S: "1"}}
-                    Retry: [{ErrorEquals: [States.ALL], MaxAttempts: 4}]
-                    End: true
-        """,
-        RESOURCES,
-    )
-    run = prepare(template, aws="off")
-    assert _definition(run)["States"]["Put"] == EXPECTED_PUT
-    assert run.machine.name == "orders"
-    assert run.machine.arn == "arn:aws:states:us-east-1:111111111111:stateMachine:orders"
-    assert run.machine.type == "STANDARD"
-
-
-def test_definition_string_sub_then_a_bare_substitution(tmp_path: Path) -> None:
-    template = _template(
-        tmp_path,
-        """\
-        Resources:
-          Machine:
-            Type: AWS::StepFunctions::StateMachine
-            Properties:
-              StateMachineType: EXPRESS
-              DefinitionSubstitutions:
-                Max: 4
-              DefinitionString: !Sub |
-                {"StartAt": "Put", "States": {"Put": {"Type": "Task",
-                 "Resource": "arn:aws:states:::dynamodb:putItem",
-                 "Parameters": {"TableName": "${Table}", "Item": {"id": {"S": "1"}}},
-                 "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": ${!Max}}],
-                 "End": true}}}
-        """,
-        RESOURCES,
-    )
-    run = prepare(template, aws="off")
-    assert _definition(run)["States"]["Put"] == EXPECTED_PUT
-    assert run.machine.type == "EXPRESS"
-    assert run.machine.name == "app-Machine"
-
-
-def test_definition_string_join(tmp_path: Path) -> None:
-    template = _template(
-        tmp_path,
-        """\
-        Resources:
-          Machine:
-            Type: AWS::StepFunctions::StateMachine
-            Properties:
-              DefinitionString: !Join
-                - ""
-                - - '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "'
-                  - !GetAtt Queue.Arn
-                  - '", "End": true}}}'
-        """,
-        RESOURCES,
-    )
-    run = prepare(template, aws="off")
-    result = _definition(run)["States"]["P"]["Result"]
-    assert result == "arn:aws:sqs:us-east-1:111111111111:app-Queue"
+SKELETON = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Machine:
+    Type: {type}
+    Properties:
+{properties}
+  Table:
+    Type: AWS::DynamoDB::Table
+"""
+JSON_TEXT = """\
+{"StartAt": "Put", "States": {"Put": {"Type": "Task",
+ "Resource": "arn:aws:states:::dynamodb:putItem",
+ "Parameters": {"TableName": "${TableName}", "Item": {"id": {"S": "1"}}},
+ "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": ${Max}}],
+ "End": true}}}
+"""
+YAML_TEXT = """\
+StartAt: Put
+States:
+  Put:
+    Type: Task
+    Resource: arn:aws:states:::dynamodb:putItem
+    Parameters:
+      TableName: ${TableName}
+      Item: {id: {S: "1"}}
+    Retry: [{ErrorEquals: [States.ALL], MaxAttempts: ${Max}}]
+    End: true
+"""
+SUBSTITUTIONS = "DefinitionSubstitutions: {TableName: !Ref Table, Max: 4}\n"
+STEP_FUNCTIONS, SERVERLESS = "AWS::StepFunctions::StateMachine", "AWS::Serverless::StateMachine"
+SOURCES = [
+    (
+        "Definition with intrinsics and substitutions",
+        STEP_FUNCTIONS,
+        "StateMachineName: orders\nDefinitionSubstitutions: {TableName: !Ref Table}\n"
+        "Definition:\n"
+        + textwrap.indent(
+            YAML_TEXT.replace("${Max}", "4").replace(
+                "Resource: arn:aws:", "Resource: !Sub arn:${AWS::Partition}:"
+            ),
+            "  ",
+        ),
+        {},
+        ("orders", "STANDARD"),
+    ),
+    (
+        "DefinitionString Fn::Sub, then a bare substitution",
+        STEP_FUNCTIONS,
+        "StateMachineType: EXPRESS\nDefinitionSubstitutions: {Max: 4}\nDefinitionString: !Sub |\n"
+        + textwrap.indent(
+            JSON_TEXT.replace("${TableName}", "${Table}").replace("${Max}", "${!Max}"), "  "
+        ),
+        {},
+        ("app-Machine", "EXPRESS"),
+    ),
+    (
+        "DefinitionString Fn::Join",
+        STEP_FUNCTIONS,
+        "DefinitionString: !Join\n  - ''\n  - - '"
+        + JSON_TEXT.replace("\n", " ")
+        .replace("${Max}", "4")
+        .replace("${TableName}", "'\n    - !Ref Table\n    - '")
+        + "'\n",
+        {},
+        ("app-Machine", "STANDARD"),
+    ),
+    (
+        "DefinitionUri JSON",
+        SERVERLESS,
+        SUBSTITUTIONS + "DefinitionUri: statemachine/machine.asl.json\n",
+        {"statemachine/machine.asl.json": JSON_TEXT},
+        ("app-Machine", "STANDARD"),
+    ),
+    (
+        "DefinitionUri YAML",
+        SERVERLESS,
+        SUBSTITUTIONS + "Type: EXPRESS\nName: !Sub ${AWS::StackName}-flow\n"
+        "DefinitionUri: statemachine/machine.asl.yaml\n",
+        {"statemachine/machine.asl.yaml": YAML_TEXT},
+        ("app-flow", "EXPRESS"),
+    ),
+]
 
 
 @pytest.mark.parametrize(
-    ("name", "text"),
-    [
-        (
-            "machine.asl.json",
-            """\
-            {"StartAt": "Put", "States": {"Put": {"Type": "Task",
-             "Resource": "arn:aws:states:::dynamodb:putItem",
-             "Parameters": {"TableName": "${TableName}", "Item": {"id": {"S": "1"}}},
-             "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": ${Max}}],
-             "End": true}}}
-            """,
-        ),
-        (
-            "machine.asl.yaml",
-            """\
-            StartAt: Put
-            States:
-              Put:
-                Type: Task
-                Resource: arn:aws:states:::dynamodb:putItem
-                Parameters:
-                  TableName: ${TableName}
-                  Item: {id: {S: "1"}}
-                Retry: [{ErrorEquals: [States.ALL], MaxAttempts: ${Max}}]
-                End: true
-            """,
-        ),
-    ],
+    ("resource_type", "properties", "files", "expected"),
+    [case[1:] for case in SOURCES],
+    ids=[case[0] for case in SOURCES],
 )
-def test_definition_uri_with_substitutions(tmp_path: Path, name: str, text: str) -> None:
-    template = _template(
-        tmp_path,
-        f"""\
-        Transform: AWS::Serverless-2016-10-31
-        Resources:
-          Machine:
-            Type: AWS::Serverless::StateMachine
-            Properties:
-              Type: EXPRESS
-              DefinitionUri: statemachine/{name}
-              DefinitionSubstitutions:
-                TableName: !Ref Table
-                Max: 4
-        """,
-        RESOURCES,
-        {f"statemachine/{name}": text},
-    )
-    run = prepare(template, aws="off")
-    assert _definition(run)["States"]["Put"] == EXPECTED_PUT
-    assert run.machine.type == "EXPRESS"
-    assert run.machine.filename == str(tmp_path / "app" / "statemachine" / name)
+def test_definition_sources(
+    tmp_path: Path,
+    resource_type: str,
+    properties: str,
+    files: dict[str, str],
+    expected: tuple[str, str],
+) -> None:
+    text = SKELETON.format(type=resource_type, properties=textwrap.indent(properties, "      "))
+    run = prepare(write_template(tmp_path, text, files), aws="off")
+    assert json.loads(run.machine.definition)["States"]["Put"] == EXPECTED_PUT
+    assert (run.machine.name, run.machine.type) == expected
+    assert run.machine.arn == f"arn:aws:states:us-east-1:111111111111:stateMachine:{expected[0]}"
+    uri = next(iter(files), None)
+    assert run.machine.filename == str(tmp_path / "app" / (uri or "template.yaml"))
 
 
 MACHINE = """\
@@ -194,7 +150,7 @@ def test_several_machines_need_resource(tmp_path: Path) -> None:
 
 
 def test_no_machine(tmp_path: Path) -> None:
-    template = write_template(tmp_path, "Resources:\n" + RESOURCES)
+    template = write_template(tmp_path, "Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n")
     with pytest.raises(TemplateError, match="the template has no state machine"):
         prepare(template, aws="off")
 
@@ -256,7 +212,10 @@ def test_nested_machines_are_registered(tmp_path: Path) -> None:
     )
     run = prepare(template, resource="Parent", aws="off")
     arn = "arn:aws:states:us-east-1:111111111111:stateMachine:nested-child-of-a-template"
-    assert _definition(run)["States"]["Child"]["Parameters"]["StateMachineArn"] == arn
+    assert (
+        json.loads(run.machine.definition)["States"]["Child"]["Parameters"]["StateMachineArn"]
+        == arn
+    )
     spec = machines.resolve(arn)
     assert spec is not None and spec.type == "EXPRESS"
     assert json.loads(spec.definition)["States"]["P"]["Result"] == 7
