@@ -17,7 +17,8 @@ class Diagnostic:
 
     ``code`` is our stable code (``ASL201``), ``aws_code`` the code AWS's
     ValidateStateMachineDefinition uses for the same problem (``MISSING_TRANSITION_TARGET``) or
-    ``None``. ``pointer`` is a JSON Pointer (RFC 6901) into the definition ("" for the root);
+    ``None``; ``aws_text`` the sentence alone, as AWS's messages carry it (``message`` adds how
+    to fix it). ``pointer`` is a JSON Pointer (RFC 6901) into the definition ("" for the root);
     ``line`` and ``column`` (1-based) are filled in when the source text is known.
     """
 
@@ -28,6 +29,7 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
     line: int | None = None
     column: int | None = None
+    aws_text: str | None = None
 
     def located(self, line: int | None, column: int | None) -> Diagnostic:
         """A copy carrying a source position."""

@@ -125,6 +125,7 @@ def diagnostic(
         pointer,
         aws_code=spec.aws_code if aws_code == _FROM_CODE else aws_code,
         severity=spec.severity,
+        aws_text=text,
     )
 
 

@@ -75,6 +75,9 @@ class TaskRequest:
     credentials: Any = None
     attempt: int = 0
     key: str = ""  # where the attempt runs: frame key, state name and visit (stable on replay)
+    # TestState at TRACE level: a route that makes an HTTP call (the HTTP Task) puts the
+    # exchange here, as "request" and "response" (the API's InspectionDataRequest/Response).
+    inspect: dict[str, Any] | None = None
 
 
 class Frame:
@@ -593,13 +596,18 @@ class Interpreter:
 
     # --- errors: Retry and Catch ------------------------------------------------------------
 
+    @staticmethod
+    def _retrier_index(state: m.State, error: StatesError) -> int | None:
+        """The index of the retrier that handles ``error``; None when none does."""
+        if error.error in E.UNCATCHABLE:
+            return None
+        return state.handlers_for(error.error)[0]  # type: ignore[attr-defined]
+
     def _retrier(
         self, state: m.State, frame: Frame, error: StatesError, counts: list[int]
     ) -> float | None:
         """The delay before the next attempt, or None when no retrier applies any more."""
-        if error.error in E.UNCATCHABLE:
-            return None
-        index = state.handlers_for(error.error)[0]  # type: ignore[attr-defined]
+        index = self._retrier_index(state, error)
         if index is None:
             return None
         retrier = state.retry[index]  # type: ignore[attr-defined]
@@ -648,9 +656,9 @@ class Interpreter:
 
     def _pass(self, state: m.PassState, frame: Frame, value: Any, eid: int):
         target = None if state.end else state.next
-        if state.direct:  # the output is the result: Parameters, Result or the input
+        if state.direct:  # the output is the result: Result, Parameters or the input
             try:
-                if state.parameters is not None:
+                if state.parameters is not None and not state.has_result:
                     result = self._template(state, eid, state.parameters, value, frame)
                     bound = self._built_bound(state.parameters, frame, value)
                     if bound > DEEP_SIZE:  # the size no longer bounds the depth: the terms do
@@ -670,16 +678,20 @@ class Interpreter:
                 return self._exit_to(state, target, frame, value, None, eid)
             except StatesError as exc:
                 raise _Failed(exc)
+        return self._pass_stages(state, frame, value, eid)
+
+    def _pass_stages(self, state: m.PassState, frame: Frame, value: Any, eid: int):
+        """A Pass state stage by stage (what the direct path above does in one step)."""
         try:
             if state.is_jsonata:
                 return self._finish_ja(state, frame, value, value, eid)
             effective = value
             if state.input_path is not None or state.input_path_null:
                 effective = self._input(state, frame, value, eid)
-            if state.parameters is not None:
-                result = self._template(state, eid, state.parameters, effective, frame)
-            elif state.has_result:
+            if state.has_result:  # a Result wins over Parameters, as on AWS
                 result = state.result
+            elif state.parameters is not None:
+                result = self._template(state, eid, state.parameters, effective, frame)
             else:
                 result = effective
             return self._finish_jp(state, frame, value, result, eid)
@@ -765,6 +777,10 @@ class Interpreter:
                 return self._exit_to(state, target, frame, value, None, eid)
             except StatesError as exc:  # the payload quota, for a scope's first state
                 raise _Failed(exc)
+        return self._choice_stages(state, frame, value, eid)
+
+    def _choice_stages(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int):
+        """A Choice state stage by stage (what the direct path above does in one step)."""
         try:
             if state.is_jsonata:
                 states = self._states_var(frame, value)
@@ -911,10 +927,7 @@ class Interpreter:
         while True:
             key = f"{frame.key}/{state.name}#{visit}"
             outer = frame.context
-            # $$.Task.Token, for .waitForTaskToken and activity tasks (this attempt's token).
-            frame.context = with_token(
-                outer, state.resource, key, attempt, getattr(self.host, "seed", 0)
-            )
+            frame.context = self._attempt_context(state, outer, key, attempt)
             try:
                 # Parameters are evaluated for every attempt: $$.State.RetryCount changes.
                 params = self._task_parameters(state, frame, value, effective, eid)
@@ -949,6 +962,13 @@ class Interpreter:
                 continue
             break
         return self.finish_result(state, frame, value, result, eid)
+
+    def _attempt_context(
+        self, state: m.TaskState, context: dict[str, Any], key: str, attempt: int
+    ) -> dict[str, Any]:
+        """The context object of a task attempt: with ``$$.Task.Token`` for .waitForTaskToken
+        and activity tasks (this attempt's token)."""
+        return with_token(context, state.resource, key, attempt, getattr(self.host, "seed", 0))
 
     def _task_parameters(
         self, state: m.TaskState, frame: Frame, value: Any, effective: Any, eid: int
@@ -1005,15 +1025,7 @@ class Interpreter:
                 child.last_output = given
                 children.append(child)
             try:
-                if state.immediate:
-                    result = self._run_branches_now(state.branches, children, effective)
-                else:
-                    result = await _gather_all(
-                        [
-                            self.run_scope(branch, child, effective)
-                            for branch, child in zip(state.branches, children, strict=True)
-                        ]
-                    )
+                result = await self._branches(state, children, effective)
             except _Failed as failed:
                 self._join(frame, children)
                 self.emit(frame, "ParallelStateFailed")
@@ -1027,6 +1039,19 @@ class Interpreter:
             self.emit(frame, "ParallelStateSucceeded")
             break
         return self.finish_result(state, frame, value, result, eid)
+
+    async def _branches(
+        self, state: m.ParallelState, children: list[Frame], value: Any
+    ) -> list[Any]:
+        """Run a Parallel state's branches, each in its frame: their outputs, or _Failed."""
+        if state.immediate:
+            return self._run_branches_now(state.branches, children, value)
+        return await _gather_all(
+            [
+                self.run_scope(branch, child, value)
+                for branch, child in zip(state.branches, children, strict=True)
+            ]
+        )
 
     def _run_branches_now(
         self, branches: tuple[m.StateMachine, ...], children: list[Frame], value: Any
@@ -1061,6 +1086,25 @@ class Interpreter:
         from runtime._map import run_map
 
         return await run_map(self, state, frame, value, eid)
+
+    async def _map_iterations(
+        self,
+        state: m.MapState,
+        frame: Frame,
+        effective: Any,
+        states: Any,
+        items: Any,
+        limit: int,
+        eid: int,
+        attempt: int,
+    ) -> Any:
+        """One attempt of a Map state's iterations (``items`` None: its ItemReader reads
+        them): the raw result, or StatesError when the Map fails."""
+        from runtime._map import run_iterations
+
+        return await run_iterations(
+            self, state, frame, effective, states, items, limit, eid, attempt
+        )
 
 
 async def _gather_all(coros: list) -> list:

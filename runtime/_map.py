@@ -73,7 +73,9 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
     attempt = 0
     while True:
         try:
-            result = await _attempt(it, state, frame, effective, states, items, limit, eid, attempt)
+            result = await it._map_iterations(
+                state, frame, effective, states, items, limit, eid, attempt
+            )
             break
         except StatesError as error:
             it.host.emit(frame, "MapStateFailed")
@@ -142,14 +144,14 @@ def _entries(items: Any) -> list[tuple[Any, Any]]:
     return list(items.items()) if isinstance(items, dict) else list(enumerate(items))
 
 
-async def _attempt(it, state, frame, effective, states, items, limit, eid, attempt) -> Any:
+async def run_iterations(it, state, frame, effective, states, items, limit, eid, attempt) -> Any:
     """One run of the Map's iterations: its raw result, or StatesError when the Map fails."""
     from runtime._interpreter import _Failed
 
     entries = _entries(items) if items is not None else []
     it.host.emit(frame, "MapStateStarted", {"length": len(entries)})
     try:
-        count, percentage = _tolerance(it, state, frame, effective, states, eid)
+        count, percentage = tolerance(it, state, frame, effective, states, eid)
     except StatesError as exc:
         raise _Failed(exc)
     base = f"{frame.key}/{state.name}#{frame.visits[state.name]}"
@@ -188,7 +190,7 @@ async def _inline(
     workers = min(len(entries), limit or INLINE_CONCURRENCY) or 0
     results: list[Any] = [None] * len(entries)
     failures: list[StatesError] = []
-    tolerated = _threshold(count, percentage, len(entries))
+    tolerated = threshold(count, percentage, len(entries))
     cursor = iter(range(len(entries)))
     stop = asyncio.Event()
     # AWS chains each MapIterationStarted to the last event of the iteration before it.
@@ -315,7 +317,7 @@ async def _distributed(
             entries = _entries(items)
         inputs = _child_inputs(it, state, frame, entries, effective, states, eid)
         run.children = [_child_run(state, run, i, value, n) for i, (value, n) in enumerate(inputs)]
-        tolerated = _threshold(count, percentage, sum(n for _, n in inputs))
+        tolerated = threshold(count, percentage, sum(n for _, n in inputs))
         await _run_children(it, state, frame, run, _child_prefix(base), limit, tolerated)
         if state.result_writer is not None:
             from runtime._result_writer import write_results
@@ -546,7 +548,7 @@ def _quoted(value: Any) -> str:
     return '"' + (value if isinstance(value, str) else to_json(value)) + '"'
 
 
-def _tolerance(it, state, frame, data, states, eid) -> tuple[int | None, float | None]:
+def tolerance(it, state, frame, data, states, eid) -> tuple[int | None, float | None]:
     from runtime._interpreter import _runtime
 
     count = percentage = None
@@ -593,7 +595,7 @@ def _tolerance(it, state, frame, data, states, eid) -> tuple[int | None, float |
     return count, percentage
 
 
-def _threshold(count: int | None, percentage: float | None, total: int) -> float:
+def threshold(count: int | None, percentage: float | None, total: int) -> float:
     """How many failed iterations are tolerated (failing when failures exceed it)."""
     limits = []
     if count is not None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.serve.conftest import HANDLERS
+from tests.serve.conftest import HANDLERS, ROLE
 
 TASK = {
     "Type": "Task",
@@ -56,19 +56,21 @@ def test_info_level_has_no_data_flow(live):
 def test_retriable_caught_and_failed(live):
     sfn = live.sfn
     busy = {"errorOutput": {"error": "Busy", "cause": "try later"}}
-    retriable = run(sfn, TASK, input=ORDER, mock=busy)
+    retriable = run(sfn, TASK, input=ORDER, mock=busy, inspectionLevel="DEBUG")
     assert retriable["status"] == "RETRIABLE"
     assert (retriable["error"], retriable["cause"]) == ("Busy", "try later")
     assert retriable["inspectionData"]["errorDetails"] == {
         "retryIndex": 0,
         "retryBackoffIntervalSeconds": 2,
     }
-    second = run(sfn, TASK, input=ORDER, mock=busy, stateConfiguration={"retrierRetryCount": 1})
+    assert "nextState" not in retriable and "output" not in retriable
+    again = {"mock": busy, "inspectionLevel": "DEBUG"}
+    second = run(sfn, TASK, input=ORDER, stateConfiguration={"retrierRetryCount": 1}, **again)
     assert second["inspectionData"]["errorDetails"]["retryBackoffIntervalSeconds"] == 4
-    caught = run(sfn, TASK, input=ORDER, mock=busy, stateConfiguration={"retrierRetryCount": 2})
+    caught = run(sfn, TASK, input=ORDER, stateConfiguration={"retrierRetryCount": 2}, **again)
     assert caught["status"] == "CAUGHT_ERROR"
     assert caught["nextState"] == "Failed"
-    assert caught["inspectionData"]["errorDetails"] == {"catchIndex": 0}
+    assert caught["inspectionData"]["errorDetails"] == {"retryIndex": 0, "catchIndex": 0}
     assert json.loads(caught["output"])["error"] == {"Error": "Busy", "Cause": "try later"}
     no_catch = {k: v for k, v in TASK.items() if k not in ("Catch", "Retry")}
     failed = run(sfn, no_catch, input=ORDER, mock={"errorOutput": {"error": "E", "cause": "c"}})
@@ -77,7 +79,7 @@ def test_retriable_caught_and_failed(live):
 
 def test_real_task_through_the_server_routing(live):
     state = {"Type": "Task", "Resource": f"python:{HANDLERS}:double", "End": True}
-    out = run(live.sfn, state, input='{"value": 4}', inspectionLevel="TRACE")
+    out = run(live.sfn, state, input='{"value": 4}', inspectionLevel="TRACE", roleArn=ROLE)
     assert out["status"] == "SUCCEEDED" and json.loads(out["output"]) == {"value": 8}
     assert "nextState" not in out
     assert json.loads(out["inspectionData"]["result"]) == {"value": 8}
@@ -124,7 +126,7 @@ def test_state_of_a_whole_machine_and_mocked_map(live):
     }
     out = run(sfn, machine, stateName="B", input="{}", mock={"result": "[1, 2, 3]"})
     assert out["status"] == "SUCCEEDED" and json.loads(out["output"]) == {"items": [1, 2, 3]}
-    with pytest.raises(sfn.exceptions.ValidationException):  # Map needs a mock, as on AWS
+    with pytest.raises(sfn.exceptions.InvalidDefinition):  # Map needs a mock, as on AWS
         run(sfn, machine, stateName="B")
     with pytest.raises(sfn.exceptions.ValidationException):
         run(sfn, machine, stateName="Nope")
@@ -142,5 +144,8 @@ def test_errors(live):
         run(sfn, {"Type": "Pass", "End": True}, inspectionLevel="LOUD")
     with pytest.raises(sfn.exceptions.ValidationException):
         run(sfn, TASK, mock={"result": "{", "errorOutput": {"error": "x"}})
-    with pytest.raises(sfn.exceptions.ValidationException):
-        run(sfn, {**TASK, "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"})
+    with pytest.raises(sfn.exceptions.ValidationException):  # an unmocked Task needs a role
+        run(sfn, TASK)
+    with pytest.raises(sfn.exceptions.ValidationException, match="only with a mock"):
+        waits = {**TASK, "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}
+        run(sfn, waits, roleArn=ROLE)
