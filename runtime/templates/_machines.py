@@ -29,10 +29,24 @@ class MachineDefinition:
 
 
 def machine_definition(stack: Stack, logical_id: str) -> MachineDefinition:
-    """The machine ``logical_id`` with its definition resolved as CloudFormation does:
-    intrinsic functions evaluated, then ``DefinitionSubstitutions`` filled in (into the text,
-    before parsing, for ``DefinitionString`` and ``DefinitionUri``). Validated here, so a
-    mistake is reported against the template."""
+    """The machine ``logical_id`` with its definition resolved (see :func:`resolved_definition`)
+    and validated, so that a mistake is reported against the template."""
+    value, kind, filename = resolved_definition(stack, logical_id)
+    _validate(stack, logical_id, value, kind, filename)
+    return MachineDefinition(
+        logical_id,
+        stack.name(logical_id),
+        stack.attribute(logical_id, "Arn"),
+        kind,
+        json.dumps(value, ensure_ascii=False),
+        filename,
+    )
+
+
+def resolved_definition(stack: Stack, logical_id: str) -> tuple[Any, str, str]:
+    """``(definition, type, filename)`` of the machine, its definition resolved as CloudFormation
+    resolves it: intrinsic functions evaluated, then ``DefinitionSubstitutions`` filled in (into
+    the text, before parsing, for ``DefinitionString`` and ``DefinitionUri``)."""
     properties = stack.properties(logical_id)
     base = pointer_join("/Resources", logical_id, "Properties")
     substitutions = _substitutions(stack, properties, base)
@@ -64,15 +78,7 @@ def machine_definition(stack: Stack, logical_id: str) -> MachineDefinition:
     kind = str(kind).upper()
     if kind not in ("STANDARD", "EXPRESS"):
         raise TemplateError(f"{stack.template.where(base)}: {type_key} must be STANDARD or EXPRESS")
-    _validate(stack, logical_id, value, kind, filename)
-    return MachineDefinition(
-        logical_id,
-        stack.name(logical_id),
-        stack.attribute(logical_id, "Arn"),
-        kind,
-        json.dumps(value, ensure_ascii=False),
-        filename,
-    )
+    return value, kind, filename
 
 
 def _local(uri: Any) -> bool:
@@ -145,4 +151,4 @@ def register_machines(machines: list[MachineDefinition]) -> None:
         )
 
 
-__all__ = ["MachineDefinition", "machine_definition", "register_machines"]
+__all__ = ["MachineDefinition", "machine_definition", "register_machines", "resolved_definition"]

@@ -16,7 +16,12 @@ from runtime.templates._machines import MachineDefinition, machine_definition, r
 from runtime.templates._provision import PROVISIONERS, provision
 from runtime.templates._stack import Stack
 from runtime.templates._template import Template
-from runtime.templates._uses import FUNCTION_TYPES, MACHINE_TYPES, used_resources
+from runtime.templates._uses import (
+    FUNCTION_TYPES,
+    MACHINE_TYPES,
+    named_resources,
+    used_resources,
+)
 
 RUN_BY_THE_ENGINE = frozenset({"AWS::StepFunctions::Activity"})
 
@@ -63,7 +68,10 @@ def prepare(
         account=_account_of(clients) if clients is not None else ACCOUNT,
         stack_name=stack_name or default_stack_name(template.path),
     )
-    used = used_resources(template, chosen.logical_id)
+    used = used_resources(template, [chosen.logical_id])
+    named = named_resources(stack, used)
+    if named:
+        used = used_resources(template, [chosen.logical_id, *named])
     created = provision(stack, used, clients) if clients is not None else []
     lambdas: dict[str, str] = {}
     warnings: list[str] = []

@@ -132,6 +132,17 @@ class Stack:
             )
         return resource
 
+    def exists(self, logical_id: str) -> bool:
+        """Whether the resource is deployed (it has no ``Condition``, or a true one)."""
+        condition = self.template.resources[logical_id].get("Condition")
+        return not isinstance(condition, str) or self.condition(condition)
+
+    def spellings(self, logical_id: str) -> set[str]:
+        """The ways a definition may write the resource out: its name, ARN, URL..."""
+        kind = kind_of(self.resource_type(logical_id))
+        name = self.name(logical_id)
+        return {name, *kind.attributes(self.place, name).values()}
+
     def properties(self, logical_id: str) -> dict[str, Any]:
         """The resource's ``Properties`` as written (intrinsic functions unresolved)."""
         properties = self.resource(logical_id).get("Properties")

@@ -13,8 +13,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from asl._diagnostics import pointer_join
 from runtime.templates._errors import TemplateError
+from runtime.templates._machines import resolved_definition
 from runtime.templates._provision import PROVISIONERS
+from runtime.templates._stack import Stack
 from runtime.templates._template import Template
 
 MACHINE_PROPERTIES = ("Definition", "DefinitionString", "DefinitionSubstitutions")
@@ -61,9 +64,9 @@ def _sub_references(argument: Any) -> Iterator[str]:
                 yield name
 
 
-def used_resources(template: Template, machine_id: str) -> list[str]:
-    """The logical ids of the resources the machine ``machine_id`` uses, itself included,
-    each after the resources it depends on."""
+def used_resources(template: Template, roots: list[str]) -> list[str]:
+    """The logical ids of the resources ``roots`` (the machine to run, and resources found by
+    :func:`named_resources`) use, themselves included, each after what it depends on."""
     order: list[str] = []
     visiting: set[str] = set()
 
@@ -81,8 +84,42 @@ def used_resources(template: Template, machine_id: str) -> list[str]:
         visiting.discard(logical_id)
         order.append(logical_id)
 
-    visit(machine_id, ())
+    for root in roots:
+        visit(root, ())
     return order
+
+
+def named_resources(stack: Stack, used: list[str]) -> list[str]:
+    """Resources asl creates that the machines and functions among ``used`` name without a
+    ``Ref``: by their name or ARN, written out or through a parameter both share
+    (``TableName: !Ref TableNameParameter`` in the table and in the definition)."""
+    texts: set[str] = set()
+    for logical_id in used:
+        resource_type = stack.resource_type(logical_id)
+        if resource_type in MACHINE_TYPES:
+            texts.update(_strings(resolved_definition(stack, logical_id)[0]))
+        elif resource_type in FUNCTION_TYPES:
+            where = pointer_join("/Resources", logical_id, "Properties", "Environment")
+            environment = stack.properties(logical_id).get("Environment")
+            texts.update(_strings(stack.resolve(environment, where)))
+    named = []
+    for logical_id, resource in stack.template.resources.items():
+        if logical_id in used or resource.get("Type") not in PROVISIONERS:
+            continue
+        if stack.exists(logical_id) and not texts.isdisjoint(stack.spellings(logical_id)):
+            named.append(logical_id)
+    return named
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
 
 
 def dependencies(template: Template, logical_id: str) -> list[str]:
@@ -108,4 +145,11 @@ def _followed(template: Template, logical_id: str) -> tuple[str, ...] | None:
     return None if resource_type in PROVISIONERS else ()
 
 
-__all__ = ["FUNCTION_TYPES", "MACHINE_TYPES", "dependencies", "references", "used_resources"]
+__all__ = [
+    "FUNCTION_TYPES",
+    "MACHINE_TYPES",
+    "dependencies",
+    "named_resources",
+    "references",
+    "used_resources",
+]

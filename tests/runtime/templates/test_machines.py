@@ -258,4 +258,4 @@ def test_used_resources_follow_references_not_roles(tmp_path: Path) -> None:
             Type: AWS::IAM::Role
         """,
     )
-    assert used_resources(template, "Machine") == ["Dlq", "Queue", "Table", "Function", "Machine"]
+    assert used_resources(template, ["Machine"]) == ["Dlq", "Queue", "Table", "Function", "Machine"]

@@ -192,3 +192,46 @@ Resources:
         message
     )
     assert moto_env.client("dynamodb").list_tables()["TableNames"] == []
+
+
+def test_resources_named_without_a_ref_are_created(moto_env: MotoServer, tmp_path: Path) -> None:
+    text = """\
+Parameters:
+  TableName: {Type: String, Default: shared-name}
+Resources:
+  Machine:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      Definition:
+        StartAt: Put
+        States:
+          Put:
+            Type: Task
+            Resource: arn:aws:states:::dynamodb:putItem
+            Parameters: {TableName: !Ref TableName, Item: {id: {S: "1"}}}
+            Next: Send
+          Send:
+            Type: Task
+            Resource: arn:aws:states:::events:putEvents
+            Parameters:
+              Entries: [{EventBusName: literal-bus, Source: s, DetailType: d, Detail: {}}]
+            End: true
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: !Ref TableName
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      BillingMode: PAY_PER_REQUEST
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties: {Name: literal-bus}
+  Other:
+    Type: AWS::Events::EventBus
+    Properties: {Name: not-named-by-the-machine}
+"""
+    prepared = prepare(write_template(tmp_path, text), aws="aws")
+    assert set(prepared.created) == {"Table", "Bus"}
+    assert moto_env.client("dynamodb").list_tables()["TableNames"] == ["shared-name"]
+    buses = moto_env.client("events").list_event_buses()["EventBuses"]
+    assert {b["Name"] for b in buses} == {"default", "literal-bus"}
