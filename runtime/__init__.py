@@ -10,14 +10,24 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from runtime._api import execute, load_definition
     from runtime._driver import ExecutionResult, NondeterminismError
+    from runtime.teststate import TestStateError, test_state
 
-__all__ = ["ExecutionResult", "NondeterminismError", "execute", "load_definition"]
+__all__ = [
+    "ExecutionResult",
+    "NondeterminismError",
+    "TestStateError",
+    "execute",
+    "load_definition",
+    "test_state",
+]
 
 _LAZY = {
     "execute": "runtime._api",
     "load_definition": "runtime._api",
     "ExecutionResult": "runtime._driver",
     "NondeterminismError": "runtime._driver",
+    "test_state": "runtime.teststate",
+    "TestStateError": "runtime.teststate",
     "task": "runtime.fleet",
     "heartbeat": "runtime.fleet",
 }

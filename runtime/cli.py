@@ -23,6 +23,7 @@ _COMMANDS = (
     "runtime._cli_worker",
     "runtime._cli_serve",
     "runtime._cli_task",
+    "runtime._cli_test_state",
 )
 
 # Which module registers each subcommand, so that a command imports only its own module.
@@ -37,6 +38,7 @@ _MODULE_OF = {
     "worker": "runtime._cli_worker",
     "serve": "runtime._cli_serve",
     "task": "runtime._cli_task",
+    "test-state": "runtime._cli_test_state",
 }
 
 

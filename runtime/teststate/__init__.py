@@ -39,6 +39,8 @@ __all__ = [
     "Environment",
     "TestStateError",
     "answer",
+    "environment",
+    "local_role",
     "test_state",
 ]
 
@@ -74,13 +76,10 @@ def test_state(
 
     Raises :class:`TestStateError` for a call AWS refuses.
     """
-    from runtime._driver import ACCOUNT
-    from runtime.tasks import build_dispatch
-
     params: dict[str, Any] = {
         "definition": _definition_text(definition),
         "inspectionLevel": inspection_level,
-        "roleArn": role_arn or f"arn:aws:iam::{ACCOUNT}:role/asl-local",
+        "roleArn": role_arn or local_role(),
     }
     if input is not _UNSET:
         params["input"] = json.dumps(input)
@@ -106,11 +105,29 @@ def test_state(
         if data is not None and not isinstance(data, str):
             config["mapItemReaderData"] = json.dumps(data)
         params["stateConfiguration"] = config
-    dispatch = build_dispatch(lambdas=lambdas or {}, bindings=bind or {})
-    return answer(params, Environment(dispatch=dispatch))
+    return answer(params, environment(lambdas=lambdas, bind=bind))
 
 
 test_state.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name
+
+
+def environment(
+    *,
+    lambdas: Mapping[str, str | Callable[..., Any]] | None = None,
+    bind: Mapping[str, str] | None = None,
+) -> Environment:
+    """An environment whose unmocked tasks take ``runtime.execute``'s routes (``lambdas``,
+    ``bind``); the state runs and definitions compile on the calling thread."""
+    from runtime.tasks import build_dispatch
+
+    return Environment(dispatch=build_dispatch(lambdas=lambdas or {}, bindings=bind or {}))
+
+
+def local_role() -> str:
+    """The execution role of local runs: what ``roleArn`` is when the caller gives none."""
+    from runtime._driver import ACCOUNT
+
+    return f"arn:aws:iam::{ACCOUNT}:role/asl-local"
 
 
 def _definition_text(definition: str | Path | Mapping[str, Any]) -> str:
