@@ -81,6 +81,7 @@ def execute(
     role_arn: str | None = None,
     sync: bool = True,
     keep_history: bool = True,
+    aws: str | None = None,
 ) -> ExecutionResult:
     """Run a state machine to its end and return its :class:`ExecutionResult`.
 
@@ -89,7 +90,8 @@ def execute(
     ``input_json``. The keyword options mirror ``asl run``'s flags: ``express=True``,
     ``time_skip=True`` (waits and retry delays pass instantly on a virtual clock),
     ``lambdas={"MyFn": "module:function"}``, ``bind={"arn:...": "python:mod:fn"}``,
-    ``mock_config=...`` with ``test_case=...``. An Express run behaves as StartSyncExecution;
+    ``mock_config=...`` with ``test_case=...``, ``aws="off"|"moto"|"aws"`` (where AWS service
+    calls go; default ``$ASL_AWS``, else off). An Express run behaves as StartSyncExecution;
     ``sync=False`` gives StartExecution's (asynchronous) context. The result has ``status``,
     ``output``, ``error``, ``cause`` and ``history`` (events shaped like GetExecutionHistory's);
     ``keep_history=False`` keeps no events (an empty ``history``, flat memory for a long run).
@@ -118,6 +120,7 @@ def execute(
             mock_config=mock_config,
             test_case=test_case,
             state_machine_name=machine_name,
+            aws=aws,
         )
     clock = VirtualClock() if time_skip else RealClock()
     return run_sync(

@@ -14,6 +14,7 @@ from typing import Any
 from runtime._cli_run import (
     EXIT_OK,
     Progress,
+    add_aws_option,
     add_store_option,
     guarded,
     report,
@@ -71,6 +72,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             default="output",
             help="print the output JSON (default) or the execution summary as JSON",
         )
+        add_aws_option(p)  # default: the mode the execution was started with
         p.set_defaults(func=resume if command == "resume" else redrive)
 
 
@@ -143,7 +145,7 @@ def _continue(args: argparse.Namespace, verb: str) -> int:
 
         def go(store: Any) -> Any:
             with Progress.maybe() as progress:
-                return action(store, args.id, observer=progress, warn=warner(verb))
+                return action(store, args.id, observer=progress, warn=warner(verb), aws=args.aws)
 
         return report(_with_store(args, go), args.format)
 

@@ -61,7 +61,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_task_options(parser: argparse.ArgumentParser, *, mocks: bool = True) -> None:
-    """``--lambda``, ``--bind`` and, with ``mocks``, ``--mock-config`` and ``--test-case``."""
+    """``--lambda``, ``--bind``, ``--aws`` and, with ``mocks``, ``--mock-config`` and
+    ``--test-case``."""
     parser.add_argument(
         "--lambda",
         dest="lambdas",
@@ -77,9 +78,22 @@ def add_task_options(parser: argparse.ArgumentParser, *, mocks: bool = True) -> 
         metavar="RESOURCE=TARGET",
         help="send a Task resource to a local target instead (repeatable)",
     )
+    add_aws_option(parser)
     if mocks:
         parser.add_argument("--mock-config", metavar="F", help="a Step Functions Local mock file")
         parser.add_argument("--test-case", metavar="N", help="the test case of --mock-config")
+
+
+def add_aws_option(parser: argparse.ArgumentParser) -> None:
+    """``--aws MODE``: where AWS service calls (and Lambda functions without a handler) go."""
+    parser.add_argument(
+        "--aws",
+        choices=("off", "moto", "aws"),
+        metavar="MODE",
+        help="where AWS service calls go: off (none: bind or mock them), moto (an embedded AWS "
+        "in this process) or aws (boto3's configuration: real AWS, or AWS_ENDPOINT_URL); "
+        "default $ASL_AWS, else off. See docs/aws-services.md",
+    )
 
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:
@@ -100,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from runtime import _runner
     from runtime.store import MemoryStore, open_store
+    from runtime.tasks.aws import resolve_mode
 
     definition = _read_definition(args.file)
     options = _runner.RunOptions(
@@ -112,6 +127,7 @@ def _run(args: argparse.Namespace) -> int:
         test_case=args.test_case,
         time_skip=args.time_skip,
         cwd=os.getcwd(),
+        aws=resolve_mode(args.aws).value,
     )
     if args.test_case and not args.mock_config:
         raise UsageError("--test-case needs --mock-config")

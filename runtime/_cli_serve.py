@@ -116,6 +116,7 @@ def _serve(args: argparse.Namespace) -> int:
     from runtime.serve.service import release_thread_caches
     from runtime.serve.sigv4 import load_credentials
     from runtime.store import open_store, store_location
+    from runtime.tasks.aws import resolve_mode
 
     lambdas = {
         k: _absolute_file(v)
@@ -142,6 +143,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     location = args.store or os.environ.get("ASL_STORE") or None
+    aws = resolve_mode(args.aws)
     store = open_store(args.store)
     service = Service(
         store,
@@ -150,6 +152,7 @@ def _serve(args: argparse.Namespace) -> int:
         bindings=bindings,
         time_skip=args.time_skip,
         policy=policy,
+        aws=aws.value,
     )
     service.dispatch()  # a bad --lambda or --bind fails here, before listening
     try:
@@ -168,7 +171,8 @@ def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: threading.Thread(target=server.shutdown).start())
     print(
-        f"asl serve: listening on {server.url} (store: {store_location(args.store)})",
+        f"asl serve: listening on {server.url} (store: {store_location(args.store)}; "
+        f"AWS calls: {aws.value})",
         file=sys.stderr,
         flush=True,
     )

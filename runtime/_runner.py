@@ -80,6 +80,7 @@ class RunOptions:
     test_case: str | None = None
     time_skip: bool = False
     cwd: str | None = None  # added to sys.path so handler modules import as they did
+    aws: str | None = None  # where AWS calls go (off|moto|aws); None: $ASL_AWS when it runs
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -162,12 +163,14 @@ def resume(
     observer: Observer | None = None,
     warn: Warn | None = None,
     commit_interval: float | None = None,
+    aws: str | None = None,
 ) -> ExecutionResult:
     """Continue a RUNNING Standard execution whose process died, from its stored history.
 
     Finished states and tasks are handed back from history, not repeated. Raises ``LeaseHeld``
     when another live process is running it, :class:`RunError` when it is not resumable.
-    ``commit_interval`` is as for :func:`start`.
+    ``commit_interval`` is as for :func:`start`; ``aws`` (off|moto|aws) overrides the mode the
+    execution was started with.
     """
     interval = _commit_interval(commit_interval)
     record = _durable(store.get(execution_id), "resume")
@@ -186,7 +189,7 @@ def resume(
     try:
         record = store.get(record.execution_arn)
         events = store.events(record.execution_arn)
-        options = RunOptions.from_dict(record.options)
+        options = _options(record, aws)
         machine = _load(record.definition, record.type, record.filename)
         dispatch = dispatch or _dispatch(options, record.machine_name, machine, warn)
     except BaseException:
@@ -206,12 +209,13 @@ def redrive(
     observer: Observer | None = None,
     warn: Warn | None = None,
     commit_interval: float | None = None,
+    aws: str | None = None,
 ) -> ExecutionResult:
     """Restart a FAILED, TIMED_OUT or ABORTED Standard execution from where it failed.
 
     Appends ``ExecutionRedriven`` and replays the history up to the failure, so only the failed
     part runs again; the record's ``redrive_count`` goes up by one. ``commit_interval`` is as for
-    :func:`start`.
+    :func:`start`; ``aws`` as for :func:`resume`.
     """
     interval = _commit_interval(commit_interval)
     record = _durable(store.get(execution_id), "redrive")
@@ -231,7 +235,7 @@ def redrive(
         if too_long:
             raise RunError(f"execution {record.name!r} cannot be redriven: {too_long}")
         events = store.events(record.execution_arn)
-        options = RunOptions.from_dict(record.options)
+        options = _options(record, aws)
         machine = _load(record.definition, record.type, record.filename)
         dispatch = dispatch or _dispatch(options, record.machine_name, machine, warn)
         clock = _clock(options, events)
@@ -599,8 +603,17 @@ def _load(definition: str, kind: str, filename: str) -> Any:
     return load_cached(definition, kind, filename)
 
 
+def _options(record: ExecutionRecord, aws: str | None) -> RunOptions:
+    """The options an execution was started with, ``aws`` overriding its AWS mode."""
+    options = RunOptions.from_dict(record.options)
+    if aws is not None:
+        options.aws = aws
+    return options
+
+
 def _dispatch(options: RunOptions, machine_name: str, machine: Any, warn: Warn | None) -> Dispatch:
-    """The task dispatcher for ``options``, checked against the machine's Task resources."""
+    """The task dispatcher for ``options``, checked against the machine's Task resources: a Task
+    nothing can run (an AWS service while AWS calls are off) fails before the execution starts."""
     if options.cwd and options.cwd not in sys.path:
         sys.path.insert(0, options.cwd)
     if options.cwd and warn is not None and os.path.realpath(options.cwd) != os.getcwd():
@@ -614,9 +627,10 @@ def _dispatch(options: RunOptions, machine_name: str, machine: Any, warn: Warn |
         mock_config=options.mock_config,
         test_case=options.test_case,
         state_machine_name=machine_name,
+        aws=options.aws,
     )
     tasks = [(s.name, s.resource) for s in machine.iter_all_states() if isinstance(s, TaskState)]
-    for warning in dispatch.preflight(tasks):
+    for warning in dispatch.preflight(tasks, strict=True):
         if warn is not None:
             warn(warning)
     return dispatch

@@ -61,6 +61,7 @@ class Service:
         policy: CodePolicy | None = None,
         activity_wait: float = 60.0,
         log: Log = log_to_stderr,
+        aws: str | None = None,
     ) -> None:
         self.store = store
         # Express executions are not durable and keep no history, as on AWS: their records
@@ -72,6 +73,7 @@ class Service:
             bindings=dict(bindings or {}),
             time_skip=time_skip,
             cwd=os.getcwd(),
+            aws=aws,
         )
         self.policy = dataclasses.replace(
             policy or CodePolicy(), bound=frozenset(self.options.bindings)
@@ -121,13 +123,17 @@ class Service:
     # -- shared helpers for the actions ----------------------------------------------------------
 
     def dispatch(self) -> Dispatch:
-        """The task dispatcher every execution uses (built once)."""
+        """The task dispatcher every execution uses (built once: with ``aws="moto"`` one
+        embedded AWS serves them all)."""
         with self.lock:
             if self._dispatch is None:
                 from runtime.tasks import build_dispatch
 
+                options = self.options
                 self._dispatch = GuardedDispatch(
-                    build_dispatch(lambdas=self.options.lambdas, bindings=self.options.bindings),
+                    build_dispatch(
+                        lambdas=options.lambdas, bindings=options.bindings, aws=options.aws
+                    ),
                     self.policy,
                 )
             return self._dispatch

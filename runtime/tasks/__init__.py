@@ -6,11 +6,13 @@ the async callable the driver invokes once per task attempt. A request is answer
 1. a mock, when the selected mock test case names the request's state;
 2. a ``--bind`` for the exact resource string;
 3. the resource's own route: the Lambda forms (a ``--bind`` for the function, else its
-   ``--lambda`` handler, else boto3 when ``ASL_LAMBDA=aws``), ``python:module:function``,
-   ``program:run``, ``lambda:NAME``.
+   ``--lambda`` handler, else boto3 when AWS calls are on), ``python:module:function``,
+   ``program:run``, ``lambda:NAME``, Step Functions' own integrations (nested executions,
+   activities, task tokens, ``aws-sdk:sfn``), the HTTP Task, and every other AWS service
+   integration through boto3 (:mod:`runtime.tasks.aws`), as the ``--aws`` switch says.
 
 Anything else fails the task with ``States.Runtime`` and a cause that says how to bind it.
-See ``docs/tasks.md``.
+See ``docs/tasks.md`` and ``docs/aws-services.md``.
 """
 
 from __future__ import annotations
@@ -21,10 +23,22 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from asl._errors import RUNTIME, StatesError
+from asl._errors import RUNTIME
 from runtime._interpreter import TaskRequest
-from runtime.tasks import activity, callback, lambda_aws, lambda_local, nested, program, python
+from runtime.tasks import (
+    activity,
+    callback,
+    http_invoke,
+    lambda_aws,
+    lambda_local,
+    nested,
+    program,
+    python,
+    sfn_api,
+)
 from runtime.tasks._loading import ConfigurationError
+from runtime.tasks.aws import AwsMode, resolve_mode
+from runtime.tasks.aws.route import AwsRoute, Unanswered
 from runtime.tasks.bindings import LAMBDA_PREFIX, Bindings, Target
 from runtime.tasks.celery import PREFIX as CELERY_PREFIX
 from runtime.tasks.lambda_local import FunctionRef, LambdaCall, LambdaContext, LambdaFunctions
@@ -43,15 +57,20 @@ class TaskDispatcher:
         bindings: Bindings,
         pythons: python.PythonFunctions,
         mocks: MockResponder | None = None,
-        aws: bool = False,
+        aws: AwsMode = AwsMode.OFF,
     ) -> None:
         self._functions = functions
         self._bindings = bindings
         self._pythons = pythons
         self._mocks = mocks
-        self._aws = aws  # unhandled Lambda functions go to boto3
-        self._aws_lambda = lambda_aws.AwsLambda()
+        self._services = AwsRoute(aws)  # AWS service integrations, as the --aws switch says
+        self._aws_lambda = lambda_aws.AwsLambda(lambda: self._services.clients)
         self._fleet: Any = None  # the celery: route, made on first use
+
+    @property
+    def aws(self) -> AwsMode:
+        """Where AWS calls go (``--aws``)."""
+        return self._services.mode
 
     async def __call__(self, request: TaskRequest) -> Any:
         if self._mocks is not None and self._mocks.handles(request):
@@ -69,10 +88,8 @@ class TaskDispatcher:
             return await self._run_target(target, request, request.parameters)
         try:
             return await self._route(request, bound=True)
-        except StatesError as exc:
-            if exc.error == RUNTIME and exc.cause == self._unroutable(request.resource):
-                return callback.UNANSWERED
-            raise
+        except Unanswered:
+            return callback.UNANSWERED
 
     def owns_timeout(self, request: TaskRequest) -> bool:
         """Whether the route enforces ``TimeoutSeconds`` itself, from stored times (callbacks,
@@ -87,12 +104,14 @@ class TaskDispatcher:
             or nested.handles(request.resource)
         )
 
-    def preflight(self, tasks: Iterable[tuple[str, str]]) -> list[str]:
+    def preflight(self, tasks: Iterable[tuple[str, str]], *, strict: bool = False) -> list[str]:
         """Check ``(state name, resource)`` pairs before running.
 
-        Raises :class:`ConfigurationError` for ``python:`` resources that cannot be imported and
-        ``program:`` resources other than ``program:run``; returns warnings for resources nothing
-        answers.
+        Raises :class:`ConfigurationError` for ``python:`` resources that cannot be imported,
+        ``program:`` resources other than ``program:run`` and AWS integrations AWS does not
+        know; returns warnings for resources nothing answers. ``strict``: a Task naming an AWS
+        service that nothing answers because AWS calls are off is an error too (``asl run``
+        fails fast on it; a ``.waitForTaskToken`` one only warns: it still waits for its token).
         """
         errors: list[str] = []
         warnings: list[str] = []
@@ -106,7 +125,9 @@ class TaskDispatcher:
             except ConfigurationError as exc:
                 errors.append(f"state {state!r}: {exc}")
                 continue
-            if problem:
+            if problem and strict and self._services.blocks(resource):
+                errors.append(f"state {state!r}: {problem}")
+            elif problem:
                 warnings.append(f"state {state!r}: {problem}")
         if errors:
             raise ConfigurationError("\n".join(errors))
@@ -137,6 +158,8 @@ class TaskDispatcher:
             return await nested.run(request)
         if callback.is_sdk_call(resource):
             return await callback.sdk_call(request)
+        if sfn_api.handles(resource):
+            return await sfn_api.run(request)
         call = lambda_local.lambda_call(request)
         if call is not None:
             return await self._lambda(call, request, bound)
@@ -152,7 +175,12 @@ class TaskDispatcher:
             return await self._lambda(call, request, bound=False)
         if resource.startswith(CELERY_PREFIX):
             return await self.fleet(request, resource)
-        raise StatesError(RUNTIME, self._unroutable(resource))
+        if http_invoke.handles(resource):
+            off = self._services.mode is AwsMode.OFF
+            return await http_invoke.run(request, None if off else self._services.clients)
+        if self._services.handles(resource):
+            return await self._services.run(request)
+        raise Unanswered(RUNTIME, self._unroutable(resource))
 
     async def _lambda(self, call: LambdaCall, request: TaskRequest, bound: bool) -> Any:
         target = self._bindings.for_function(call.ref) if bound else None
@@ -166,7 +194,7 @@ class TaskDispatcher:
             result = await self._run_target(target, request, call.event)
             return lambda_local.shape(result, call)
         handler = self._functions.find(call.ref)
-        if handler is None and self._aws:
+        if handler is None and self._services.mode is not AwsMode.OFF:
             return await self._aws_lambda.invoke(call)
         if handler is None:
             raise lambda_local.not_found(call)
@@ -204,7 +232,9 @@ class TaskDispatcher:
         """A warning for a resource nothing answers; ConfigurationError for broken ones."""
         if activity.handles(resource) or nested.handles(resource):
             return None
-        if callback.is_sdk_call(resource):
+        if callback.is_sdk_call(resource) or sfn_api.handles(resource):
+            return None
+        if http_invoke.handles(resource):
             return None
         if resource.endswith(callback.WAIT_SUFFIX):
             base = callback.underlying(resource)
@@ -232,12 +262,19 @@ class TaskDispatcher:
             name = resource[len(LAMBDA_PREFIX) :]
         if name is not None:
             ref = FunctionRef.parse(name) or FunctionRef(name)
-            if self._aws or self._bindings.for_function(ref) or self._functions.find(ref):
+            if (
+                self._services.mode is not AwsMode.OFF
+                or self._bindings.for_function(ref)
+                or self._functions.find(ref)
+            ):
                 return None
             return (
                 f"no local handler for Lambda function {ref.name!r} ({resource}); pass "
-                f"--lambda {ref.name}=module:function or --bind {ref.name}=python:module:function."
+                f"--lambda {ref.name}=module:function or --bind {ref.name}=python:module:function"
+                ", or call it on AWS with --aws moto|aws."
             )
+        if self._services.handles(resource):
+            return self._services.check(resource)
         return self._unroutable(resource)
 
 
@@ -248,6 +285,7 @@ def build_dispatch(
     mock_config: str | Path | Mapping[str, Any] | None = None,
     test_case: str | None = None,
     state_machine_name: str | None = None,
+    aws: str | AwsMode | None = None,
     aws_lambda: bool | None = None,
 ) -> TaskDispatcher:
     """Build the task dispatcher; raises :class:`ConfigurationError` for a bad configuration.
@@ -255,10 +293,17 @@ def build_dispatch(
     ``lambdas`` maps Lambda function names or ARNs to ``module:function`` specs or callables,
     ``bindings`` maps resources to targets, ``mock_config`` is a Step Functions Local mock file
     (path or parsed), whose ``test_case`` for ``state_machine_name`` is used (either may be
-    omitted when the file has only one). ``aws_lambda`` sends Lambda functions without a local
-    handler or binding to AWS through boto3 (default: ``ASL_LAMBDA=aws``).
+    omitted when the file has only one). ``aws`` says where AWS service calls and Lambda
+    functions without a local handler or binding go: ``off``, ``moto`` (an embedded AWS,
+    started here) or ``aws`` (boto3's configuration); default ``ASL_AWS``, else
+    ``ASL_LAMBDA=aws``, else ``off``. ``aws_lambda`` is the older switch: True means ``aws``,
+    False ``off``.
     """
-    aws = lambda_aws.configure(aws_lambda, bindings)
+    if aws is not None or aws_lambda is None:
+        mode = resolve_mode(aws)
+    else:
+        mode = AwsMode.AWS if aws_lambda else AwsMode.OFF
+    lambda_aws.configure(mode, bindings)
     functions = LambdaFunctions(lambdas)
     pythons = python.PythonFunctions()
     table = Bindings(bindings, functions, pythons)
@@ -269,11 +314,12 @@ def build_dispatch(
     elif test_case is not None:
         raise ConfigurationError(f"test case {test_case!r} given without a mock config.")
     return TaskDispatcher(
-        functions=functions, bindings=table, pythons=pythons, mocks=mocks, aws=aws
+        functions=functions, bindings=table, pythons=pythons, mocks=mocks, aws=mode
     )
 
 
 __all__ = [
+    "AwsMode",
     "ConfigurationError",
     "LambdaContext",
     "TaskDispatcher",

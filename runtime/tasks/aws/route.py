@@ -1,0 +1,258 @@
+"""The route of AWS service integrations: optimized ``SERVICE:ACTION`` and
+``aws-sdk:SERVICE:ACTION``.
+
+The dispatcher hands a request here when its resource names an AWS service and no mock,
+binding or local route answered it. With ``--aws off`` the task fails with ``States.Runtime``
+and a cause naming ``--aws``, ``--bind`` and ``--mock-config``. Otherwise the Parameters become
+the API request (:mod:`.shapes`), the call goes through boto3 on a worker thread, and the
+response becomes the task result AWS gives, or its error the failure AWS names (:mod:`.errors`).
+For ``.sync``/``.sync:2`` the start call is followed by the job's poller (:mod:`.sync`);
+``.waitForTaskToken`` reaches here without its suffix, from :mod:`runtime.tasks.callback`.
+"""
+
+from __future__ import annotations
+
+import copy
+import socket
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from asl._errors import RUNTIME, StatesError
+from runtime._interpreter import TaskRequest
+from runtime.tasks import _calls
+from runtime.tasks.aws import AwsMode, names, optimized, shapes, sync
+from runtime.tasks.aws.clients import AwsClients
+from runtime.tasks.aws.errors import (
+    ServiceFailure,
+    client_failure,
+    optimized_error,
+    sdk_error,
+    unresolvable_host,
+    unusable_parameters,
+)
+from runtime.tasks.aws.names import Operation, Resource, UnknownIntegration
+
+_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+
+
+class Unanswered(StatesError):
+    """``States.Runtime``: nothing answers the resource (AWS calls are off, no binding)."""
+
+
+def unanswered_message(resource: str) -> str:
+    """Why a Task naming an AWS service cannot run with ``--aws off``, and the ways out."""
+    return (
+        f"No local handler for resource {resource!r}, and AWS calls are off. Run with "
+        "--aws moto|aws (moto: an embedded AWS in this process; aws: boto3's configuration, "
+        f"real AWS or AWS_ENDPOINT_URL; or set ASL_AWS), bind it with --bind {resource}="
+        "python:module:function, or mock the state with --mock-config."
+    )
+
+
+def not_recognized(resource: str, detail: str) -> str:
+    """AWS's wording for a resource it does not know, and what is wrong with it."""
+    return (
+        f"The resource provided {resource} is not recognized. The value is not a valid resource "
+        f"ARN, or the resource is not available in this region. ({detail})"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """What a resource calls: the operation, and the optimized integration's row if any."""
+
+    resource: Resource
+    operation: Operation
+    integration: optimized.Integration | None
+
+    @property
+    def error_prefix(self) -> str:
+        """The prefix of error names that are not the service's own (SdkClientException)."""
+        if self.integration is not None:
+            return self.integration.naming.prefix
+        return self.operation.java
+
+
+class AwsRoute:
+    """AWS service integrations for one :class:`AwsMode`."""
+
+    def __init__(self, mode: AwsMode) -> None:
+        self.mode = mode
+        self._clients: AwsClients | None = None
+        if mode is AwsMode.MOTO:  # started now, so user handlers' boto3 calls go there too
+            self._clients = AwsClients(mode)
+
+    @property
+    def clients(self) -> AwsClients:
+        """The mode's boto3 clients (``off``: boto3's configuration, for ``aws:lambda``
+        bindings)."""
+        if self._clients is None:
+            self._clients = AwsClients(AwsMode.AWS if self.mode is AwsMode.OFF else self.mode)
+        return self._clients
+
+    @staticmethod
+    def handles(resource: str) -> bool:
+        """Whether ``resource`` names an AWS service integration."""
+        return names.parse(resource) is not None
+
+    def blocks(self, resource: str) -> bool:
+        """Whether ``resource`` cannot run at all here: AWS calls are off and it is not a
+        ``.waitForTaskToken`` (which still waits for its token)."""
+        parsed = names.parse(resource)
+        return self.mode is AwsMode.OFF and parsed is not None and parsed.pattern != optimized.WAIT
+
+    def check(self, resource: str) -> str | None:
+        """Preflight: None when the resource can run, the reason when AWS calls are off;
+        :class:`ConfigurationError` when AWS knows no such integration."""
+        parsed = names.parse(resource)
+        if parsed is None:
+            return None
+        if self.mode is AwsMode.OFF:
+            return unanswered_message(resource)
+        try:
+            _resolve(parsed)
+        except UnknownIntegration as exc:
+            raise UnknownIntegration(not_recognized(resource, str(exc))) from None
+        return None
+
+    async def run(self, request: TaskRequest) -> Any:
+        """The task result of calling the integration ``request.resource`` names."""
+        parsed = names.parse(request.resource)
+        if parsed is None:
+            raise StatesError(RUNTIME, f"{request.resource!r} is not an AWS service integration")
+        if self.mode is AwsMode.OFF:
+            raise Unanswered(RUNTIME, unanswered_message(request.resource))
+        try:
+            call = _resolve(parsed)
+        except UnknownIntegration as exc:
+            raise StatesError(RUNTIME, not_recognized(request.resource, str(exc))) from None
+        arguments = _arguments(call, request)
+        clients = self.clients
+        response, result = await _calls.in_thread(
+            _invoke, clients, call, arguments, request.parameters, name=f"aws-{parsed.service}"
+        )
+        if parsed.pattern in (optimized.SYNC, optimized.SYNC2):
+            poll = sync.poller(parsed.service, parsed.action)
+            if poll is None:
+                raise StatesError(
+                    RUNTIME,
+                    f"{request.resource}: this engine cannot yet wait for {parsed.service}:"
+                    f"{parsed.action} jobs; use {parsed.base} and poll in the definition.",
+                )
+            return await poll(clients, request, response, parsed.pattern)
+        return result
+
+
+def _resolve(resource: Resource) -> _Call:
+    """The call ``resource`` makes; :class:`UnknownIntegration` when AWS has no such one."""
+    if resource.sdk:
+        if resource.pattern not in ("", optimized.WAIT):
+            raise UnknownIntegration(
+                f"aws-sdk integrations support request-response and .waitForTaskToken, "
+                f"not {resource.pattern}"
+            )
+        return _Call(resource, names.sdk_operation(resource), None)
+    integration = optimized.find(resource.service, resource.action)
+    if integration is None:
+        raise UnknownIntegration(
+            f"no optimized integration {resource.service}:{resource.action}; any SDK action "
+            f"runs as arn:aws:states:::aws-sdk:SERVICE:{resource.action}"
+        )
+    if resource.pattern not in integration.patterns:
+        allowed = ", ".join(p or "request-response" for p in sorted(integration.patterns))
+        raise UnknownIntegration(
+            f"{resource.service}:{resource.action} supports {allowed}, not {resource.pattern}"
+        )
+    operation = names.operation(integration.boto_service, integration.operation)
+    return _Call(resource, operation, integration)
+
+
+def _arguments(call: _Call, request: TaskRequest) -> dict[str, Any] | ServiceFailure:
+    """boto3's keyword arguments for the request (or the validation failure to report)."""
+    parameters = request.parameters
+    integration = call.integration
+    fields = parameters
+    if integration is not None:
+        if integration.fields is not None:
+            shapes.refuse_fields(parameters, integration.fields)
+        if integration.prepare is not None:
+            fields = copy.deepcopy(parameters) if isinstance(parameters, dict) else {}
+            integration.prepare(fields, request.context, call.resource.pattern)
+    try:
+        return shapes.to_request(fields, call.operation.input_shape, shown=parameters)
+    except ServiceFailure as failure:
+        return failure
+
+
+# -- on a worker thread ------------------------------------------------------------------------
+
+
+def _invoke(
+    clients: AwsClients, call: _Call, arguments: dict[str, Any] | ServiceFailure, shown: Any
+) -> tuple[dict[str, Any], Any]:
+    """Call the operation; (boto3's response, the task result). Raises StatesError (quoting
+    the Parameters ``shown`` when they do not fit the API)."""
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+    integration = call.integration
+    try:
+        if isinstance(arguments, ServiceFailure):
+            raise arguments
+        if integration is not None and integration.service == "sqs":
+            _check_queue_host(arguments.get("QueueUrl"), clients.mode, integration.naming.prefix)
+        client = clients.client(call.operation.service)
+        response = getattr(client, call.operation.method)(**arguments)
+        result = _result(call, response)
+    except ClientError as exc:
+        raise _service_error(call, ServiceFailure.of(exc))
+    except ServiceFailure as failure:
+        raise _service_error(call, failure)
+    except ParamValidationError as exc:
+        raise unusable_parameters(shown, _validation_report(exc))
+    except (BotoCoreError, OSError) as exc:
+        raise client_failure(call.error_prefix, exc)
+    return response, result
+
+
+def _result(call: _Call, response: dict[str, Any]) -> Any:
+    integration = call.integration
+    if integration is None:
+        return shapes.to_result(response, call.operation.output_shape, shapes.iso_instant)
+    result = shapes.to_result(response, call.operation.output_shape, shapes.epoch_millis)
+    if integration.metadata:
+        result.update(shapes.http_metadata(response.get("ResponseMetadata") or {}))
+    if integration.finish is not None:
+        return integration.finish(result)
+    return result
+
+
+def _service_error(call: _Call, failure: ServiceFailure) -> StatesError:
+    if call.integration is not None:
+        return optimized_error(failure, call.integration.naming, call.operation.errors)
+    return sdk_error(failure, call.operation.java, call.operation.errors)
+
+
+def _validation_report(exc: Any) -> str:
+    report = str(exc.kwargs.get("report") or exc) if hasattr(exc, "kwargs") else str(exc)
+    return " ".join(line.strip() for line in report.splitlines() if line.strip())
+
+
+def _check_queue_host(url: Any, mode: AwsMode, prefix: str) -> None:
+    """SQS: the Java SDK 1.x sends a queue's requests to its QueueUrl, so a host that does not
+    resolve fails before any response, as on AWS (hosts of AWS's own domains are not looked up:
+    they resolve on AWS, and the embedded AWS answers them without a network)."""
+    if not isinstance(url, str):
+        return
+    host = urllib.parse.urlsplit(url).hostname
+    if not host or host.endswith(_AWS_DOMAINS):
+        return
+    try:
+        socket.getaddrinfo(host, None)
+    except socket.gaierror as exc:
+        raise unresolvable_host(prefix, host, exc.strerror or str(exc)) from None
+    except UnicodeError:
+        raise unresolvable_host(prefix, host, "not a valid host name") from None
+
+
+__all__ = ["AwsRoute", "Unanswered", "not_recognized", "unanswered_message"]
