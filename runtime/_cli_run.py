@@ -31,7 +31,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="Exit status: 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 usage error, invalid "
         "definition or input, or a store problem.",
     )
-    parser.add_argument("file", metavar="FILE", help="the definition (JSON or YAML)")
+    parser.add_argument(
+        "file",
+        metavar="FILE",
+        help="the definition (JSON or YAML), or a CloudFormation/SAM template",
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--input", metavar="JSON", help="the execution input as JSON text")
     source.add_argument(
@@ -53,6 +57,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="print the output JSON (default) or the execution summary as JSON",
     )
     add_task_options(parser)
+    from runtime._cli_template import add_options as add_template_options
+
+    add_template_options(parser)
     add_store_option(parser)
     parser.add_argument(
         "--log", metavar="FILE", help="Express: append every event to FILE as JSON Lines"
@@ -113,10 +120,18 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from runtime import _runner
+    from runtime._cli_template import from_template
     from runtime.store import MemoryStore, open_store
     from runtime.tasks.aws import resolve_mode
 
     definition = _read_definition(args.file)
+    filename, machine_name = args.file, os.path.basename(args.file).split(".")[0] or "machine"
+    template = from_template(args, definition)  # a CloudFormation/SAM template: its machine
+    if template is not None:
+        machine = template.machine
+        definition, filename, machine_name = machine.definition, machine.filename, machine.name
+        args.express = args.express or machine.type == "EXPRESS"
+        args.lambdas = [*(f"{k}={v}" for k, v in template.lambdas.items()), *args.lambdas]
     options = _runner.RunOptions(
         lambdas={
             k: _absolute_file(v)
@@ -148,9 +163,9 @@ def _run(args: argparse.Namespace) -> int:
                 store,
                 definition,
                 input_value,
-                filename=args.file,
+                filename=filename,
                 name=args.name,
-                machine_name=os.path.basename(args.file).split(".")[0] or "machine",
+                machine_name=machine_name,
                 express=args.express,
                 options=options,
                 observer=progress,
