@@ -37,6 +37,7 @@ class Connection:
     headers: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     body: dict[str, str] = field(default_factory=dict)
+    secret: set[str] = field(default_factory=set)  # the headers holding credentials (lower case)
 
 
 def resolve(arn: str, clients: Any) -> Connection:
@@ -142,12 +143,17 @@ def _get(values: dict[str, Any], key: str) -> Any:
 
 
 def _connection(kind: str, values: dict[str, Any], arn: str) -> Connection:
-    invocation = _parameters(values.get("invocationhttpparameters"))
+    group = values.get("invocationhttpparameters")
+    invocation = _parameters(group)
     connection = Connection(invocation["headers"], invocation["query"], invocation["body"])
+    for parameter in (group or {}).get("headerparameters") or []:
+        if isinstance(parameter, dict) and _get(parameter, "isvaluesecret") is True:
+            connection.secret.add(str(_get(parameter, "key")).lower())
     if kind == "API_KEY":
         name, value = values.get("apikeyname"), values.get("apikeyvalue")
         _require(arn, ("ApiKeyName", name), ("ApiKeyValue", value))
         connection.headers[str(name)] = str(value)
+        connection.secret.add(str(name).lower())
     elif kind == "BASIC":
         user, password = values.get("username"), values.get("password")
         _require(arn, ("Username", user), ("Password", password))
@@ -159,6 +165,8 @@ def _connection(kind: str, values: dict[str, Any], arn: str) -> Connection:
         raise StatesError(
             ERROR + "InvalidConnectionState", f"{arn}: unknown authorization type {kind!r}"
         )
+    if "Authorization" in connection.headers:
+        connection.secret.add("authorization")
     return connection
 
 

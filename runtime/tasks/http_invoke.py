@@ -92,6 +92,7 @@ class Call:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
+    secret: frozenset[str] = frozenset()  # (lower-cased) headers holding a connection's secret
 
 
 @dataclass(slots=True)
@@ -109,11 +110,44 @@ class Exchange:
 
 
 async def run(request: TaskRequest, clients: AwsClients | None) -> Any:
-    """Call the endpoint; the task result (``clients``: where connections are looked up)."""
+    """Call the endpoint; the task result (``clients``: where connections are looked up).
+    For TestState at TRACE (``request.inspect``), the exchange is reported there too."""
     exchange = await invoke(request, clients)
+    if request.inspect is not None:
+        request.inspect.update(inspection(exchange))
     if exchange.error is not None:
         raise exchange.error
     return exchange.result
+
+
+def inspection(exchange: Exchange) -> dict[str, Any]:
+    """The exchange as TestState's ``inspectionData`` gives it (``request`` and ``response``,
+    the credentials a connection added left out)."""
+    call = exchange.call
+    protocol = urllib.parse.urlsplit(call.url).scheme
+    headers = [
+        f"{name}: {'<redacted>' if name.lower() in call.secret else value}"
+        for name, value in call.headers.items()
+    ]
+    out: dict[str, Any] = {
+        "request": {
+            "protocol": protocol,
+            "method": call.method,
+            "url": call.url,
+            "headers": f"[{', '.join(headers)}]",
+            "body": (call.body or b"").decode("utf-8", "replace"),
+        }
+    }
+    if exchange.status is not None:
+        received = [f"{name}: {value}" for name, value in exchange.headers]
+        out["response"] = {
+            "protocol": protocol,
+            "statusCode": str(exchange.status),
+            "statusMessage": exchange.reason,
+            "headers": f"[{', '.join(received)}]",
+            "body": exchange.body,
+        }
+    return out
 
 
 async def invoke(request: TaskRequest, clients: AwsClients | None) -> Exchange:
@@ -163,7 +197,7 @@ def build(params: dict[str, Any], connection: http_connection.Connection, region
     body = _body(params.get("RequestBody"), connection.body, url_encoded, array_format)
     if body is not None and not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = _content_type(params.get("RequestBody"), url_encoded)
-    return Call(method, url, headers, body)
+    return Call(method, url, headers, body, frozenset(connection.secret))
 
 
 def _content_type(value: Any, url_encoded: bool) -> str:
@@ -321,6 +355,7 @@ __all__ = [
     "build",
     "form_encode",
     "handles",
+    "inspection",
     "invoke",
     "run",
     "send",

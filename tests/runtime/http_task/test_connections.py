@@ -32,7 +32,7 @@ def connection(server: MotoServer, kind: str, auth: dict[str, Any]) -> str:
     return str(created["ConnectionArn"])
 
 
-def invoke(endpoint: Endpoint, arn: str, body: Any = None) -> Any:
+def invoke(endpoint: Endpoint, arn: str, body: Any = None, inspect: Any = None) -> Any:
     arguments: dict[str, Any] = {
         "ApiEndpoint": f"{endpoint.url}/api",
         "Method": "POST",
@@ -40,7 +40,7 @@ def invoke(endpoint: Endpoint, arn: str, body: Any = None) -> Any:
     }
     if body is not None:
         arguments["RequestBody"] = body
-    request = TaskRequest(http_invoke.RESOURCE, arguments, "Call", {})
+    request = TaskRequest(http_invoke.RESOURCE, arguments, "Call", {}, inspect=inspect)
     return asyncio.run(http_invoke.run(request, AwsClients(AwsMode.AWS)))
 
 
@@ -56,12 +56,15 @@ def test_an_api_key_connection_adds_its_key_and_parameters(
             "InvocationHttpParameters": INVOCATION,
         },
     )
-    assert invoke(endpoint, arn, {"order": 1})["ResponseBody"] == {"ok": True}
+    inspect: dict[str, Any] = {}
+    assert invoke(endpoint, arn, {"order": 1}, inspect)["ResponseBody"] == {"ok": True}
     seen = endpoint.requests[-1]
     assert seen.headers["x-api-key"] == "k-1"
     assert seen.headers["x-tenant"] == "acme"
     assert seen.query == [("region", "eu")]
     assert json.loads(seen.body) == {"order": 1, "source": "sfn"}
+    assert "x-api-key: <redacted>" in inspect["request"]["headers"]  # TRACE hides the key
+    assert "k-1" not in json.dumps(inspect)
 
 
 def test_the_secret_s_values_win_over_describe_connection(

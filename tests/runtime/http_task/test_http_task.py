@@ -17,8 +17,8 @@ from tests.runtime.http_task.conftest import Endpoint
 RESOURCE = "arn:aws:states:::http:invoke"
 
 
-def call(arguments: dict[str, Any], clients: Any = None) -> Any:
-    request = TaskRequest(RESOURCE, arguments, "Call", {})
+def call(arguments: dict[str, Any], clients: Any = None, inspect: Any = None) -> Any:
+    request = TaskRequest(RESOURCE, arguments, "Call", {}, inspect=inspect)
     return asyncio.run(http_invoke.run(request, clients))
 
 
@@ -189,3 +189,34 @@ def test_a_connection_without_aws_names_the_switch() -> None:
     )
     assert error.error == "States.Runtime"
     assert arn in error.cause and "--aws moto" in error.cause
+
+
+def test_trace_inspection_reports_the_exchange(endpoint: Endpoint) -> None:
+    endpoint.answer("/ping", 202, {"pong": 1})
+    inspect: dict[str, Any] = {}
+    call(
+        {"ApiEndpoint": f"{endpoint.url}/ping", "Method": "POST", "RequestBody": {"n": 1}},
+        inspect=inspect,
+    )
+    request, response = inspect["request"], inspect["response"]
+    assert (request["protocol"], request["method"], request["url"]) == (
+        "http",
+        "POST",
+        f"{endpoint.url}/ping",
+    )
+    assert request["body"] == '{"n":1}'
+    assert request["headers"].startswith("[User-Agent: Amazon|StepFunctions|HttpInvoke|")
+    assert "Range: bytes=0-262144" in request["headers"]
+    assert (response["statusCode"], response["statusMessage"]) == ("202", "Accepted")
+    assert json.loads(response["body"]) == {"pong": 1}
+    assert "Content-Type: application/json" in response["headers"]
+
+
+def test_trace_inspection_of_a_call_that_got_no_answer(endpoint: Endpoint) -> None:
+    url = endpoint.url
+    endpoint.close()
+    inspect: dict[str, Any] = {}
+    with pytest.raises(StatesError):
+        call({"ApiEndpoint": f"{url}/gone", "Method": "GET"}, inspect=inspect)
+    assert inspect["request"]["url"] == f"{url}/gone"
+    assert "response" not in inspect
