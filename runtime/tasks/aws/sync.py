@@ -197,6 +197,7 @@ def java_v1(value: Any, shape: Any) -> Any:
 _NAMES = {
     "athena": ("Athena", "AmazonAthena"),
     "batch": ("Batch", "AWSBatch"),
+    "bedrock": ("Bedrock", "AmazonBedrock"),
     "codebuild": ("CodeBuild", "AWSCodeBuild"),
     "ecs": ("ECS", "AmazonECS"),
     "emr": ("ElasticMapReduce", "AmazonElasticMapReduce"),

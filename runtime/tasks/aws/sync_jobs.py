@@ -282,15 +282,29 @@ def _sagemaker(kind: str) -> Job:
     )
 
 
+BEDROCK_CUSTOMIZATION = Job(
+    service="bedrock",
+    describe="GetModelCustomizationJob",
+    arguments=lambda s: {"jobIdentifier": s.require("JobName")},
+    item=(),
+    status=("Status",),
+    succeeded=frozenset({"Completed"}),
+    failed=frozenset({"Failed", "Stopped"}),
+    stop=("StopModelCustomizationJob", lambda s: {"jobIdentifier": s.require("JobName")}),
+    doc="https://docs.aws.amazon.com/step-functions/latest/dg/connect-bedrock.html",
+)
+
 JOBS: dict[tuple[str, str], Job] = {
     ("athena", "startQueryExecution"): ATHENA,
     ("batch", "submitJob"): BATCH,
+    ("bedrock", "createModelCustomizationJob"): BEDROCK_CUSTOMIZATION,
     ("codebuild", "startBuild"): CODEBUILD,
     ("ecs", "runTask"): ECS,
     ("elasticmapreduce", "addStep"): EMR_ADD_STEP,
     ("elasticmapreduce", "createCluster"): EMR_CREATE_CLUSTER,
     ("elasticmapreduce", "terminateCluster"): EMR_TERMINATE_CLUSTER,
     ("glue", "startJobRun"): GLUE,
+    ("sagemaker", "createHyperParameterTuningJob"): _sagemaker("HyperParameterTuning"),
     ("sagemaker", "createProcessingJob"): _sagemaker("Processing"),
     ("sagemaker", "createTrainingJob"): _sagemaker("Training"),
     ("sagemaker", "createTransformJob"): _sagemaker("Transform"),

@@ -1,10 +1,11 @@
 """A stand-in in front of moto's server, for the job states moto cannot reach.
 
 Every request goes on to moto over HTTP and moto's answer comes back, except that the answer to
-an operation named with :meth:`StandIn.rewrite` (JSON protocols: matched on ``X-Amz-Target``)
-is passed through a function first: a CodeBuild build moto always reports SUCCEEDED can be
-reported FAILED, or still IN_PROGRESS. Point one service's clients at it with
-``AWS_ENDPOINT_URL_<SERVICE>``; the job itself still lives in moto.
+an operation named with :meth:`StandIn.rewrite` (JSON protocols: the operation, matched on
+``X-Amz-Target``; REST protocols: ``METHOD /path-prefix``) is passed through a function first:
+a CodeBuild build moto always reports SUCCEEDED can be reported FAILED, or still IN_PROGRESS.
+Point one service's clients at it with ``AWS_ENDPOINT_URL_<SERVICE>``; the job itself still
+lives in moto.
 """
 
 from __future__ import annotations
@@ -43,8 +44,17 @@ class StandIn:
         self._server.server_close()
 
     def rewrite(self, operation: str, change: Rewrite) -> None:
-        """Pass moto's answers to ``operation`` (e.g. ``BatchGetBuilds``) through ``change``."""
+        """Pass moto's answers to ``operation`` (``BatchGetBuilds``, or for a REST API
+        ``GET /model-customization-jobs/``) through ``change``."""
         self.rewrites[operation] = change
+
+    def change_for(self, method: str, path: str, target: str) -> Rewrite | None:
+        """The rewrite of a request, if any."""
+        operation = target.rpartition(".")[2]
+        if operation in self.rewrites:
+            return self.rewrites[operation]
+        asked = f"{method} {path}"
+        return next((c for k, c in self.rewrites.items() if " " in k and asked.startswith(k)), None)
 
 
 def _handler(stand_in: StandIn) -> type[BaseHTTPRequestHandler]:
@@ -76,9 +86,10 @@ def _handler(stand_in: StandIn) -> type[BaseHTTPRequestHandler]:
                     status, reply, answer = response.status, response.headers, response.read()
             except urllib.error.HTTPError as exc:
                 status, reply, answer = exc.code, exc.headers, exc.read()
-            operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
-            stand_in.seen.append(operation)
-            change = stand_in.rewrites.get(operation)
+            target = self.headers.get("X-Amz-Target") or ""
+            operation = target.rpartition(".")[2]
+            stand_in.seen.append(operation or f"{self.command} {self.path}")
+            change = stand_in.change_for(self.command, self.path, target)
             if change is not None and status == 200:
                 document = json.loads(answer)
                 change(document)

@@ -1,8 +1,8 @@
-"""``sagemaker:create{Training,Transform,Processing}Job.sync`` against moto.
+"""``sagemaker:create{Training,Transform,Processing,HyperParameterTuning}Job.sync`` against moto.
 
 moto creates these jobs Completed; it stops a processing job (Stopped) but no other, and never
 fails one. So a processing job fails natively (stopped before it is polled), and the failed and
-still running training and transform jobs are moto's jobs reported otherwise by a stand-in.
+still running other jobs are moto's jobs reported otherwise by a stand-in.
 """
 
 from __future__ import annotations
@@ -57,7 +57,21 @@ def processing(world: World) -> dict[str, Any]:
     }
 
 
+def tuning(world: World) -> dict[str, Any]:
+    definition = training(world)
+    del definition["TrainingJobName"]
+    return {
+        "HyperParameterTuningJobName": "tune-1",
+        "HyperParameterTuningJobConfig": {
+            "Strategy": "Bayesian",
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 1},
+        },
+        "TrainingJobDefinition": definition,
+    }
+
+
 KINDS: dict[str, Callable[[World], dict[str, Any]]] = {
+    "HyperParameterTuning": tuning,
     "Training": training,
     "Transform": transform,
     "Processing": processing,
@@ -66,7 +80,8 @@ KINDS: dict[str, Callable[[World], dict[str, Any]]] = {
 
 def start(world: World, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
     parameters = KINDS[kind](world)
-    create = getattr(world.client("sagemaker"), f"create_{kind.lower()}_job")
+    snake = "hyper_parameter_tuning" if kind == "HyperParameterTuning" else kind.lower()
+    create = getattr(world.client("sagemaker"), f"create_{snake}_job")
     return parameters, create(**parameters)
 
 
@@ -89,7 +104,7 @@ def test_a_completed_job_gives_its_description(world: World, kind: str) -> None:
     assert isinstance(out["CreationTime"], int)
 
 
-@pytest.mark.parametrize("kind", ["Training", "Transform"])
+@pytest.mark.parametrize("kind", ["HyperParameterTuning", "Training", "Transform"])
 def test_a_failed_job_fails_the_task_with_its_description(world: World, kind: str) -> None:
     world.stand_in("SAGEMAKER").rewrite(f"Describe{kind}Job", status(kind, "Failed"))
     parameters, started = start(world, kind)
