@@ -47,9 +47,9 @@ def answer(params: Mapping[str, Any], environment: Environment) -> dict[str, Any
     request = read(params)
     tested = _definition.build(request.definition, request.state_name, environment.compile)
     state = tested.state
-    _checks.check(request, state)
     if request.mock is None and environment.check_code is not None:
-        environment.check_code([state])
+        environment.check_code([state])  # the definition's code first, as a definition problem
+    _checks.check(request, state)
     dispatch = _mocked(request.mock) if request.mock is not None else environment.dispatch
     host = ProbeHost(dispatch, trace=request.level == "TRACE")
     probe = Probe(
