@@ -38,7 +38,7 @@ from runtime.tasks import (
 )
 from runtime.tasks._loading import ConfigurationError
 from runtime.tasks.aws import AwsMode, resolve_mode
-from runtime.tasks.aws.route import AwsRoute, Unanswered
+from runtime.tasks.aws.route import AwsRoute, Unanswered, unanswered_states
 from runtime.tasks.bindings import LAMBDA_PREFIX, Bindings, Target
 from runtime.tasks.celery import PREFIX as CELERY_PREFIX
 from runtime.tasks.lambda_local import FunctionRef, LambdaCall, LambdaContext, LambdaFunctions
@@ -115,6 +115,7 @@ class TaskDispatcher:
         """
         errors: list[str] = []
         warnings: list[str] = []
+        blocked: list[tuple[str, str]] = []
         for state, resource in tasks:
             if self._mocks is not None and state in self._mocks.case.states:
                 continue
@@ -126,9 +127,11 @@ class TaskDispatcher:
                 errors.append(f"state {state!r}: {exc}")
                 continue
             if problem and strict and self._services.blocks(resource):
-                errors.append(f"state {state!r}: {problem}")
+                blocked.append((state, resource))
             elif problem:
                 warnings.append(f"state {state!r}: {problem}")
+        if blocked:
+            errors.append(unanswered_states(blocked))
         if errors:
             raise ConfigurationError("\n".join(errors))
         return warnings

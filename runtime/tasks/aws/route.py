@@ -34,6 +34,19 @@ from runtime.tasks.aws.errors import (
 from runtime.tasks.aws.names import Operation, Resource, UnknownIntegration
 
 _AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+_JAVA_DEFAULTS: dict[tuple[str, str], dict[str, Any]] = {
+    # the Java SDK uploads the (JSON text) body Step Functions writes as a string
+    ("s3", "PutObject"): {"ContentType": "text/plain; charset=UTF-8"},
+}
+"""Request members the AWS SDK for Java sets where boto3 sets none."""
+_BOTO_ONLY: dict[tuple[str, str], tuple[str, ...]] = {
+    ("s3", "ListObjects"): ("EncodingType",),
+    ("s3", "ListObjectsV2"): ("EncodingType",),
+    ("s3", "ListObjectVersions"): ("EncodingType",),
+    ("s3", "ListMultipartUploads"): ("EncodingType",),
+}
+"""Request members boto3 adds on its own (and echoes in the response) that the Java SDK does not:
+dropped from the result unless the Task asked for them."""
 
 
 class Unanswered(StatesError):
@@ -47,6 +60,20 @@ def unanswered_message(resource: str) -> str:
         "--aws moto|aws (moto: an embedded AWS in this process; aws: boto3's configuration, "
         f"real AWS or AWS_ENDPOINT_URL; or set ASL_AWS), bind it with --bind {resource}="
         "python:module:function, or mock the state with --mock-config."
+    )
+
+
+def unanswered_states(states: list[tuple[str, str]]) -> str:
+    """:func:`unanswered_message` for several ``(state, resource)`` pairs at once."""
+    if len(states) == 1:
+        state, resource = states[0]
+        return f"state {state!r}: {unanswered_message(resource)}"
+    listed = "".join(f"\n  state {state!r}: {resource}" for state, resource in states)
+    return (
+        f"AWS calls are off and no local handler answers these Task states:{listed}\n"
+        "Run with --aws moto|aws (moto: an embedded AWS in this process; aws: boto3's "
+        "configuration, real AWS or AWS_ENDPOINT_URL; or set ASL_AWS), bind each resource with "
+        "--bind RESOURCE=python:module:function, or mock the states with --mock-config."
     )
 
 
@@ -65,6 +92,11 @@ class _Call:
     resource: Resource
     operation: Operation
     integration: optimized.Integration | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(boto3's service, the operation)."""
+        return (self.operation.service, self.operation.name)
 
     @property
     def error_prefix(self) -> str:
@@ -180,9 +212,12 @@ def _arguments(call: _Call, request: TaskRequest) -> dict[str, Any] | ServiceFai
             fields = copy.deepcopy(parameters) if isinstance(parameters, dict) else {}
             integration.prepare(fields, request.context, call.resource.pattern)
     try:
-        return shapes.to_request(fields, call.operation.input_shape, shown=parameters)
+        arguments = shapes.to_request(fields, call.operation.input_shape, shown=parameters)
     except ServiceFailure as failure:
         return failure
+    for name, value in _JAVA_DEFAULTS.get(call.key, {}).items():
+        arguments.setdefault(name, value)
+    return arguments
 
 
 # -- on a worker thread ------------------------------------------------------------------------
@@ -203,7 +238,7 @@ def _invoke(
             _check_queue_host(arguments.get("QueueUrl"), clients.mode, integration.naming.prefix)
         client = clients.client(call.operation.service)
         response = getattr(client, call.operation.method)(**arguments)
-        result = _result(call, response)
+        result = _result(call, response, arguments)
     except ClientError as exc:
         raise _service_error(call, ServiceFailure.of(exc))
     except ServiceFailure as failure:
@@ -215,10 +250,14 @@ def _invoke(
     return response, result
 
 
-def _result(call: _Call, response: dict[str, Any]) -> Any:
+def _result(call: _Call, response: dict[str, Any], arguments: dict[str, Any]) -> Any:
     integration = call.integration
     if integration is None:
-        return shapes.to_result(response, call.operation.output_shape, shapes.iso_instant)
+        result = shapes.to_result(response, call.operation.output_shape, shapes.iso_instant)
+        for name in _BOTO_ONLY.get(call.key, ()):
+            if name not in arguments:
+                result.pop(name, None)
+        return result
     result = shapes.to_result(response, call.operation.output_shape, shapes.epoch_millis)
     if integration.metadata:
         result.update(shapes.http_metadata(response.get("ResponseMetadata") or {}))
@@ -255,4 +294,10 @@ def _check_queue_host(url: Any, mode: AwsMode, prefix: str) -> None:
         raise unresolvable_host(prefix, host, "not a valid host name") from None
 
 
-__all__ = ["AwsRoute", "Unanswered", "not_recognized", "unanswered_message"]
+__all__ = [
+    "AwsRoute",
+    "Unanswered",
+    "not_recognized",
+    "unanswered_message",
+    "unanswered_states",
+]

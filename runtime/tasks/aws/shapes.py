@@ -4,10 +4,12 @@ Requests (:func:`to_request`): fields are the API's members in PascalCase (``Job
 ``jobName``); a field the input shape lacks fails as AWS fails it (``The field "X" is not
 supported by Step Functions``); ``null`` is an absent member; a value that is not a string where
 the API takes one is sent as its JSON text (an SQS ``MessageBody`` object, an SNS ``Message``,
-EventBridge ``Detail``), and a blob member always as JSON text (``"text"`` becomes ``"\\"text\\""``,
-as AWS writes an S3 object from a string). Required members left out fail with the
-service's validation error (``1 validation error detected: Value null at 'item' failed to satisfy
-constraint: Member must not be null``), which botocore would otherwise refuse before sending.
+EventBridge ``Detail``); a request's streamed body (S3 ``Body``, Lambda ``Payload``) is always
+the value's JSON text (``"text"`` becomes ``"\\"text\\""``, as AWS writes an S3 object from a
+string), any other blob a base64 string (or JSON text for a value that is not a string).
+Required members left out fail with the service's validation error (``1 validation error
+detected: Value null at 'item' failed to satisfy constraint: Member must not be null``), which
+botocore would otherwise refuse before sending.
 
 Results (:func:`to_result`): the parsed response without ``ResponseMetadata``, members in
 PascalCase, a streamed body (S3 ``Body``) as its text, other blobs in base64, timestamps as ISO
@@ -100,14 +102,21 @@ def _structure(
 ) -> dict[str, Any]:
     members = shape.members
     names = _member_names(shape)
+    payload = shape.serialization.get("payload")
     out: dict[str, Any] = {}
     for key, item in value.items():
         name = names.get(key)
         if name is None:
             raise unsupported_field(root, key)
-        if item is not None:
+        if item is None:
+            continue
+        member = members[name]
+        if member.type_name == "blob":
+            streamed = name == payload or member.serialization.get("streaming")
+            out[name] = _blob(root, key, item, bool(streamed))
+        else:
             where = f"{path}.{_lower(name)}" if path else _lower(name)
-            out[name] = _value(root, item, members[name], where, problems)
+            out[name] = _value(root, item, member, where, problems)
     for name in shape.required_members:
         if name not in out:
             where = f"{path}.{_lower(name)}" if path else _lower(name)
@@ -130,8 +139,20 @@ def _value(root: Any, value: Any, shape: Any, path: str, problems: list[str]) ->
     if kind == "string" and not isinstance(value, str):
         return _json_text(value)
     if kind == "blob":
-        return _json_text(value).encode()
+        return _blob(root, path, value, False)
     return value
+
+
+def _blob(root: Any, field: str, value: Any, streamed: bool) -> bytes:
+    """A blob member's bytes: a streamed body's JSON text; else a base64 string decoded."""
+    if streamed or not isinstance(value, str):
+        return _json_text(value).encode()
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise unusable_parameters(
+            root, f"The value for the field '{field}' must be a base64-encoded STRING"
+        ) from None
 
 
 _NAMES: dict[int, tuple[Any, dict[str, str]]] = {}
