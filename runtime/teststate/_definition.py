@@ -140,7 +140,7 @@ def _problems(diagnostics: list[Any]) -> str:
 def _empty_branches(value: Any, pointer: str = "") -> list[Any]:
     """Parallel states without branches: TestState refuses them (AWS: "Value cannot be
     empty"), as asl's validator, which follows CreateStateMachine's fixtures, does not."""
-    from asl._diagnostics import Diagnostic, pointer_join
+    from asl import Diagnostic
 
     found: list[Any] = []
     states = value.get("States") if isinstance(value, dict) else None
@@ -149,23 +149,30 @@ def _empty_branches(value: Any, pointer: str = "") -> list[Any]:
     for name, state in states.items():
         if not isinstance(state, dict):
             continue
-        here = pointer_join(pointer, "States", name)
+        here = _pointer(pointer, "States", name)
         branches = state.get("Branches")
         if state.get("Type") == "Parallel" and branches == []:
             found.append(
                 Diagnostic(
                     "ASL108",
                     "Value cannot be empty",
-                    pointer_join(here, "Branches"),
+                    _pointer(here, "Branches"),
                     aws_code="SCHEMA_VALIDATION_FAILED",
                     aws_text="Value cannot be empty",
                 )
             )
         for i, branch in enumerate(branches if isinstance(branches, list) else []):
-            found += _empty_branches(branch, pointer_join(here, "Branches", i))
+            found += _empty_branches(branch, _pointer(here, "Branches", i))
         for key in ("ItemProcessor", "Iterator"):
-            found += _empty_branches(state.get(key), pointer_join(here, key))
+            found += _empty_branches(state.get(key), _pointer(here, key))
     return found
+
+
+def _pointer(pointer: str, *parts: str | int) -> str:
+    """A JSON Pointer one or more levels further down (RFC 6901 escapes)."""
+    for part in parts:
+        pointer += "/" + str(part).replace("~", "~0").replace("/", "~1")
+    return pointer
 
 
 def _load(text: str) -> Any:
