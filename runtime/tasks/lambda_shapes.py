@@ -140,10 +140,11 @@ def lambda_call(request: TaskRequest) -> LambdaCall | None:
 
 
 def _event(params: dict[str, Any]) -> Any:
-    """The event a function receives: ``Payload``, with a string payload read as JSON text."""
-    if "Payload" not in params:
+    """The event a function receives: ``Payload``, with a string payload read as JSON text; no
+    payload, or ``null``, is ``{}`` (Step Functions sends no body for a null payload)."""
+    payload = params.get("Payload")
+    if payload is None:
         return {}
-    payload = params["Payload"]
     if not isinstance(payload, str):
         return payload
     try:
