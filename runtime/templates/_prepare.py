@@ -68,10 +68,11 @@ def prepare(
         account=_account_of(clients) if clients is not None else ACCOUNT,
         stack_name=stack_name or default_stack_name(template.path),
     )
-    used = used_resources(template, [chosen.logical_id])
+    roots = [chosen.logical_id]
+    used = [i for i in used_resources(template, roots) if stack.exists(i)]
     named = named_resources(stack, used)
     if named:
-        used = used_resources(template, [chosen.logical_id, *named])
+        used = [i for i in used_resources(template, roots + named) if stack.exists(i)]
     created = provision(stack, used, clients) if clients is not None else []
     lambdas: dict[str, str] = {}
     warnings: list[str] = []

@@ -149,7 +149,8 @@ class Stack:
         return properties if isinstance(properties, dict) else {}
 
     def resource_type(self, logical_id: str) -> str:
-        return str(self.resource(logical_id).get("Type", ""))
+        """The resource's ``Type`` as written (whatever its ``Condition``)."""
+        return str(self.template.resources.get(logical_id, {}).get("Type", ""))
 
     def name(self, logical_id: str) -> str:
         """The resource's physical name: its name property, else ``STACK-LogicalId``."""

@@ -235,3 +235,36 @@ Resources:
     assert moto_env.client("dynamodb").list_tables()["TableNames"] == ["shared-name"]
     buses = moto_env.client("events").list_event_buses()["EventBuses"]
     assert {b["Name"] for b in buses} == {"default", "literal-bus"}
+
+
+def test_json_template_with_conditions(moto_env: MotoServer, tmp_path: Path) -> None:
+    template = {
+        "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},
+        "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
+        "Resources": {
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "DefinitionString": {
+                        "Fn::Sub": [
+                            '{"StartAt": "P", "States": {"P": {"Type": "Pass", '
+                            '"Result": "${Queue}", "End": true}}}',
+                            {
+                                "Queue": {
+                                    "Fn::If": ["IsProd", {"Ref": "ProdQueue"}, {"Ref": "DevQueue"}]
+                                }
+                            },
+                        ]
+                    }
+                },
+            },
+            "ProdQueue": {"Type": "AWS::SQS::Queue", "Condition": "IsProd"},
+            "DevQueue": {"Type": "AWS::SQS::Queue"},
+        },
+    }
+    text = json.dumps(template, indent=2)
+    prepared = prepare(write_template(tmp_path, text, name="template.json"), aws="aws")
+    assert prepared.created == ("DevQueue",)
+    urls = moto_env.client("sqs").list_queues()["QueueUrls"]
+    assert json.loads(prepared.machine.definition)["States"]["P"]["Result"] == urls[0]
+    assert [url.rsplit("/", 1)[1] for url in urls] == ["app-DevQueue"]
