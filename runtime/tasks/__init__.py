@@ -154,6 +154,8 @@ class TaskDispatcher:
     async def _route(self, request: TaskRequest, *, bound: bool) -> Any:
         resource = request.resource
         if callback.handles(request):
+            if self._services.handles(resource):
+                self._services.refuse_unknown(resource)
             return await callback.run(request, self.submit)
         if activity.handles(resource):
             return await activity.run(request)
@@ -240,6 +242,8 @@ class TaskDispatcher:
         if http_invoke.handles(resource):
             return None
         if resource.endswith(callback.WAIT_SUFFIX):
+            if self._services.handles(resource):
+                self._services.check(resource)  # AWS refuses .waitForTaskToken on some
             base = callback.underlying(resource)
             if self._bindings.exact(base) is not None or nested.handles(base):
                 return None

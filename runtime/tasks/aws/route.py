@@ -148,6 +148,13 @@ class AwsRoute:
             raise UnknownIntegration(not_recognized(resource, str(exc))) from None
         return None
 
+    def refuse_unknown(self, resource: str) -> None:
+        """``States.Runtime`` when AWS calls are on and AWS knows no such integration (for a
+        ``.waitForTaskToken`` resource, checked before its integration runs without suffix)."""
+        parsed = names.parse(resource)
+        if parsed is not None and self.mode is not AwsMode.OFF:
+            self._call(parsed)
+
     async def run(self, request: TaskRequest) -> Any:
         """The task result of calling the integration ``request.resource`` names."""
         parsed = names.parse(request.resource)
@@ -155,10 +162,7 @@ class AwsRoute:
             raise StatesError(RUNTIME, f"{request.resource!r} is not an AWS service integration")
         if self.mode is AwsMode.OFF:
             raise Unanswered(RUNTIME, unanswered_message(request.resource))
-        try:
-            call = _resolve(parsed)
-        except UnknownIntegration as exc:
-            raise StatesError(RUNTIME, not_recognized(request.resource, str(exc))) from None
+        call = self._call(parsed)
         arguments = _arguments(call, request)
         clients = self.clients
         response, result = await _calls.in_thread(
@@ -174,6 +178,13 @@ class AwsRoute:
                 )
             return await poll(clients, request, response, parsed.pattern)
         return result
+
+    @staticmethod
+    def _call(resource: Resource) -> _Call:
+        try:
+            return _resolve(resource)
+        except UnknownIntegration as exc:
+            raise StatesError(RUNTIME, not_recognized(resource.arn, str(exc))) from None
 
 
 def _resolve(resource: Resource) -> _Call:
