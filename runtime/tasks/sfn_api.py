@@ -34,6 +34,7 @@ from runtime._interpreter import TaskRequest
 from runtime.callbacks import current_hub, machines, progress
 from runtime.callbacks.machines import MachineSpec
 from runtime.tasks import nested
+from runtime.tasks.aws.shapes import iso_instant
 from runtime.tasks.callback import execution_of
 
 PREFIX = "arn:aws:states:::aws-sdk:sfn:"
@@ -354,15 +355,13 @@ def _created(spec: MachineSpec) -> datetime:
 
 
 def _iso_millis(millis: int) -> str:
-    return _iso(datetime.fromtimestamp(millis / 1000, UTC))
+    seconds, rest = divmod(int(millis), 1000)
+    return iso_instant(datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest * 1000))
 
 
 def _iso(moment: datetime) -> str:
-    """``moment`` as the Java SDK 2.x writes an Instant: ``2024-05-01T12:00:00.250Z``."""
-    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    millis = moment.microsecond // 1000
-    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+    """``moment`` as the API gives it to an aws-sdk task: to the millisecond (AWS's precision)."""
+    return iso_instant(moment.replace(microsecond=moment.microsecond // 1000 * 1000))
 
 
 __all__ = ["PREFIX", "SfnError", "handles", "run"]

@@ -15,19 +15,19 @@ See docs/aws-sync.md.
 from __future__ import annotations
 
 import asyncio
-import base64
-import datetime
 import logging
 import threading
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asl._errors import RUNTIME, StatesError
-from runtime._events import to_json
+from runtime._events import payload_details, to_json
 from runtime._interpreter import TaskRequest
+from runtime.callbacks.progress import note
 from runtime.tasks import _calls
+from runtime.tasks.aws import names, optimized, shapes
 from runtime.tasks.aws.clients import AwsClients
+from runtime.tasks.aws.errors import ServiceFailure, V1Naming, client_failure, optimized_error
 from runtime.tasks.aws.sync_jobs import FAILED, JOBS, Job, Started, lookup
 
 Poller = Callable[[AwsClients, TaskRequest, dict[str, Any], str], Awaitable[Any]]
@@ -45,6 +45,8 @@ def poller(service: str, action: str) -> Poller | None:
     job = JOBS.get((service, action))
     if job is None:
         return None
+    integration = optimized.find(service, action)
+    naming = integration.naming if integration is not None else _naming(job.service)
 
     async def wait(
         clients: AwsClients, request: TaskRequest, start: dict[str, Any], suffix: str
@@ -55,9 +57,23 @@ def poller(service: str, action: str) -> Poller | None:
                 f"{service}:{action} runs as .sync only (AWS has {suffix} only for "
                 "states:startExecution).",
             )
-        return await _wait(job, clients, Started(start, request.parameters))
+        submitted(service, action + suffix, start)
+        return await _wait(job, naming, clients, Started(start, request.parameters))
 
     return wait
+
+
+def submitted(service: str, resource: str, start: dict[str, Any]) -> None:
+    """Record ``TaskSubmitted`` with the start call's result, as AWS does for a job it waits for
+    (not for a raw boto3 response, which is not the state's JSON)."""
+    if "ResponseMetadata" not in start:
+        details = {"resourceType": service, "resource": resource}
+        note("TaskSubmitted", details | payload_details("output", start))
+
+
+def _naming(service: str) -> V1Naming:
+    java = names.service_model(service).service_id.replace(" ", "")
+    return V1Naming(java, java, f"{java}Exception")
 
 
 def suffixes(service: str, action: str) -> tuple[str, ...]:
@@ -65,16 +81,18 @@ def suffixes(service: str, action: str) -> tuple[str, ...]:
     return (".sync",) if (service, action) in JOBS else ()
 
 
-async def _wait(job: Job, clients: AwsClients, start: Started) -> Any:
+async def _wait(job: Job, naming: V1Naming, clients: AwsClients, start: Started) -> Any:
     if job.precheck is not None:
         job.precheck(start)
     arguments = job.arguments(start)
-    client = await _calls.in_thread(clients.client, job.service, name="asl-sync")
     pause = FIRST_PAUSE
     missing = 0
     try:
+        client = await _calls.in_thread(clients.client, job.service, name="asl-sync")
         while True:
-            response = await _calls.in_thread(_describe, client, job, arguments, name="asl-sync")
+            response = await _calls.in_thread(
+                _describe, client, job, naming, arguments, name="asl-sync"
+            )
             if response is not None:
                 found = lookup(response, job.item)
                 if found is None:
@@ -90,7 +108,7 @@ async def _wait(job: Job, clients: AwsClients, start: Started) -> Any:
             await asyncio.sleep(pause)
             pause = min(pause * GROWTH, MAX_PAUSE)
     except asyncio.CancelledError:
-        _stop(client, job, start)
+        _stop(clients, job, start)
         raise
 
 
@@ -104,26 +122,25 @@ def _not_found(job: Job, arguments: dict[str, Any], response: Any) -> str:
 # -- in a worker thread ------------------------------------------------------------------------
 
 
-def _describe(client: Any, job: Job, arguments: dict[str, Any]) -> Any:
+def _describe(client: Any, job: Job, naming: V1Naming, arguments: dict[str, Any]) -> Any:
     """The describe response as AWS gives it to the state; None when the call should be made
     again later (throttled, or a server error)."""
-    from botocore import xform_name
     from botocore.exceptions import BotoCoreError, ClientError
 
-    operation = client.meta.service_model.operation_model(job.describe)
+    operation = names.operation(job.service, job.describe)
     try:
-        response = getattr(client, xform_name(job.describe))(**arguments)
+        response = getattr(client, operation.method)(**arguments)
     except ClientError as exc:
-        if _retryable(exc):
+        failure = ServiceFailure.of(exc)
+        if failure.code in _THROTTLING or failure.status >= 500:
             return None
-        raise _service_error(job.service, exc)
-    except BotoCoreError as exc:
-        raise _client_error(job.service, exc)
-    response.pop("ResponseMetadata", None)
-    return java_v1(response, operation.output_shape)
+        raise optimized_error(failure, naming, operation.errors)
+    except (BotoCoreError, OSError) as exc:
+        raise client_failure(naming.prefix, exc)
+    return shapes.to_result(response, operation.output_shape, shapes.epoch_millis)
 
 
-def _stop(client: Any, job: Job, start: Started) -> None:
+def _stop(clients: AwsClients, job: Job, start: Started) -> None:
     """Ask the service to stop the job, on a thread of its own (the task does not wait)."""
     if job.stop is None:
         return
@@ -137,7 +154,7 @@ def _stop(client: Any, job: Job, start: Started) -> None:
         from botocore import xform_name
 
         try:
-            getattr(client, xform_name(operation))(**arguments)
+            getattr(clients.client(job.service), xform_name(operation))(**arguments)
         except Exception as exc:  # best effort: the job may have ended, or cannot be stopped
             _log.info("%s %s did not stop the job: %s", job.service, operation, exc)
 
@@ -158,75 +175,4 @@ _THROTTLING = frozenset(
 )
 
 
-def _retryable(exc: Any) -> bool:
-    response = exc.response or {}
-    code = (response.get("Error") or {}).get("Code")
-    status = int((response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
-    return code in _THROTTLING or status >= 500
-
-
-# -- the JSON AWS gives the state --------------------------------------------------------------
-
-
-def java_v1(value: Any, shape: Any) -> Any:
-    """A botocore response value as Step Functions' optimized integrations give it: structure
-    members capitalised (PascalCase), map keys as they are, timestamps in epoch milliseconds,
-    blobs in base64."""
-    kind = None if shape is None else shape.type_name
-    if isinstance(value, dict):
-        if kind == "structure":
-            members = shape.members
-            return {
-                name[:1].upper() + name[1:]: java_v1(item, members.get(name))
-                for name, item in value.items()
-            }
-        inner = shape.value if kind == "map" else None
-        return {key: java_v1(item, inner) for key, item in value.items()}
-    if isinstance(value, list):
-        inner = shape.member if kind == "list" else None
-        return [java_v1(item, inner) for item in value]
-    if isinstance(value, datetime.datetime):
-        return int(value.timestamp() * 1000)
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode("ascii")
-    return value
-
-
-# -- errors of the poll calls ------------------------------------------------------------------
-
-_NAMES = {
-    "athena": ("Athena", "AmazonAthena"),
-    "batch": ("Batch", "AWSBatch"),
-    "bedrock": ("Bedrock", "AmazonBedrock"),
-    "codebuild": ("CodeBuild", "AWSCodeBuild"),
-    "ecs": ("ECS", "AmazonECS"),
-    "emr": ("ElasticMapReduce", "AmazonElasticMapReduce"),
-    "glue": ("Glue", "AWSGlue"),
-    "sagemaker": ("SageMaker", "AmazonSageMaker"),
-}
-
-
-def _service_error(service: str, exc: Any) -> StatesError:
-    """A describe call's service error, named as the optimized integrations name theirs."""
-    prefix, java = _NAMES.get(service, (service, service))
-    response = exc.response or {}
-    error = response.get("Error") or {}
-    metadata = response.get("ResponseMetadata") or {}
-    code = str(error.get("Code") or metadata.get("HTTPStatusCode") or "Unknown")
-    name = code if code.endswith("Exception") else f"{code}Exception"
-    request_id = metadata.get("RequestId") or str(uuid.uuid4())
-    return StatesError(
-        f"{prefix}.{name}",
-        f"{error.get('Message') or ''} (Service: {java}; Status Code: "
-        f"{metadata.get('HTTPStatusCode') or 400}; Error Code: {code}; Request ID: "
-        f"{request_id}; Proxy: null)",
-    )
-
-
-def _client_error(service: str, exc: Exception) -> StatesError:
-    """A failure before the service answered (no connection, no credentials)."""
-    prefix, _ = _NAMES.get(service, (service, service))
-    return StatesError(f"{prefix}.SdkClientException", f"Unable to execute HTTP request: {exc}")
-
-
-__all__ = ["GROWTH", "MAX_PAUSE", "Poller", "java_v1", "poller", "suffixes"]
+__all__ = ["GROWTH", "MAX_PAUSE", "Poller", "poller", "submitted", "suffixes"]

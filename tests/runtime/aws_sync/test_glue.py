@@ -6,6 +6,9 @@ transition; it never fails one, so the failed run is moto's run reported FAILED 
 
 from __future__ import annotations
 
+import pytest
+
+from asl._errors import StatesError
 from tests.runtime.aws_sync.conftest import FOREVER, World
 
 JOB = "nightly-etl"
@@ -47,3 +50,20 @@ def test_a_run_still_running_at_the_timeout_is_asked_to_stop(world: World) -> No
     run = world.client("glue").get_job_run(JobName=JOB, RunId=started["JobRunId"])["JobRun"]
     assert run["JobRunState"] == "STARTING"
     assert stand_in.seen[-1] == "BatchStopJobRun"  # moto does not implement it: best effort
+
+
+def test_a_describe_call_the_service_refuses_fails_with_its_error(world: World) -> None:
+    with pytest.raises(StatesError) as raised:
+        world.wait("glue", "startJobRun", {"JobName": "missing"}, {"JobRunId": "jr_0"})
+    assert raised.value.error == "Glue.EntityNotFoundException"
+    assert "(Service: AWSGlue; Status Code: 400; Error Code: EntityNotFoundException;" in str(
+        raised.value.cause
+    )
+
+
+def test_a_service_that_cannot_be_reached(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_GLUE", "http://127.0.0.1:9")
+    with pytest.raises(StatesError) as raised:
+        world.wait("glue", "startJobRun", {"JobName": "etl"}, {"JobRunId": "jr_0"})
+    assert raised.value.error == "Glue.SdkClientException"
+    assert str(raised.value.cause).startswith("Unable to execute HTTP request")
