@@ -6,19 +6,20 @@ Lambda functions in the embedded AWS."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.callbacks.conftest import wait_until
 from tests.serve.conftest import client, wait_done
 from tests.support.moto_server import AWS_VARIABLES
 
@@ -175,24 +176,25 @@ def test_resume_uses_the_stored_mode_unless_told_otherwise(tmp_path: Path) -> No
     assert json.loads(resumed.stdout) == {"Account": "111111111111"}
 
 
-def _wait_for_event(store: Path, name: str, event_type: str, timeout: float = 60) -> None:
+def _wait_for_event(store: Path, name: str, event_type: str) -> None:
     from runtime.store import SqliteStore, StoreError
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if store.exists():
+    def recorded() -> bool:
+        if not store.exists():
+            return False
+        try:
+            opened = SqliteStore(store)
+        except StoreError:
+            return False
+        with contextlib.closing(opened):
             try:
-                opened = SqliteStore(store)
-                try:
-                    arn = opened.get(name).execution_arn
-                    if any(e.type == event_type for e in opened.events(arn)):
-                        return
-                finally:
-                    opened.close()
+                return any(
+                    e.type == event_type for e in opened.events(opened.get(name).execution_arn)
+                )
             except StoreError:
-                pass
-        time.sleep(0.05)
-    raise AssertionError(f"{event_type} never appeared in the store")
+                return False
+
+    wait_until(recorded, 60, f"{event_type} in the store")
 
 
 def test_serve_aws_moto_keeps_one_backend_for_every_execution(
