@@ -62,10 +62,17 @@ class _Registry:
         self._functions[key] = function
 
     def __getattr__(self, key: str) -> TemplateFunction:
-        try:
-            return self.__dict__["_functions"][key]
-        except KeyError:
-            raise AttributeError(key) from None
+        function = self.__dict__["_functions"].get(key)
+        if function is not None:
+            return function
+        if key.startswith("_"):  # copy, pickle and friends probing for special methods
+            raise AttributeError(key)
+        logical_id = key.rpartition("_")[0] or key
+        raise TemplateError(  # not an AttributeError: the message reaches the user as it is
+            f"function {logical_id} of a template is bound only in the process that ran the "
+            "template (asl run TEMPLATE), and this execution was started by another one: run "
+            "the template again (an execution of a template is not resumed or redriven)"
+        )
 
 
 bound = _Registry()

@@ -151,3 +151,34 @@ def test_template_options_need_a_template(tmp_path: Path) -> None:
     done = asl("run", str(path), "--parameter", "A=1", tmp_path=tmp_path)
     assert done.returncode == 2
     assert "--resource and --parameter are for CloudFormation/SAM templates" in done.stderr
+
+
+def test_a_template_run_is_not_redriven(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    (app / "src").mkdir(parents=True)
+    (app / "src" / "app.py").write_text(
+        "def handler(event, context):\n    raise ValueError('no')\n"
+    )
+    (app / "template.yaml").write_text(
+        textwrap.dedent("""\
+        Resources:
+          Machine:
+            Type: AWS::Serverless::StateMachine
+            Properties:
+              Definition:
+                StartAt: Call
+                States: {Call: {Type: Task, Resource: !GetAtt Fn.Arn, End: true}}
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: src}
+        """)
+    )
+    failed = asl("run", str(app / "template.yaml"), "--name", "once", tmp_path=tmp_path)
+    assert failed.returncode == 1
+    assert "ValueError" in failed.stderr and '"errorMessage": "no"' in failed.stderr
+    redriven = asl("redrive", "once", tmp_path=tmp_path)
+    assert redriven.returncode == 2
+    assert "function Fn of a template is bound only in the process that ran the template" in (
+        redriven.stderr
+    )
+    assert "Traceback" not in redriven.stderr
