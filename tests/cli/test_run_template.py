@@ -182,3 +182,35 @@ def test_a_template_run_is_not_redriven(tmp_path: Path) -> None:
         redriven.stderr
     )
     assert "Traceback" not in redriven.stderr
+
+
+NESTED = """\
+Resources:
+  Parent:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition:
+        StartAt: Child
+        States:
+          Child:
+            Type: Task
+            Resource: arn:aws:states:::states:startExecution.sync:2
+            Parameters: {StateMachineArn: !Ref Child, Input: {n: 2}}
+            OutputPath: $.Output
+            End: true
+  Child:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition:
+        StartAt: Double
+        States: {Double: {Type: Pass, Parameters: {"n.$": "States.MathAdd($.n, $.n)"}, End: true}}
+"""
+
+
+@pytest.mark.parametrize("mode", ["off", "moto"])
+def test_nested_machines_of_the_template_run(tmp_path: Path, mode: str) -> None:
+    path = tmp_path / "nested.yaml"
+    path.write_text(NESTED)
+    done = asl("run", str(path), "--resource", "Parent", "--aws", mode, tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"n": 4}
