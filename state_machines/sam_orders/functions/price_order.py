@@ -13,9 +13,7 @@ import boto3
 
 def handler(event, context):
     rate = Decimal(os.environ["TAX_RATE"])
-    subtotal = sum(
-        Decimal(str(line["price"])) * int(line["quantity"]) for line in event["lines"]
-    )
+    subtotal = sum(Decimal(str(line["price"])) * int(line["quantity"]) for line in event["lines"])
     total = (subtotal * (1 + rate)).quantize(Decimal("0.01"))
     return {
         "orderId": f"order-{next_order_number():06d}",
