@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from runtime.callbacks import progress
 from tests.runtime.aws_sync.conftest import FOREVER, World
 
 QUERY = {"QueryString": "SELECT 1", "ResultConfiguration": {"OutputLocation": "s3://out/q"}}
@@ -45,3 +46,21 @@ def test_a_query_still_running_at_the_timeout_is_stopped(world: World) -> None:
         QueryExecutionId=started["QueryExecutionId"]
     )["QueryExecution"]["Status"]["State"]
     assert state == "CANCELLED"
+
+
+def test_the_start_result_is_recorded_as_task_submitted(world: World) -> None:
+    started = start(world)
+    shaped = {"QueryExecutionId": started["QueryExecutionId"]}  # the start's task result
+    notes: list[tuple[str, dict]] = []
+    token = progress.CURRENT.set(lambda kind, details: notes.append((kind, details)))
+    try:
+        world.wait("athena", "startQueryExecution", QUERY, shaped)
+    finally:
+        progress.CURRENT.reset(token)
+    [(kind, details)] = notes
+    assert kind == "TaskSubmitted"
+    assert (details["resourceType"], details["resource"]) == (
+        "athena",
+        "startQueryExecution.sync",
+    )
+    assert details["output"].value == shaped
