@@ -48,13 +48,15 @@ BILLED_MEMORY_MB = 64
 
 
 class SfnError(StatesError):
-    """A Step Functions API error, as an aws-sdk integration reports it."""
+    """A Step Functions API error, as an aws-sdk integration reports it (the cause as AWS
+    recorded it in 2025, the Java SDK 2.x's attempt count included)."""
 
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         name = code if code.endswith("Exception") else f"{code}Exception"
         super().__init__(
             f"Sfn.{name}",
-            f"{message} (Service: Sfn, Status Code: {status}, Request ID: {uuid.uuid4()})",
+            f"{message} (Service: Sfn, Status Code: {status}, Request ID: {uuid.uuid4()}) "
+            "(SDK Attempt Count: 1)",
         )
 
 

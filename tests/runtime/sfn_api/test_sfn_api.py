@@ -121,7 +121,10 @@ def test_start_execution_errors_are_sfn_exceptions(
     name, cause = failure(chain(("started", task("startExecution", parameters))))
     assert name == error
     assert cause.startswith(message)
-    assert re.search(r" \(Service: Sfn, Status Code: 400, Request ID: [0-9a-f-]{36}\)$", cause)
+    assert re.search(
+        r" \(Service: Sfn, Status Code: 400, Request ID: [0-9a-f-]{36}\) \(SDK Attempt Count: 1\)$",
+        cause,
+    )
 
 
 def test_a_second_start_with_the_same_name_and_other_input_is_refused() -> None:
