@@ -39,14 +39,42 @@ _JAVA_DEFAULTS: dict[tuple[str, str], dict[str, Any]] = {
     ("s3", "PutObject"): {"ContentType": "text/plain; charset=UTF-8"},
 }
 """Request members the AWS SDK for Java sets where boto3 sets none."""
-_BOTO_ONLY: dict[tuple[str, str], tuple[str, ...]] = {
-    ("s3", "ListObjects"): ("EncodingType",),
-    ("s3", "ListObjectsV2"): ("EncodingType",),
-    ("s3", "ListObjectVersions"): ("EncodingType",),
-    ("s3", "ListMultipartUploads"): ("EncodingType",),
+_S3_LISTINGS = ("ListObjects", "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads")
+_S3_CHECKSUMS = (
+    "ChecksumCRC32",
+    "ChecksumCRC32C",
+    "ChecksumCRC64NVME",
+    "ChecksumSHA1",
+    "ChecksumSHA256",
+    "ChecksumType",
+)
+_DYNAMODB_ITEMS = (
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+)
+_UNASKED: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    # boto3 adds EncodingType=url to S3 listings (and S3 echoes it); the Java SDK does not
+    **{("s3", op): ("EncodingType", ("EncodingType",)) for op in _S3_LISTINGS},
+    # boto3 asks S3 for checksums when it reads an object; the Java SDK does not
+    ("s3", "GetObject"): ("ChecksumMode", _S3_CHECKSUMS),
+    ("s3", "HeadObject"): ("ChecksumMode", _S3_CHECKSUMS),
+    # DynamoDB reports consumed capacity only when asked (moto's answers always hold it)
+    **{
+        ("dynamodb", op): ("ReturnConsumedCapacity", ("ConsumedCapacity",))
+        for op in _DYNAMODB_ITEMS
+    },
 }
-"""Request members boto3 adds on its own (and echoes in the response) that the Java SDK does not:
-dropped from the result unless the Task asked for them."""
+"""Result members AWS gives a Task only when its request asks for them: ``(service, operation)``
+-> (the request member that asks, the result members), dropped unless that member is set (and
+not ``NONE``)."""
 
 
 class Unanswered(StatesError):
@@ -263,13 +291,14 @@ def _invoke(
 
 def _result(call: _Call, response: dict[str, Any], arguments: dict[str, Any]) -> Any:
     integration = call.integration
+    timestamps = shapes.iso_instant if integration is None else shapes.epoch_millis
+    result = shapes.to_result(response, call.operation.output_shape, timestamps)
+    unasked = _UNASKED.get(call.key)
+    if unasked is not None and arguments.get(unasked[0]) in (None, "NONE"):
+        for name in unasked[1]:
+            result.pop(name, None)
     if integration is None:
-        result = shapes.to_result(response, call.operation.output_shape, shapes.iso_instant)
-        for name in _BOTO_ONLY.get(call.key, ()):
-            if name not in arguments:
-                result.pop(name, None)
         return result
-    result = shapes.to_result(response, call.operation.output_shape, shapes.epoch_millis)
     if integration.metadata:
         result.update(shapes.http_metadata(response.get("ResponseMetadata") or {}))
     if integration.finish is not None:

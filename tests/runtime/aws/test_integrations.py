@@ -81,6 +81,7 @@ def _dynamodb_get(world: World, output: Any) -> None:
 
 def _dynamodb_update(world: World, output: Any) -> None:
     assert output["Attributes"] == {"total": {"N": "8"}}
+    assert "ConsumedCapacity" not in output  # AWS reports it only when asked
     check_metadata(output)
 
 
@@ -114,6 +115,7 @@ def _s3_get(world: World, output: Any) -> None:
     assert output["Body"] == "text data" and output["ContentLength"] == 9
     assert ISO.match(output["LastModified"]) and output["Metadata"] == {}
     assert output["ETag"] == '"' + hashlib.md5(b"text data").hexdigest() + '"'
+    assert not [key for key in output if key.startswith("Checksum")]  # not asked for
     assert not METADATA & set(output) and "ResponseMetadata" not in output
 
 
@@ -131,7 +133,8 @@ def _sdk_dynamodb_put(world: World, output: Any) -> None:
 
 
 def _sdk_dynamodb_get(world: World, output: Any) -> None:
-    assert output == {"Item": {"id": {"S": "old"}, "total": {"N": "7"}}}
+    assert output["Item"] == {"id": {"S": "old"}, "total": {"N": "7"}}
+    assert output["ConsumedCapacity"]["TableName"] == TABLE  # asked for: kept
 
 
 def _secret(world: World, output: Any) -> None:
@@ -233,7 +236,11 @@ CASES: dict[str, Case] = {
     ),
     "aws-sdk:dynamodb:getItem": Case(
         SDK + "dynamodb:getItem",
-        lambda w: {"TableName": TABLE, "Key": {"id": {"S": "old"}}},
+        lambda w: {
+            "TableName": TABLE,
+            "Key": {"id": {"S": "old"}},
+            "ReturnConsumedCapacity": "TOTAL",
+        },
         _sdk_dynamodb_get,
     ),
     "aws-sdk:secretsmanager:getSecretValue": Case(
