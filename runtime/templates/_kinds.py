@@ -9,6 +9,7 @@ resource may give others (a queue's URL on LocalStack), and those win (see :mod:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ def _bucket(place: Place, name: str) -> dict[str, str]:
         "Arn": place.arn("s3", name, regional=False),
         "DomainName": f"{name}.s3.{place.url_suffix}",
         "RegionalDomainName": f"{name}.s3.{place.region}.{place.url_suffix}",
+        "DualStackDomainName": f"{name}.s3.dualstack.{place.region}.{place.url_suffix}",
         "WebsiteURL": f"http://{name}.s3-website-{place.region}.{place.url_suffix}",
     }
 
@@ -91,7 +93,9 @@ def _function(place: Place, name: str) -> dict[str, str]:
 
 
 def _role(place: Place, name: str) -> dict[str, str]:
-    return {"Ref": name, "Arn": f"arn:{place.partition}:iam::{place.account}:role/{name}"}
+    arn = f"arn:{place.partition}:iam::{place.account}:role/{name}"
+    role_id = "AROA" + hashlib.sha1(arn.encode()).hexdigest()[:17].upper()
+    return {"Ref": name, "Arn": arn, "RoleId": role_id}
 
 
 def _log_group(place: Place, name: str) -> dict[str, str]:

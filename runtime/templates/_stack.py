@@ -20,7 +20,7 @@ from typing import Any
 
 from asl._diagnostics import pointer_join
 from runtime.templates._errors import TemplateError
-from runtime.templates._kinds import Place, generated_name, kind_of
+from runtime.templates._kinds import KINDS, Place, generated_name, kind_of
 from runtime.templates._parameters import parameter_values
 from runtime.templates._template import Template
 
@@ -187,13 +187,15 @@ class Stack:
         if attribute in kind.name_attributes:
             return self.name(logical_id)  # no ARN made: the account may cost a call to learn
         values = kind.attributes(self.place, self.name(logical_id))
-        if attribute not in values:
-            known = ", ".join(a for a in values if a != "Ref")
-            raise TemplateError(
-                f"{self._at(where)}Fn::GetAtt {logical_id}.{attribute}: a {resource_type} has "
-                f"no attribute {attribute!r} here (known: {known})"
-            )
-        return values[attribute]
+        if attribute in values:
+            return values[attribute]
+        if resource_type not in KINDS:  # a type asl does not model: a stand-in value
+            return f"{self.name(logical_id)}.{attribute}"
+        known = ", ".join(a for a in values if a != "Ref")
+        raise TemplateError(
+            f"{self._at(where)}Fn::GetAtt {logical_id}.{attribute}: {resource_type} has no "
+            f"attribute {attribute!r} in a local run (it has {known})"
+        )
 
     # -- conditions --------------------------------------------------------------------------------
 

@@ -109,6 +109,7 @@ CASES: list[tuple[str, Any, Any]] = [
         {"Fn::GetAtt": ["Stream", "Arn"]},
         ARN.format("kinesis", "stream/my-app-Stream"),
     ),
+    ("a type asl does not model", {"Fn::GetAtt": "Stream.ShardCount"}, "my-app-Stream.ShardCount"),
     (
         "Sub with names, attributes and ${!literal}",
         {"Fn::Sub": "${AWS::Region}/${Table}/${Queue.Arn}/${!Literal}"},
