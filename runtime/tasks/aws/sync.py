@@ -76,11 +76,6 @@ def _naming(service: str) -> V1Naming:
     return V1Naming(java, java, f"{java}Exception")
 
 
-def suffixes(service: str, action: str) -> tuple[str, ...]:
-    """The job-waiting suffixes AWS allows on ``SERVICE:ACTION`` (empty: none)."""
-    return (".sync",) if (service, action) in JOBS else ()
-
-
 async def _wait(job: Job, naming: V1Naming, clients: AwsClients, start: Started) -> Any:
     if job.precheck is not None:
         job.precheck(start)
@@ -175,4 +170,4 @@ _THROTTLING = frozenset(
 )
 
 
-__all__ = ["GROWTH", "MAX_PAUSE", "Poller", "poller", "submitted", "suffixes"]
+__all__ = ["GROWTH", "MAX_PAUSE", "Poller", "poller", "submitted"]

@@ -105,7 +105,11 @@ def lookup(value: Any, path: Path) -> Any:
 
 
 def _start_response(response: Any, job: Any, start: Started) -> Any:
-    return start.response
+    """The start call's result (what EMR's optimized integrations give for a job)."""
+    result = start.response
+    if isinstance(result, dict) and "ResponseMetadata" in result:  # boto3's, not the state's
+        result = {k: v for k, v in result.items() if k != "ResponseMetadata"}
+    return result
 
 
 def _ecs_task(task: Any) -> bool | None:
