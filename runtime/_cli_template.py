@@ -30,9 +30,12 @@ def from_template(args: argparse.Namespace, text: str) -> Any:
     """The :class:`runtime.templates.PreparedRun` of ``asl run``'s FILE when it is a template
     (its resources created in the ``--aws`` backend, its functions bound), else None."""
     from runtime._cli_run import UsageError, _pairs, warner
-    from runtime.templates import prepare, read_template
 
-    template = read_template(text, args.file)
+    template = None
+    if "Resources" in text:  # else a definition, and runtime.templates is not even imported
+        from runtime.templates import read_template
+
+        template = read_template(text, args.file)
     if template is None:
         if args.resource or args.parameters:
             raise UsageError(
@@ -40,6 +43,8 @@ def from_template(args: argparse.Namespace, text: str) -> Any:
                 "is a state machine definition"
             )
         return None
+    from runtime.templates import prepare
+
     prepared = prepare(
         template,
         resource=args.resource,
