@@ -23,7 +23,8 @@ from asl._diagnostics import pointer_join
 from runtime.tasks._loading import load_callable
 from runtime.templates._environment import LEASES
 from runtime.templates._errors import TemplateError
-from runtime.templates._stack import Stack, scalar_text
+from runtime.templates._stack import Stack
+from runtime.templates._values import scalar_text
 
 SPEC_PREFIX = f"{__name__}:bound."
 

@@ -13,7 +13,8 @@ from asl._cloudformation import fill_substitutions, parse_definition_file
 from asl._diagnostics import Severity, pointer_join
 from asl._source import SourceError
 from runtime.templates._errors import TemplateError
-from runtime.templates._stack import Stack, scalar_text
+from runtime.templates._stack import Stack
+from runtime.templates._values import scalar_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from asl._diagnostics import pointer_join
 from runtime.templates._errors import TemplateError
-from runtime.templates._stack import Stack, scalar_text
+from runtime.templates._stack import Stack
+from runtime.templates._values import scalar_text
 
 Provisioner = Callable[[Stack, str, Any], dict[str, Any]]
 """``(stack, logical_id, clients)``: the attributes of the resource, created if missing."""

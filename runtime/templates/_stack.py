@@ -4,7 +4,7 @@
 ``AWS::AccountId``, ``AWS::Partition``, ``AWS::StackName``...), the conditions, and each
 resource's name and attributes: first what a backend reported when the resource was created
 (:attr:`Stack.provided`), else what a deployment in that account and region would give
-(:mod:`._kinds`). :meth:`Stack.resolve` evaluates ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``,
+(:mod:`._kinds`). :meth:`Stack.resolve` evaluates (with :mod:`._intrinsics`) ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``,
 ``Fn::Join``, ``Fn::Select``, ``Fn::Split``, ``Fn::If`` and the condition functions,
 ``Fn::FindInMap``, ``Fn::Base64``, ``Fn::GetAZs``, ``Fn::ToJsonString`` and ``Fn::Length``;
 anything else (``Fn::ImportValue``...) cannot be known locally and is an error naming where.
@@ -12,47 +12,18 @@ anything else (``Fn::ImportValue``...) cannot be known locally and is an error n
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from asl._diagnostics import pointer_join
 from runtime.templates._errors import TemplateError
+from runtime.templates._intrinsics import FUNCTIONS
 from runtime.templates._kinds import KINDS, Place, generated_name, kind_of
 from runtime.templates._parameters import parameter_values
 from runtime.templates._template import Template
+from runtime.templates._values import NO_VALUE, partition_of, scalar_text
 
-
-class _NoValue:
-    """``AWS::NoValue``: the property or list item it stands for is left out."""
-
-    def __repr__(self) -> str:
-        return "AWS::NoValue"
-
-
-NO_VALUE = _NoValue()
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _MISSING = object()
-
-
-def partition_of(region: str) -> str:
-    """The partition a region is in."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-def scalar_text(value: Any) -> str | None:
-    """A scalar as CloudFormation writes it into a string; None for a list or an object."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    return None
 
 
 class Stack:
@@ -123,11 +94,11 @@ class Stack:
         none of that name or its ``Condition`` leaves it out."""
         resource = self.template.resources.get(logical_id)
         if resource is None:
-            raise TemplateError(f"{self._at(where)}the template has no resource {logical_id!r}")
+            raise TemplateError(f"{self.at(where)}the template has no resource {logical_id!r}")
         condition = resource.get("Condition")
         if isinstance(condition, str) and not self.condition(condition, where):
             raise TemplateError(
-                f"{self._at(where)}resource {logical_id} is not created: its Condition "
+                f"{self.at(where)}resource {logical_id} is not created: its Condition "
                 f"{condition} is false with these parameters"
             )
         return resource
@@ -166,7 +137,7 @@ class Stack:
             base = pointer_join("/Resources", logical_id, "Properties")
             if kind.name_property and kind.name_property in properties:
                 where = pointer_join(base, kind.name_property)
-                name = self._text(self.resolve(properties[kind.name_property], where), where)
+                name = self.text(self.resolve(properties[kind.name_property], where), where)
             else:
                 fifo = kind.fifo_property is not None and scalar_text(
                     self.resolve(properties.get(kind.fifo_property, False), base)
@@ -193,7 +164,7 @@ class Stack:
             return f"{self.name(logical_id)}.{attribute}"
         known = ", ".join(a for a in values if a != "Ref")
         raise TemplateError(
-            f"{self._at(where)}Fn::GetAtt {logical_id}.{attribute}: {resource_type} has no "
+            f"{self.at(where)}Fn::GetAtt {logical_id}.{attribute}: {resource_type} has no "
             f"attribute {attribute!r} in a local run (it has {known})"
         )
 
@@ -206,19 +177,19 @@ class Stack:
             return known
         conditions = self.template.body.get("Conditions") or {}
         if not isinstance(conditions, dict) or name not in conditions:
-            raise TemplateError(f"{self._at(where)}the template has no condition {name!r}")
+            raise TemplateError(f"{self.at(where)}the template has no condition {name!r}")
         key = "Condition:" + name
         if key in self._busy:
             raise TemplateError(f"condition {name} depends on itself")
         self._busy.add(key)
         try:
-            value = self._truth(conditions[name], pointer_join("/Conditions", name))
+            value = self.truth(conditions[name], pointer_join("/Conditions", name))
         finally:
             self._busy.discard(key)
         self._conditions[name] = value
         return value
 
-    def _truth(self, value: Any, where: str) -> bool:
+    def truth(self, value: Any, where: str) -> bool:
         if isinstance(value, dict) and len(value) == 1 and "Condition" in value:
             return self.condition(str(value["Condition"]), where)
         result = self.resolve(value, where)
@@ -226,7 +197,7 @@ class Stack:
             return result
         if result in ("true", "false"):
             return result == "true"
-        raise TemplateError(f"{self._at(where)}a condition must be true or false, got {result!r}")
+        raise TemplateError(f"{self.at(where)}a condition must be true or false, got {result!r}")
 
     # -- intrinsic functions -----------------------------------------------------------------------
 
@@ -260,15 +231,15 @@ class Stack:
         if name in self.template.resources:
             return self.attribute(name, "Ref", where)
         raise TemplateError(
-            f"{self._at(where)}Ref {name}: the template has no parameter or resource of that "
+            f"{self.at(where)}Ref {name}: the template has no parameter or resource of that "
             "name, and it is no pseudo parameter"
         )
 
     def _function(self, name: str, argument: Any, where: str) -> Any:
-        handler = _FUNCTIONS.get(name)
+        handler = FUNCTIONS.get(name)
         if handler is None:
             raise TemplateError(
-                f"{self._at(where)}{name} cannot be resolved in a local run (asl resolves Ref, "
+                f"{self.at(where)}{name} cannot be resolved in a local run (asl resolves Ref, "
                 "Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, Fn::If, Fn::Equals, "
                 "Fn::And, Fn::Or, Fn::Not, Fn::FindInMap, Fn::Base64, Fn::GetAZs, "
                 "Fn::ToJsonString and Fn::Length); write the value in the template or pass it "
@@ -276,154 +247,18 @@ class Stack:
             )
         return handler(self, argument, where)
 
-    def _ref(self, argument: Any, where: str) -> Any:
-        if not isinstance(argument, str):
-            raise TemplateError(f"{self._at(where)}Ref takes a name")
-        return self.ref(argument, where)
-
-    def _get_att(self, argument: Any, where: str) -> Any:
-        if isinstance(argument, str) and "." in argument:
-            argument = argument.split(".", 1)
-        if isinstance(argument, list) and len(argument) == 2:
-            logical_id, attribute = argument[0], self.resolve(argument[1], where)
-            if isinstance(logical_id, str) and isinstance(attribute, str):
-                return self.attribute(logical_id, attribute, where)
-        raise TemplateError(f"{self._at(where)}Fn::GetAtt takes [LogicalId, Attribute]")
-
-    def _sub(self, argument: Any, where: str) -> str:
-        variables: dict[str, Any] = {}
-        if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
-            text = argument[0]
-            variables = self.resolve(argument[1], f"{where}/1")
-        else:
-            text = argument
-        if not isinstance(text, str):
-            raise TemplateError(f"{self._at(where)}Fn::Sub takes a string or [string, {{vars}}]")
-
-        def fill(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
-            if name in variables:
-                value = variables[name]
-            elif "." in name and name not in self.parameters:
-                value = self.attribute(*name.split(".", 1), where)
-            else:
-                value = self.ref(name, where)
-            return self._text(value, where, f"${{{name}}}")
-
-        return _VARIABLE.sub(fill, text)
-
-    def _join(self, argument: Any, where: str) -> str:
-        if isinstance(argument, list) and len(argument) == 2:
-            delimiter, items = argument[0], self.resolve(argument[1], f"{where}/1")
-            if isinstance(delimiter, str) and isinstance(items, list):
-                return delimiter.join(self._text(item, where) for item in items)
-        raise TemplateError(f"{self._at(where)}Fn::Join takes [delimiter, [values]]")
-
-    def _select(self, argument: Any, where: str) -> Any:
-        if isinstance(argument, list) and len(argument) == 2:
-            index, items = self.resolve(argument, where)
-            position = int(index) if scalar_text(index) and str(index).isdigit() else -1
-            if isinstance(items, list) and 0 <= position < len(items):
-                return items[position]
-        raise TemplateError(f"{self._at(where)}Fn::Select takes [index, [values]] in range")
-
-    def _split(self, argument: Any, where: str) -> list[str]:
-        if isinstance(argument, list) and len(argument) == 2:
-            delimiter, text = argument[0], self.resolve(argument[1], f"{where}/1")
-            if isinstance(delimiter, str) and delimiter and isinstance(text, str):
-                return text.split(delimiter)
-        raise TemplateError(f"{self._at(where)}Fn::Split takes [delimiter, string]")
-
-    def _if(self, argument: Any, where: str) -> Any:
-        if isinstance(argument, list) and len(argument) == 3 and isinstance(argument[0], str):
-            chosen = 1 if self.condition(argument[0], where) else 2
-            return self.resolve(argument[chosen], f"{where}/{chosen}")
-        raise TemplateError(f"{self._at(where)}Fn::If takes [Condition, then, else]")
-
-    def _equals(self, argument: Any, where: str) -> bool:
-        if isinstance(argument, list) and len(argument) == 2:
-            left, right = (self.resolve(item, f"{where}/{i}") for i, item in enumerate(argument))
-            return (scalar_text(left) or left) == (scalar_text(right) or right)
-        raise TemplateError(f"{self._at(where)}Fn::Equals takes [value, value]")
-
-    def _all(self, argument: Any, where: str) -> bool:
-        return all(self._truths(argument, where, "Fn::And"))
-
-    def _any(self, argument: Any, where: str) -> bool:
-        return any(self._truths(argument, where, "Fn::Or"))
-
-    def _not(self, argument: Any, where: str) -> bool:
-        (value,) = self._truths(argument, where, "Fn::Not", count=1)
-        return not value
-
-    def _truths(self, argument: Any, where: str, name: str, count: int = 0) -> list[bool]:
-        if not isinstance(argument, list) or (count and len(argument) != count):
-            raise TemplateError(f"{self._at(where)}{name} takes a list of conditions")
-        return [self._truth(item, f"{where}/{i}") for i, item in enumerate(argument)]
-
-    def _find_in_map(self, argument: Any, where: str) -> Any:
-        if isinstance(argument, list) and len(argument) in (3, 4):
-            keys = [self._text(self.resolve(k, where), where) for k in argument[:3]]
-            default = argument[3] if len(argument) == 4 else None
-            mappings = self.template.body.get("Mappings") or {}
-            found = mappings.get(keys[0], {}) if isinstance(mappings, dict) else {}
-            found = found.get(keys[1], {}) if isinstance(found, dict) else {}
-            if isinstance(found, dict) and keys[2] in found:
-                return self.resolve(found[keys[2]], where)
-            if isinstance(default, dict) and "DefaultValue" in default:
-                return self.resolve(default["DefaultValue"], where)
-            raise TemplateError(f"{self._at(where)}Fn::FindInMap: no {'/'.join(keys)} in Mappings")
-        raise TemplateError(f"{self._at(where)}Fn::FindInMap takes [MapName, Key, Key]")
-
-    def _base64(self, argument: Any, where: str) -> str:
-        text = self._text(self.resolve(argument, where), where)
-        return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-    def _get_azs(self, argument: Any, where: str) -> list[str]:
-        region = self.resolve(argument, where) or self.region
-        return [f"{region}{zone}" for zone in "abc"]
-
-    def _to_json_string(self, argument: Any, where: str) -> str:
-        return json.dumps(self.resolve(argument, where), separators=(",", ":"))
-
-    def _length(self, argument: Any, where: str) -> int:
-        items = self.resolve(argument, where)
-        if not isinstance(items, list):
-            raise TemplateError(f"{self._at(where)}Fn::Length takes a list")
-        return len(items)
-
     # -- helpers -----------------------------------------------------------------------------------
 
-    def _text(self, value: Any, where: str, what: str = "the value") -> str:
+    def text(self, value: Any, where: str, what: str = "the value") -> str:
+        """``value`` as text (a scalar), else an error naming ``where``."""
         text = scalar_text(value)
         if text is None:
-            raise TemplateError(f"{self._at(where)}{what} must be a string here, got {value!r}")
+            raise TemplateError(f"{self.at(where)}{what} must be a string here, got {value!r}")
         return text
 
-    def _at(self, where: str) -> str:
+    def at(self, where: str) -> str:
+        """``path:line:column: `` of ``where`` in the template, to start an error message."""
         return f"{self.template.where(where)}: " if where else f"{self.template.path}: "
 
 
-_FUNCTIONS: dict[str, Callable[[Stack, Any, str], Any]] = {
-    "Ref": Stack._ref,
-    "Fn::GetAtt": Stack._get_att,
-    "Fn::Sub": Stack._sub,
-    "Fn::Join": Stack._join,
-    "Fn::Select": Stack._select,
-    "Fn::Split": Stack._split,
-    "Fn::If": Stack._if,
-    "Fn::Equals": Stack._equals,
-    "Fn::And": Stack._all,
-    "Fn::Or": Stack._any,
-    "Fn::Not": Stack._not,
-    "Fn::FindInMap": Stack._find_in_map,
-    "Fn::Base64": Stack._base64,
-    "Fn::GetAZs": Stack._get_azs,
-    "Fn::ToJsonString": Stack._to_json_string,
-    "Fn::Length": Stack._length,
-}
-
-
-__all__ = ["NO_VALUE", "Stack", "partition_of", "scalar_text"]
+__all__ = ["Stack"]

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from runtime.templates import TemplateError
-from runtime.templates._stack import NO_VALUE, Stack
+from runtime.templates._stack import Stack
+from runtime.templates._values import NO_VALUE
 from tests.runtime.templates.support import write_template
 
 TEMPLATE = """\
