@@ -4,10 +4,9 @@
 ``AWS::AccountId``, ``AWS::Partition``, ``AWS::StackName``...), the conditions, and each
 resource's name and attributes: first what a backend reported when the resource was created
 (:attr:`Stack.provided`), else what a deployment in that account and region would give
-(:mod:`._kinds`). :meth:`Stack.resolve` evaluates (with :mod:`._intrinsics`) ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``,
-``Fn::Join``, ``Fn::Select``, ``Fn::Split``, ``Fn::If`` and the condition functions,
-``Fn::FindInMap``, ``Fn::Base64``, ``Fn::GetAZs``, ``Fn::ToJsonString`` and ``Fn::Length``;
-anything else (``Fn::ImportValue``...) cannot be known locally and is an error naming where.
+(:mod:`._kinds`). :meth:`Stack.resolve` evaluates the intrinsic functions of
+:mod:`._intrinsics`; any other (``Fn::ImportValue``...) cannot be known locally and is an error
+naming where it is.
 """
 
 from __future__ import annotations
