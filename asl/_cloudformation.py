@@ -388,11 +388,16 @@ class _Filler:
 
         def fill(match: re.Match) -> str:
             escaped, name = match.group(1), match.group(2)
-            if name is None or escaped:
+            if name is None:
                 return match.group()
-            if self.variables is None and name not in self.substitutions:
+            if escaped:  # Fn::Sub writes ${!Name} as ${Name}: DefinitionSubstitutions fill it
+                if self.variables is None or name not in self.substitutions:
+                    return match.group()
+                literal = self._literal(name, sub=False)
+            elif self.variables is None and name not in self.substitutions:
                 return match.group()
-            literal = self._literal(name, sub=self.variables is not None)
+            else:
+                literal = self._literal(name, sub=self.variables is not None)
             value = "1" if literal is None else literal
             return value.ljust(len(match.group())) if pad else value
 

@@ -127,6 +127,18 @@ DEFINITIONS = [
             }
         },
     ),
+    # Fn::Sub's ${!Max} outside a string, left for DefinitionSubstitutions to fill
+    (
+        _template(
+            SFN,
+            {
+                "DefinitionString": {"Fn::Sub": '{"States": {"A": {"MaxAttempts": ${!Max}}}}'},
+                "DefinitionSubstitutions": {"Max": 3},
+            },
+        ),
+        "/Resources/M/Properties/DefinitionString",
+        {"States": {"A": {"MaxAttempts": 3}}},
+    ),
     # DefinitionString with Fn::Join, as CDK writes it
     (
         _template(
