@@ -21,6 +21,7 @@ from typing import Any
 from asl._errors import RUNTIME, StatesError
 from runtime._interpreter import TaskRequest
 from runtime.tasks import _calls
+from runtime.tasks._loading import ConfigurationError
 from runtime.tasks.aws import AwsMode, names, optimized, shapes, sync
 from runtime.tasks.aws.clients import AwsClients
 from runtime.tasks.aws.errors import (
@@ -105,6 +106,19 @@ def unanswered_states(states: list[tuple[str, str]]) -> str:
     )
 
 
+def cannot_wait(resource: Resource) -> str:
+    """Why a ``.sync`` resource AWS has cannot run here."""
+    return (
+        f"{resource.arn}: this engine cannot yet wait for {resource.service}:{resource.action} "
+        f"jobs ({resource.pattern}); call {resource.base} and poll the job in the definition, "
+        "or bind or mock the state."
+    )
+
+
+def _waits(resource: Resource) -> bool:
+    return resource.pattern in (optimized.SYNC, optimized.SYNC2)
+
+
 def not_recognized(resource: str, detail: str) -> str:
     """AWS's wording for a resource it does not know, and what is wrong with it."""
     return (
@@ -174,6 +188,8 @@ class AwsRoute:
             _resolve(parsed)
         except UnknownIntegration as exc:
             raise UnknownIntegration(not_recognized(resource, str(exc))) from None
+        if _waits(parsed) and sync.poller(parsed.service, parsed.action) is None:
+            raise ConfigurationError(cannot_wait(parsed))
         return None
 
     def refuse_unknown(self, resource: str) -> None:
@@ -196,14 +212,10 @@ class AwsRoute:
         response, result = await _calls.in_thread(
             _invoke, clients, call, arguments, request.parameters, name=f"aws-{parsed.service}"
         )
-        if parsed.pattern in (optimized.SYNC, optimized.SYNC2):
+        if _waits(parsed):
             poll = sync.poller(parsed.service, parsed.action)
             if poll is None:
-                raise StatesError(
-                    RUNTIME,
-                    f"{request.resource}: this engine cannot yet wait for {parsed.service}:"
-                    f"{parsed.action} jobs; use {parsed.base} and poll in the definition.",
-                )
+                raise StatesError(RUNTIME, cannot_wait(parsed))
             return await poll(clients, request, response, parsed.pattern)
         return result
 
@@ -337,6 +349,7 @@ def _check_queue_host(url: Any, mode: AwsMode, prefix: str) -> None:
 __all__ = [
     "AwsRoute",
     "Unanswered",
+    "cannot_wait",
     "not_recognized",
     "unanswered_message",
     "unanswered_states",

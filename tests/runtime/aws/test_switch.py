@@ -100,6 +100,18 @@ def test_preflight_refuses_integrations_aws_does_not_know(world: World) -> None:
         assert hint in str(info.value)
 
 
+def test_a_sync_job_this_engine_cannot_wait_for_is_refused_before_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from runtime.tasks.aws import route
+
+    monkeypatch.setattr(route.sync, "poller", lambda service, action: None)
+    dispatch = build_dispatch(aws="aws")
+    with pytest.raises(ConfigurationError, match=r"cannot yet wait for glue:startJobRun jobs"):
+        dispatch.preflight([("Job", "arn:aws:states:::glue:startJobRun.sync")])
+    assert dispatch.preflight([("Job", "arn:aws:states:::glue:startJobRun")]) == []
+
+
 @pytest.mark.parametrize(
     ("service_id", "java", "sdk"),
     [
