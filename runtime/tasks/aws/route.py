@@ -13,8 +13,11 @@ For ``.sync``/``.sync:2`` the start call is followed by the job's poller (:mod:`
 from __future__ import annotations
 
 import copy
+import os
 import socket
+import threading
 import urllib.parse
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,6 +151,27 @@ class _Call:
         return self.operation.java
 
 
+_SHARED: OrderedDict[tuple[AwsMode, frozenset[tuple[str, str]]], AwsClients] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+_SHARED_MOST = 8  # configurations kept (the oldest goes, its connections with it)
+
+
+def shared_clients(mode: AwsMode) -> AwsClients:
+    """The process's clients of ``mode`` for the AWS configuration in the environment now
+    (``AWS_*``): dispatchers built one after another (``runtime.execute`` in a loop, a
+    server's) reuse boto3's sessions, clients and connections instead of making their own."""
+    key = (mode, frozenset((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    with _SHARED_LOCK:
+        clients = _SHARED.get(key)
+        if clients is None:
+            clients = _SHARED[key] = AwsClients(mode)
+            while len(_SHARED) > _SHARED_MOST:
+                _SHARED.popitem(last=False)
+        else:
+            _SHARED.move_to_end(key)
+        return clients
+
+
 class AwsRoute:
     """AWS service integrations for one :class:`AwsMode`."""
 
@@ -155,14 +179,14 @@ class AwsRoute:
         self.mode = mode
         self._clients: AwsClients | None = None
         if mode is AwsMode.MOTO:  # started now, so user handlers' boto3 calls go there too
-            self._clients = AwsClients(mode)
+            self._clients = shared_clients(mode)
 
     @property
     def clients(self) -> AwsClients:
         """The mode's boto3 clients (``off``: boto3's configuration, for ``aws:lambda``
         bindings)."""
         if self._clients is None:
-            self._clients = AwsClients(AwsMode.AWS if self.mode is AwsMode.OFF else self.mode)
+            self._clients = shared_clients(AwsMode.AWS if self.mode is AwsMode.OFF else self.mode)
         return self._clients
 
     @staticmethod

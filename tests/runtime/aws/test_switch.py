@@ -169,6 +169,16 @@ def test_resources_parse_in_any_partition() -> None:
     assert names.parse("python:module:function") is None
 
 
+def test_dispatchers_share_clients_per_aws_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtime.tasks.aws.route import shared_clients
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    first = shared_clients(AwsMode.AWS)
+    assert shared_clients(AwsMode.AWS) is first  # runtime.execute in a loop: no new sessions
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:2")
+    assert shared_clients(AwsMode.AWS) is not first  # another configuration: other clients
+
+
 def test_the_mode_is_stored_with_the_run_options() -> None:
     options = RunOptions(aws="moto")
     assert RunOptions.from_dict(json.loads(json.dumps(options.to_dict()))).aws == "moto"
