@@ -106,16 +106,19 @@ def load_cases() -> list[ServiceCase]:
 
 
 def case_params(skips: dict[str, str]) -> list[Any]:
-    """Every case as a pytest parameter named by its id; those in ``skips`` skipped with their
-    reason."""
-    return [
-        pytest.param(
-            case,
-            id=case.id[:120],
-            marks=[pytest.mark.skip(reason=skips[case.id])] if case.id in skips else [],
-        )
-        for case in load_cases()
-    ]
+    """Every case as a pytest parameter named by its id: those in ``skips`` skipped with their
+    reason, those with a known finding (:mod:`tests.services.known`) strict xfails."""
+    from tests.services.known import known_reason
+
+    params = []
+    for case in load_cases():
+        marks: list[Any] = []
+        if case.id in skips:
+            marks.append(pytest.mark.skip(reason=skips[case.id]))
+        elif known_reason(case.id):
+            marks.append(pytest.mark.xfail(strict=True, reason=known_reason(case.id)))
+        params.append(pytest.param(case, id=case.id[:120], marks=marks))
+    return params
 
 
 def case_by_id(case_id: str) -> ServiceCase:
