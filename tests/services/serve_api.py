@@ -23,11 +23,11 @@ PATIENCE = 30.0
 
 
 def play_served(
-    case: ServiceCase, api: str, serve_process: Callable[..., Process], folder: Path
+    case: ServiceCase, api: str, serve_process: Callable[..., Process], folder: Path, aws: str
 ) -> Outcome:
-    """Start ``asl serve`` (``serve_process``, with the environment as it is) on a store in
-    ``folder`` and play the case against it."""
-    server = serve_process("--store", str(folder / "serve.sqlite3"))
+    """Start ``asl serve --aws AWS`` (``serve_process``, with the environment as it is) on a
+    store in ``folder`` and play the case against it."""
+    server = serve_process("--aws", aws, "--store", str(folder / "serve.sqlite3"))
     return play(case, api, client(server.url))
 
 

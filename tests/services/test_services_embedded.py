@@ -3,7 +3,7 @@
 The embedded AWS patches botocore for its whole process, so each case runs in a subprocess of
 its own (``python -m tests.services.embedded``) that builds the world, plays the consumer as a
 thread and runs the execution with ``aws="moto"``. Cases about the Step Functions API itself are
-played through a real ``asl serve`` started with ``ASL_AWS=moto``.
+played through a real ``asl serve --aws moto``.
 """
 
 from __future__ import annotations
@@ -42,11 +42,10 @@ def test_service_case_embedded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     api = api_of(case)
-    if api:  # asl serve --aws moto, through ASL_AWS (the embedded AWS lives in the server)
+    if api:  # asl serve --aws moto: the embedded AWS lives in the server
         for name in AWS_VARIABLES:
             monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("ASL_AWS", "moto")
-        outcome, names = serve_api.play_served(case, api, serve_process, tmp_path), []
+        outcome, names = serve_api.play_served(case, api, serve_process, tmp_path, "moto"), []
     else:
         result = tmp_path / "result.json"
         run = subprocess.run(

@@ -95,7 +95,7 @@ def test_service_case_over_http(
 ) -> None:
     api = api_of(case)
     if api:
-        outcome, names = serve_api.play_served(case, api, serve_process, tmp_path), []
+        outcome, names = serve_api.play_served(case, api, serve_process, tmp_path, "aws"), []
     else:
         machines = tmp_path / "machines"
         machines.mkdir()
