@@ -27,6 +27,8 @@ Prepare = Callable[[dict[str, Any], Mapping[str, Any], str], None]
 """Adjusts a request's fields in place: ``(fields, context object, pattern)``."""
 Finish = Callable[[dict[str, Any]], Any]
 """The task result for the shaped response; raises ``StatesError`` where AWS fails the task."""
+Translate = Callable[[dict[str, Any]], dict[str, Any]]
+"""The API request's fields for an integration whose fields are Step Functions' own (EMR)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +44,13 @@ class Integration:
     metadata: bool = True  # the result carries SdkHttpMetadata / SdkResponseMetadata
     prepare: Prepare | None = None
     finish: Finish | None = None
+    api: str | None = None  # the API operation when it is not the action's name
+    translate: Translate | None = None
 
     @property
     def operation(self) -> str:
-        """The API operation: the action with its first letter upper-cased."""
-        return self.action[:1].upper() + self.action[1:]
+        """The API operation: the action with its first letter upper-cased, unless ``api``."""
+        return self.api or self.action[:1].upper() + self.action[1:]
 
 
 # -- request adjustments AWS makes -----------------------------------------------------------------
@@ -274,74 +278,156 @@ _add(  # connect-glue
         )
     },
 )
-_add(  # connect-athena
-    "athena",
-    "athena",
-    V1Naming("Athena", "AmazonAthena", "AmazonAthenaException"),
-    {
-        "startQueryExecution": (_RR_SYNC, None),
-        "stopQueryExecution": (_RR, None),
-        "getQueryExecution": (_RR, None),
-        "getQueryResults": (_RR, None),
-    },
+# Actions that take every member of the API's input: (service, boto3's service, naming,
+# the actions with .sync, the request-response-only ones), per the connect-* pages.
+_JOBS: tuple[tuple[str, str, V1Naming, tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        "athena",
+        "athena",
+        V1Naming("Athena", "AmazonAthena", "AmazonAthenaException"),
+        ("startQueryExecution",),
+        ("stopQueryExecution", "getQueryExecution", "getQueryResults"),
+    ),
+    (
+        "codebuild",
+        "codebuild",
+        V1Naming("CodeBuild", "AWSCodeBuild", "AWSCodeBuildException"),
+        ("startBuild", "startBuildBatch", "retryBuildBatch"),
+        ("stopBuild", "batchDeleteBuilds", "batchGetReports", "stopBuildBatch", "deleteBuildBatch"),
+    ),
+    (
+        "sagemaker",
+        "sagemaker",
+        V1Naming("SageMaker", "AmazonSageMaker", "AmazonSageMakerException"),
+        (
+            "createHyperParameterTuningJob",
+            "createLabelingJob",
+            "createProcessingJob",
+            "createTrainingJob",
+            "createTransformJob",
+        ),
+        ("createEndpoint", "createEndpointConfig", "createModel", "updateEndpoint"),
+    ),
+    (  # eks:call and eks:runJob talk to the cluster's own API: not here
+        "eks",
+        "eks",
+        V1Naming("EKS", "AmazonEKS", "AmazonEKSException"),
+        (
+            "createCluster",
+            "deleteCluster",
+            "createFargateProfile",
+            "deleteFargateProfile",
+            "createNodegroup",
+            "deleteNodegroup",
+        ),
+        (),
+    ),
+    (
+        "mediaconvert",
+        "mediaconvert",
+        V1Naming("MediaConvert", "AWSMediaConvert", "AWSMediaConvertException"),
+        ("createJob",),
+        (),
+    ),
+    (
+        "databrew",
+        "databrew",
+        V1Naming("DataBrew", "AWSGlueDataBrew", "AWSGlueDataBrewException"),
+        ("startJobRun",),
+        (),
+    ),
 )
-_add(  # connect-codebuild
-    "codebuild",
-    "codebuild",
-    V1Naming("CodeBuild", "AWSCodeBuild", "AWSCodeBuildException"),
-    {
-        "startBuild": (_RR_SYNC, None),
-        "stopBuild": (_RR, None),
-        "batchDeleteBuilds": (_RR, None),
-        "batchGetReports": (_RR, None),
-        "startBuildBatch": (_RR_SYNC, None),
-        "stopBuildBatch": (_RR, None),
-        "retryBuildBatch": (_RR_SYNC, None),
-        "deleteBuildBatch": (_RR, None),
-    },
+
+
+def _add_jobs() -> None:
+    for service, boto_service, naming, sync, plain in _JOBS:
+        rows = {**{a: (_RR_SYNC, None) for a in sync}, **{a: (_RR, None) for a in plain}}
+        _add(service, boto_service, naming, rows)
+
+
+_add_jobs()
+# connect-emr: Step Functions' own wrappers of the EMR API, with fields of their own
+_EMR = V1Naming("EMR", "AmazonElasticMapReduce", "AmazonElasticMapReduceException")
+
+
+def _emr(
+    action: str,
+    api: str,
+    patterns: frozenset[str],
+    fields: frozenset[str] | None,
+    translate: Translate | None = None,
+    finish: Finish | None = None,
+) -> None:
+    _TABLE[("elasticmapreduce", action)] = Integration(
+        "elasticmapreduce",
+        action,
+        "emr",
+        patterns,
+        _EMR,
+        fields,
+        True,
+        None,
+        finish,
+        api,
+        translate,
+    )
+
+
+def _renamed(old: str, new: str) -> Finish:
+    def finish(result: dict[str, Any]) -> Any:
+        if old in result:
+            result[new] = result.pop(old)
+        return result
+
+    return finish
+
+
+def _first_step(result: dict[str, Any]) -> Any:
+    step_ids = result.pop("StepIds", None)
+    if step_ids:
+        result["StepId"] = step_ids[0]
+    return result
+
+
+def _without(fields: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if k not in names}
+
+
+_emr("createCluster", "RunJobFlow", _RR_SYNC, None, finish=_renamed("JobFlowId", "ClusterId"))
+_emr(
+    "terminateCluster",
+    "TerminateJobFlows",
+    _RR_SYNC,
+    _set("ClusterId"),
+    lambda f: {"JobFlowIds": [f.get("ClusterId")]},
 )
-_add(  # connect-emr
-    "elasticmapreduce",
-    "emr",
-    V1Naming("EMR", "AmazonElasticMapReduce", "AmazonElasticMapReduceException"),
-    {
-        "createCluster": (_RR_SYNC, None),
-        "setClusterTerminationProtection": (_RR, None),
-        "terminateCluster": (_RR_SYNC, None),
-        "addStep": (_RR_SYNC, None),
-        "cancelStep": (_RR, None),
+_emr(
+    "addStep",
+    "AddJobFlowSteps",
+    _RR_SYNC,
+    _set("ClusterId", "Step", "ExecutionRoleArn"),
+    lambda f: {
+        **_without(f, "ClusterId", "Step"),
+        "JobFlowId": f.get("ClusterId"),
+        "Steps": [f.get("Step")],
     },
+    _first_step,
 )
-_add(  # connect-sagemaker
-    "sagemaker",
-    "sagemaker",
-    V1Naming("SageMaker", "AmazonSageMaker", "AmazonSageMakerException"),
-    {
-        "createEndpoint": (_RR, None),
-        "createEndpointConfig": (_RR, None),
-        "createHyperParameterTuningJob": (_RR_SYNC, None),
-        "createLabelingJob": (_RR_SYNC, None),
-        "createModel": (_RR, None),
-        "createProcessingJob": (_RR_SYNC, None),
-        "createTrainingJob": (_RR_SYNC, None),
-        "createTransformJob": (_RR_SYNC, None),
-        "updateEndpoint": (_RR, None),
-    },
+_emr(
+    "setClusterTerminationProtection",
+    "SetTerminationProtection",
+    _RR,
+    _set("ClusterId", "TerminationProtected"),
+    lambda f: {**_without(f, "ClusterId"), "JobFlowIds": [f.get("ClusterId")]},
 )
-_add(  # connect-eks (eks:call and eks:runJob talk to the cluster's own API: not here)
-    "eks",
-    "eks",
-    V1Naming("EKS", "AmazonEKS", "AmazonEKSException"),
-    {
-        "createCluster": (_RR_SYNC, None),
-        "deleteCluster": (_RR_SYNC, None),
-        "createFargateProfile": (_RR_SYNC, None),
-        "deleteFargateProfile": (_RR_SYNC, None),
-        "createNodegroup": (_RR_SYNC, None),
-        "deleteNodegroup": (_RR_SYNC, None),
-    },
+_emr(
+    "cancelStep",
+    "CancelSteps",
+    _RR,
+    _set("ClusterId", "StepId", "StepCancellationOption"),
+    lambda f: {**_without(f, "StepId"), "StepIds": [f.get("StepId")]},
 )
-_add(  # connect-bedrock: InvokeModel is Bedrock Runtime's
+_add(  # connect-bedrock: InvokeModel is Bedrock Runtime's (a newer integration: no metadata)
     "bedrock",
     "bedrock-runtime",
     V1Naming("Bedrock", "AmazonBedrockRuntime", "AmazonBedrockRuntimeException"),
@@ -355,18 +441,6 @@ _add(
     V1Naming("Bedrock", "AmazonBedrock", "AmazonBedrockException"),
     {"createModelCustomizationJob": (_RR_SYNC, None)},
     metadata=False,
-)
-_add(  # connect-mediaconvert
-    "mediaconvert",
-    "mediaconvert",
-    V1Naming("MediaConvert", "AWSMediaConvert", "AWSMediaConvertException"),
-    {"createJob": (_RR_SYNC, None)},
-)
-_add(  # connect-databrew
-    "databrew",
-    "databrew",
-    V1Naming("DataBrew", "AWSGlueDataBrew", "AWSGlueDataBrewException"),
-    {"startJobRun": (_RR_SYNC, None)},
 )
 
 

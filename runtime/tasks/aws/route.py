@@ -286,6 +286,8 @@ def _arguments(call: _Call, request: TaskRequest) -> dict[str, Any] | ServiceFai
         if integration.prepare is not None:
             fields = copy.deepcopy(parameters) if isinstance(parameters, dict) else {}
             integration.prepare(fields, request.context, call.resource.pattern)
+        if integration.translate is not None and isinstance(fields, dict):
+            fields = integration.translate(fields)
     try:
         arguments = shapes.to_request(fields, call.operation.input_shape, shown=parameters)
     except ServiceFailure as failure:

@@ -168,6 +168,38 @@ def _ecs_cluster(world: World, output: Any) -> None:
     assert cluster["ClusterArn"].endswith(":cluster/jobs")
 
 
+CLUSTER = {
+    "Name": "spark",
+    "ReleaseLabel": "emr-6.15.0",
+    "Instances": {"InstanceCount": 1, "MasterInstanceType": "m5.xlarge"},
+    "JobFlowRole": "EMR_EC2_DefaultRole",
+    "ServiceRole": "EMR_DefaultRole",
+}
+STEP = {"Name": "count", "HadoopJarStep": {"Jar": "command-runner.jar", "Args": ["true"]}}
+
+
+def _emr_cluster(world: World, output: Any) -> None:
+    assert output["ClusterId"].startswith(
+        "j-"
+    )  # RunJobFlow's JobFlowId, as Step Functions names it
+    assert "JobFlowId" not in output
+    check_metadata(output)
+    clusters = world.client("emr").list_clusters()["Clusters"]
+    assert [c["Id"] for c in clusters] == [output["ClusterId"]]
+
+
+def _emr_step_params(world: World) -> dict[str, Any]:
+    cluster = world.client("emr").run_job_flow(**CLUSTER)["JobFlowId"]
+    return {"ClusterId": cluster, "Step": STEP}
+
+
+def _emr_step(world: World, output: Any) -> None:
+    assert output["StepId"].startswith("s-") and "StepIds" not in output
+    [cluster] = world.client("emr").list_clusters()["Clusters"]
+    steps = world.client("emr").list_steps(ClusterId=cluster["Id"])["Steps"]
+    assert [(s["Id"], s["Name"]) for s in steps] == [(output["StepId"], "count")]
+
+
 def _log_groups(world: World, output: Any) -> None:
     assert [group["LogGroupName"] for group in output["LogGroups"]] == ["/asl/tests"]
 
@@ -217,6 +249,12 @@ CASES: dict[str, Case] = {
             "Entries": [{"Source": EVENT_SOURCE, "DetailType": "order", "Detail": {"order": 1}}]
         },
         _events_put,
+    ),
+    "elasticmapreduce:createCluster": Case(
+        "arn:aws:states:::elasticmapreduce:createCluster", lambda w: CLUSTER, _emr_cluster
+    ),
+    "elasticmapreduce:addStep": Case(
+        "arn:aws:states:::elasticmapreduce:addStep", _emr_step_params, _emr_step
     ),
     "aws-sdk:s3:putObject": Case(
         SDK + "s3:putObject",

@@ -13,7 +13,7 @@ import runtime
 from runtime._runner import RunOptions
 from runtime.callbacks import current_hub
 from runtime.tasks import AwsMode, ConfigurationError, build_dispatch
-from runtime.tasks.aws import names
+from runtime.tasks.aws import names, optimized, shapes
 from runtime.tasks.aws.route import unanswered_message
 from tests.runtime.aws.conftest import World
 
@@ -216,3 +216,13 @@ def _receive(world: World) -> dict[str, Any]:
         if messages:
             return messages[0]
     raise AssertionError("the message never reached the queue")
+
+
+@pytest.mark.parametrize("row", optimized.table(), ids=lambda row: f"{row.service}:{row.action}")
+def test_every_optimized_integration_names_a_real_operation(row: optimized.Integration) -> None:
+    operation = names.operation(row.boto_service, row.operation)
+    assert operation.name == row.operation  # the action, as the API spells it
+    members = {shapes.pascal(m) for m in operation.input_shape.members}
+    if row.translate is None:  # (else the fields are Step Functions' own: EMR)
+        assert row.fields is None or row.fields <= members, row.fields - members
+    assert row.patterns <= {"", ".sync", ".waitForTaskToken"}
