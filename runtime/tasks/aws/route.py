@@ -25,7 +25,7 @@ from asl._errors import RUNTIME, StatesError
 from runtime._interpreter import TaskRequest
 from runtime.tasks import _calls
 from runtime.tasks._loading import ConfigurationError
-from runtime.tasks.aws import AwsMode, names, optimized, shapes, sync
+from runtime.tasks.aws import AwsMode, names, optimized, parity, shapes, sync
 from runtime.tasks.aws.clients import AwsClients
 from runtime.tasks.aws.errors import (
     ServiceFailure,
@@ -38,47 +38,6 @@ from runtime.tasks.aws.errors import (
 from runtime.tasks.aws.names import Operation, Resource, UnknownIntegration
 
 _AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
-_JAVA_DEFAULTS: dict[tuple[str, str], dict[str, Any]] = {
-    # the Java SDK uploads the (JSON text) body Step Functions writes as a string
-    ("s3", "PutObject"): {"ContentType": "text/plain; charset=UTF-8"},
-}
-"""Request members the AWS SDK for Java sets where boto3 sets none."""
-_S3_LISTINGS = ("ListObjects", "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads")
-_S3_CHECKSUMS = (
-    "ChecksumCRC32",
-    "ChecksumCRC32C",
-    "ChecksumCRC64NVME",
-    "ChecksumSHA1",
-    "ChecksumSHA256",
-    "ChecksumType",
-)
-_DYNAMODB_ITEMS = (
-    "GetItem",
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "Query",
-    "Scan",
-    "BatchGetItem",
-    "BatchWriteItem",
-    "TransactGetItems",
-    "TransactWriteItems",
-)
-_UNASKED: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
-    # boto3 adds EncodingType=url to S3 listings (and S3 echoes it); the Java SDK does not
-    **{("s3", op): ("EncodingType", ("EncodingType",)) for op in _S3_LISTINGS},
-    # boto3 asks S3 for checksums when it reads an object; the Java SDK does not
-    ("s3", "GetObject"): ("ChecksumMode", _S3_CHECKSUMS),
-    ("s3", "HeadObject"): ("ChecksumMode", _S3_CHECKSUMS),
-    # DynamoDB reports consumed capacity only when asked (moto's answers always hold it)
-    **{
-        ("dynamodb", op): ("ReturnConsumedCapacity", ("ConsumedCapacity",))
-        for op in _DYNAMODB_ITEMS
-    },
-}
-"""Result members AWS gives a Task only when its request asks for them: ``(service, operation)``
--> (the request member that asks, the result members), dropped unless that member is set (and
-not ``NONE``)."""
 
 
 class Unanswered(StatesError):
@@ -292,8 +251,7 @@ def _arguments(call: _Call, request: TaskRequest) -> dict[str, Any] | ServiceFai
         arguments = shapes.to_request(fields, call.operation.input_shape, shown=parameters)
     except ServiceFailure as failure:
         return failure
-    for name, value in _JAVA_DEFAULTS.get(call.key, {}).items():
-        arguments.setdefault(name, value)
+    parity.add_java_defaults(call.key, arguments)
     return arguments
 
 
@@ -331,10 +289,7 @@ def _result(call: _Call, response: dict[str, Any], arguments: dict[str, Any]) ->
     integration = call.integration
     timestamps = shapes.iso_instant if integration is None else shapes.epoch_millis
     result = shapes.to_result(response, call.operation.output_shape, timestamps)
-    unasked = _UNASKED.get(call.key)
-    if unasked is not None and arguments.get(unasked[0]) in (None, "NONE"):
-        for name in unasked[1]:
-            result.pop(name, None)
+    parity.drop_unasked(call.key, arguments, result)
     if integration is None:
         return result
     if integration.metadata:
