@@ -84,6 +84,21 @@ def _batch_managed(fields: dict[str, Any], context: Mapping[str, Any], pattern: 
             environment.append({"Name": "MANAGED_BY_AWS", "Value": "STARTED_BY_STEP_FUNCTIONS"})
 
 
+def _attribute_values(fields: dict[str, Any], context: Mapping[str, Any], pattern: str) -> None:
+    """DynamoDB (the Java SDK 1.x reads the Parameters with Jackson, whose ``AttributeValue``
+    takes a bare string or a list of strings): ``"x"`` is ``{"S": "x"}``, ``["a", "b"]`` is
+    ``{"SS": ["a", "b"]}``, in ``Item``, ``Key`` and ``ExpressionAttributeValues``."""
+    for member in ("Item", "Key", "ExpressionAttributeValues"):
+        values = fields.get(member)
+        if not isinstance(values, dict):
+            continue
+        for name, value in values.items():
+            if isinstance(value, str):
+                values[name] = {"S": value}
+            elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                values[name] = {"SS": value}
+
+
 def _failed_entries(result: dict[str, Any]) -> Any:
     """EventBridge: a FailedEntryCount above 0 fails the task, the response as its cause."""
     if result.get("FailedEntryCount"):
@@ -197,6 +212,7 @@ _add(  # connect-ddb: request-response only
             _set(*_DYNAMODB_COMMON, *_DYNAMODB_WRITE, *_DYNAMODB_UPDATE),
         ),
     },
+    prepare=_attribute_values,
 )
 _add(  # connect-eventbridge: the result is PutEvents' own (no SdkHttpMetadata)
     "events",

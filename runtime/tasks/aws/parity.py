@@ -34,21 +34,22 @@ _DYNAMODB_ITEMS = (
     "TransactGetItems",
     "TransactWriteItems",
 )
-UNASKED: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+_DYNAMODB_ASKS = (
+    ("ReturnConsumedCapacity", ("ConsumedCapacity",)),
+    ("ReturnItemCollectionMetrics", ("ItemCollectionMetrics",)),
+)
+UNASKED: dict[tuple[str, str], tuple[tuple[str, tuple[str, ...]], ...]] = {
     # boto3 adds EncodingType=url to S3 listings (and S3 echoes it); the Java SDK does not
-    **{("s3", op): ("EncodingType", ("EncodingType",)) for op in _S3_LISTINGS},
+    **{("s3", op): (("EncodingType", ("EncodingType",)),) for op in _S3_LISTINGS},
     # boto3 asks S3 for checksums when it reads an object; the Java SDK does not
-    ("s3", "GetObject"): ("ChecksumMode", _S3_CHECKSUMS),
-    ("s3", "HeadObject"): ("ChecksumMode", _S3_CHECKSUMS),
-    # DynamoDB reports consumed capacity only when asked (moto's answers always hold it)
-    **{
-        ("dynamodb", op): ("ReturnConsumedCapacity", ("ConsumedCapacity",))
-        for op in _DYNAMODB_ITEMS
-    },
+    ("s3", "GetObject"): (("ChecksumMode", _S3_CHECKSUMS),),
+    ("s3", "HeadObject"): (("ChecksumMode", _S3_CHECKSUMS),),
+    # DynamoDB reports capacity and item collections only when asked (moto always does)
+    **{("dynamodb", op): _DYNAMODB_ASKS for op in _DYNAMODB_ITEMS},
 }
 """Result members AWS gives a Task only when its request asks for them: ``(service, operation)``
--> (the request member that asks, the result members), dropped unless that member is set (and
-not ``NONE``)."""
+-> pairs of (the request member that asks, the result members), dropped unless that member is
+set (and not ``NONE``)."""
 
 
 def add_java_defaults(key: tuple[str, str], arguments: dict[str, Any]) -> None:
@@ -59,10 +60,10 @@ def add_java_defaults(key: tuple[str, str], arguments: dict[str, Any]) -> None:
 
 def drop_unasked(key: tuple[str, str], arguments: dict[str, Any], result: dict[str, Any]) -> None:
     """Drop the result members of ``(service, operation)`` the request did not ask for."""
-    unasked = UNASKED.get(key)
-    if unasked is not None and arguments.get(unasked[0]) in (None, "NONE"):
-        for name in unasked[1]:
-            result.pop(name, None)
+    for asker, members in UNASKED.get(key, ()):
+        if arguments.get(asker) in (None, "NONE"):
+            for name in members:
+                result.pop(name, None)
 
 
 __all__ = ["JAVA_DEFAULTS", "UNASKED", "add_java_defaults", "drop_unasked"]

@@ -272,7 +272,7 @@ def _invoke(
         if integration is not None and integration.service == "sqs":
             _check_queue_host(arguments.get("QueueUrl"), clients.mode, integration.naming.prefix)
         client = clients.client(call.operation.service)
-        response = getattr(client, call.operation.method)(**arguments)
+        response = _call_client(clients, client, call, arguments)
         result = _result(call, response, arguments)
     except ClientError as exc:
         raise _service_error(call, ServiceFailure.of(exc))
@@ -283,6 +283,26 @@ def _invoke(
     except (BotoCoreError, OSError) as exc:
         raise client_failure(call.error_prefix, exc)
     return response, result
+
+
+def _call_client(
+    clients: AwsClients, client: Any, call: _Call, arguments: dict[str, Any]
+) -> dict[str, Any]:
+    """The boto3 call. In the embedded AWS the service runs in this process: an exception it
+    raises is the service failing (an HTTP 500 over the wire), not the engine."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    method = getattr(client, call.operation.method)
+    if clients.mode is not AwsMode.MOTO:
+        return method(**arguments)
+    try:
+        return method(**arguments)
+    except (BotoCoreError, ClientError):
+        raise
+    except Exception as exc:
+        raise ServiceFailure(
+            "InternalFailure", f"the embedded AWS failed: {type(exc).__name__}: {exc}", 500
+        ) from exc
 
 
 def _result(call: _Call, response: dict[str, Any], arguments: dict[str, Any]) -> Any:

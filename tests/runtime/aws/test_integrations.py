@@ -126,6 +126,12 @@ def _s3_list(world: World, output: Any) -> None:
     assert "EncodingType" not in output  # boto3 adds it to the request; AWS's SDK does not
 
 
+def _dynamodb_plain_values(world: World, output: Any) -> None:
+    check_metadata(output)
+    item = world.client("dynamodb").get_item(TableName=TABLE, Key={"id": {"S": "plain"}})["Item"]
+    assert item == {"id": {"S": "plain"}, "tags": {"SS": ["a", "b"]}, "total": {"N": "1"}}
+
+
 def _sdk_dynamodb_put(world: World, output: Any) -> None:
     assert output == {}
     item = world.client("dynamodb").get_item(TableName=TABLE, Key={"id": {"S": "sdk"}})["Item"]
@@ -220,6 +226,14 @@ CASES: dict[str, Case] = {
         "arn:aws:states:::dynamodb:putItem",
         lambda w: {"TableName": TABLE, "Item": {"id": {"S": "new"}, "total": {"N": "3"}}},
         _dynamodb_put,
+    ),
+    "dynamodb:putItem with plain strings": Case(  # Jackson's AttributeValue(String) on AWS
+        "arn:aws:states:::dynamodb:putItem",
+        lambda w: {
+            "TableName": TABLE,
+            "Item": {"id": "plain", "tags": ["a", "b"], "total": {"N": "1"}},
+        },
+        _dynamodb_plain_values,
     ),
     "dynamodb:getItem": Case(
         "arn:aws:states:::dynamodb:getItem",
@@ -373,6 +387,12 @@ FAILURES: dict[str, Failure] = {
         lambda w: {"TableName": TABLE, "Item": None},
         "DynamoDb.DynamoDbException",
         _v2(NULL_ITEM, "DynamoDb", 400),
+    ),
+    "aws-sdk dynamodb plain strings": Failure(  # the Java SDK 2.x has no such shortcut
+        SDK + "dynamodb:putItem",
+        lambda w: {"TableName": TABLE, "Item": {"id": "plain"}},
+        "States.Runtime",
+        r".*could not be used to start the Task: \[Invalid type for parameter Item\.id.*\]",
     ),
     "aws-sdk dynamodb unmodeled error": Failure(
         SDK + "dynamodb:putItem",

@@ -281,3 +281,51 @@ def test_lambda_in_moto_mode_runs_local_handlers_and_says_when_it_needs_docker(
     )
     assert local.returncode == 0, local.stderr
     assert json.loads(local.stdout) == {"hello": "moto"}
+
+
+EVENT_TO_A_QUEUE = {
+    "StartAt": "Queue",
+    "States": {
+        "Queue": {
+            "Type": "Task",
+            "Resource": SDK + "sqs:createQueue",
+            "Parameters": {"QueueName": "events"},
+            "ResultPath": None,
+            "Next": "Rule",
+        },
+        "Rule": {
+            "Type": "Task",
+            "Resource": SDK + "eventbridge:putRule",
+            "Parameters": {"Name": "copy", "EventPattern": {"source": ["orders"]}},
+            "ResultPath": None,
+            "Next": "Target",
+        },
+        "Target": {
+            "Type": "Task",
+            "Resource": SDK + "eventbridge:putTargets",
+            "Parameters": {
+                "Rule": "copy",
+                "Targets": [{"Id": "q", "Arn": "arn:aws:sqs:us-east-1:111111111111:events"}],
+            },
+            "ResultPath": None,
+            "Next": "Put",
+        },
+        "Put": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::events:putEvents",
+            "Parameters": {
+                "Entries": [{"Source": "orders", "DetailType": "d", "Detail": '"a string"'}]
+            },
+            "End": True,
+        },
+    },
+}
+
+
+def test_an_exception_inside_the_embedded_aws_fails_the_task(tmp_path: Path) -> None:
+    """moto's EventBridge raises on a Detail that is a JSON string when a rule matches: in the
+    embedded AWS that is the service failing (a 500), not the run crashing."""
+    done = asl(tmp_path, "run", machine(tmp_path, EVENT_TO_A_QUEUE), "--aws", "moto", "--express")
+    assert done.returncode == 1, done.stderr
+    assert "FAILED: EventBridge.AmazonEventBridgeException: the embedded AWS failed:" in done.stderr
+    assert "Status Code: 500; Error Code: InternalFailure" in done.stderr
