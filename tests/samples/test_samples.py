@@ -31,7 +31,6 @@ RUN_TIMEOUT = 180
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 SERVICE_ANSWER = {"SdkHttpMetadata", "SdkResponseMetadata"}
 # Engine bugs the samples found (tests/samples/FINDINGS.md): XPASS once fixed.
-F1 = pytest.mark.xfail(strict=True, reason="FINDINGS.md F1: plain strings in Item/Key refused")
 F2 = pytest.mark.xfail(strict=True, reason="FINDINGS.md F2: the timed-out child is left RUNNING")
 F3 = pytest.mark.xfail(strict=True, reason="FINDINGS.md F3: a handler's print lands on stdout")
 
@@ -137,14 +136,12 @@ def test_request_response_waits_then_publishes_to_the_templates_topic(tmp_path: 
 # -- sfn-dynamodb (serverless-patterns): putItem then getItem, inline Definition ----------------
 
 
-@F1
 def test_sfn_dynamodb_puts_the_item_and_reads_it_back(tmp_path: Path) -> None:
     run = succeeded(run_sample("sfn-dynamodb", tmp_path, "--input", '{"id": "12345"}'))
     # The README's DescribeExecution output: the plain strings of the Item were stored as S.
     assert run.output == {"description": {"S": "Hello, my id is 12345."}, "id": {"S": "12345"}}
 
 
-@F1
 def test_sfn_dynamodb_item_is_on_the_server(tmp_path: Path, moto_env: MotoServer) -> None:
     run = succeeded(run_sample("sfn-dynamodb", tmp_path, "--input", '{"id": "42"}', aws="aws"))
     item = moto_env.client("dynamodb").get_item(TableName="my-table", Key={"id": {"S": "42"}})
