@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from runtime._interpreter import Frame, Interpreter
 
 MAX_ITEMS_LIMIT = 100_000_000
+NEGATIVE_MAX_ITEMS = "field MaxItems must be positive"  # AWS's cause, word for word
+_INTEGER_TEXT = re.compile(r"-?[0-9]+")
 DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
 
 
@@ -202,15 +205,19 @@ def _string(params: Mapping[str, Any], key: str, resource: str) -> str:
 
 
 def _max_items(it, state, frame, reader: m.ItemReader, data, states, eid) -> int:
-    """``ReaderConfig.MaxItems``/``MaxItemsPath`` (0: all items)."""
+    """``ReaderConfig.MaxItems``/``MaxItemsPath`` (0: all items). A path may find the number as
+    text (``"2"``); a negative number fails the Map Run, as AWS's reader does."""
     from runtime._events import to_json
     from runtime._interpreter import _runtime
 
     if reader.max_items is None:
         return 0
     value = it._resolve(state, frame, reader.max_items, data, states, eid, "MaxItems")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        if isinstance(reader.max_items, m.FromPath):
+    from_path = isinstance(reader.max_items, m.FromPath)
+    if from_path and isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        if from_path:
             message = (
                 f"The MaxItemsPath field refers to value {to_json(value)} which is not a valid "
                 f"integer: {reader.max_items.path}"
@@ -219,6 +226,8 @@ def _max_items(it, state, frame, reader: m.ItemReader, data, states, eid) -> int
             message = f"The MaxItems field must be a non-negative integer: {to_json(value)}"
         name = E.QUERY_EVALUATION_ERROR if state.is_jsonata else E.RUNTIME
         raise _runtime(state, eid, message, name)
+    if value < 0:
+        raise _failed(NEGATIVE_MAX_ITEMS)
     return min(value, MAX_ITEMS_LIMIT)
 
 
