@@ -199,6 +199,7 @@ class _Failed(Exception):
 
 _PREFIX = "An error occurred while executing the state"
 _FIELD = re.compile(r"specified for the field '([^']*)'")
+_TASK_TIMEOUTS = ("TimeoutSeconds", "HeartbeatSeconds")  # paths worded "Invalid path" when unfound
 
 
 def _runtime(state: m.State, entered_id: int, message: str, name: str = E.RUNTIME) -> StatesError:
@@ -898,7 +899,9 @@ class Interpreter:
     def _resolve(self, state, frame, dyn, data, states, eid, key):
         try:
             return dyn.resolve(data, _context(state, frame), frame.scope, states)
-        except PathNotFound:
+        except PathNotFound as exc:
+            if key in _TASK_TIMEOUTS:  # worded as the Task state's other paths
+                raise _runtime(state, eid, _invalid_path(dyn.path, exc))
             raise _runtime(
                 state,
                 eid,
