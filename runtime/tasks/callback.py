@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -108,10 +107,9 @@ async def sdk_call(request: TaskRequest) -> Any:
         else:
             hub.send_task_heartbeat(token)
     except CallbackError as exc:
-        raise StatesError(
-            f"Sfn.{exc.code}Exception",
-            f"{exc.message} (Service: Sfn, Status Code: {exc.status}, Request ID: {uuid.uuid4()})",
-        )
+        from runtime.tasks.sfn_api import SfnError  # sfn_api imports this module
+
+        raise SfnError(exc.code, exc.message, exc.status) from None
     return {}
 
 
