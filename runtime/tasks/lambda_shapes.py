@@ -30,6 +30,7 @@ from asl._errors import StatesError
 from runtime._driver import ACCOUNT, REGION
 from runtime._interpreter import TaskRequest
 from runtime.tasks import _calls
+from runtime.tasks.aws.shapes import http_metadata
 
 LEGACY_ARN = re.compile(
     r"^arn:[^:]+:lambda:(?P<region>[^:]*):(?P<account>[^:]*):function:(?P<name>[^:]+)"
@@ -192,21 +193,12 @@ def shape(value: Any, call: LambdaCall) -> Any:
 def service_response(payload: Any, body: str, meta: HttpMeta) -> dict[str, Any]:
     """The ``lambda:invoke`` result: the Invoke response in the shape AWS records."""
     headers = list(meta.headers) if meta.headers is not None else _usual_headers(body, meta)
-    all_headers: dict[str, list[str]] = {}
-    for key, value in headers:
-        all_headers.setdefault(key, []).append(value)
     result: dict[str, Any] = {"ExecutedVersion": meta.executed_version}
     if meta.log_result is not None:
         result["LogResult"] = meta.log_result
     result["Payload"] = payload
-    result["SdkHttpMetadata"] = {
-        "AllHttpHeaders": all_headers,
-        "HttpHeaders": {
-            k: ",".join(v) for k, v in sorted(all_headers.items(), key=lambda kv: kv[0].lower())
-        },
-        "HttpStatusCode": meta.status,
-    }
-    result["SdkResponseMetadata"] = {"RequestId": meta.request_id}
+    exchange = {"RawHeaders": headers, "HTTPStatusCode": meta.status, "RequestId": meta.request_id}
+    result.update(http_metadata(exchange))
     result["StatusCode"] = meta.status
     return result
 
