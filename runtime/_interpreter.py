@@ -80,6 +80,20 @@ class TaskRequest:
     inspect: dict[str, Any] | None = None
 
 
+class SentFailure(StatesError):
+    """A task's failure as its worker sent it (SendTaskFailure), where ``error`` and ``cause``
+    may each be missing (None). A Catch gets both as sent, nulls included (AWS's
+    ``{"Error": null, "Cause": null}``); Retry and Catch match a missing error as the empty
+    name (``States.ALL`` and ``States.TaskFailed`` handle it)."""
+
+    __slots__ = ("sent_error",)
+
+    def __init__(self, error: str | None, cause: str | None = None) -> None:
+        super().__init__(error or "", cause)
+        self.args = (error, cause)  # (what a copy or a pickle rebuilds it from)
+        self.sent_error = error
+
+
 class Frame:
     """One sequential scope: the execution, a Parallel branch, or a Map iteration.
 
@@ -629,9 +643,12 @@ class Interpreter:
         if index is None:
             raise _Failed(error)
         catcher = state.catch[index]  # type: ignore[attr-defined]
-        error_output = {"Error": error.error, "Cause": error.cause or ""}
-        if error.cause is None:
+        if type(error) is SentFailure:  # as the worker sent it: nulls for what it left out
+            error_output = {"Error": error.sent_error, "Cause": error.cause}
+        elif error.cause is None:
             error_output = {"Error": error.error}
+        else:
+            error_output = {"Error": error.error, "Cause": error.cause}
         assigned = None
         if state.is_jsonata:
             states = self._states_var(frame, raw_input, errorOutput=error_output)
@@ -646,8 +663,9 @@ class Interpreter:
         if catcher.result_path is None:
             return self._exit_to(state, catcher.next, frame, error_output, assigned, eid)
         output = catcher.result_path(raw_input, error_output)
-        # {"Error":"…","Cause":"…"}: 23 bytes and the two strings, escaped (6 bytes a char)
-        error_bound = 23 + 6 * (len(error.error) + len(error.cause or ""))
+        # {"Error":"…","Cause":"…"}: 27 bytes at most (two nulls) and the two strings, escaped
+        # (6 bytes a char)
+        error_bound = 27 + 6 * (len(error.error) + len(error.cause or ""))
         bound, depth = self._placed_bound(
             frame, raw_input, error_output, error_bound, catcher.result_path
         )
@@ -1157,4 +1175,4 @@ _STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel",
 _ENTERED = {t: t + "StateEntered" for t in _STATE_TYPES}
 _EXITED = {t: t + "StateExited" for t in _STATE_TYPES}
 
-__all__ = ["Frame", "Host", "Interpreter", "TaskRequest"]
+__all__ = ["Frame", "Host", "Interpreter", "SentFailure", "TaskRequest"]

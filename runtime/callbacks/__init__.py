@@ -345,12 +345,16 @@ class CallbackHub:
 
 
 def result_of(task: PendingTask) -> Any:
-    """The task result a closed task gives its state: the output, or a raised StatesError."""
+    """The task result a closed task gives its state: the output, or a raised StatesError (a
+    SendTaskFailure's error and cause as sent: either may be missing)."""
     from asl._errors import StatesError
+    from runtime._interpreter import SentFailure
 
     if task.status == SUCCEEDED:
         return json.loads(task.output or "null")
-    raise StatesError(task.error or "", task.cause)  # SendTaskFailure may name no error
+    if task.status == FAILED:
+        raise SentFailure(task.error, task.cause)
+    raise StatesError(task.error or "", task.cause)
 
 
 def _due(task: PendingTask) -> float | None:
