@@ -18,27 +18,10 @@ botocore installed (``pip install asl-engine[aws]``) nothing is.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
+import importlib.util
 from typing import Any
 
 from runtime.teststate._errors import TestStateError, refused
-
-_OPTIMIZED = re.compile(r"^arn:[^:]+:states:::(?P<service>[a-z0-9-]+):(?P<action>[A-Za-z0-9]+)$")
-_AWS_SDK = re.compile(
-    r"^arn:[^:]+:states:::aws-sdk:(?P<service>[a-z0-9-]+):(?P<action>[A-Za-z0-9]+)$"
-)
-# Step Functions' names of services (the SDK's, without hyphens) that botocore spells otherwise.
-_SERVICE_NAMES = {
-    "states": "stepfunctions",
-    "sfn": "stepfunctions",
-    "cloudwatchlogs": "logs",
-    "eventbridge": "events",
-    "elasticloadbalancingv2": "elbv2",
-    "cognitoidentityprovider": "cognito-idp",
-    "bedrock": "bedrock-runtime",
-}
-_NO_SHAPE = ("apigateway", "http")
 
 
 def check(resource: str, result: Any, mode: str) -> None:
@@ -53,45 +36,14 @@ def check(resource: str, result: Any, mode: str) -> None:
 
 
 def output_shape(resource: str) -> Any:
-    """botocore's output shape of the operation ``resource`` calls; None when it has none."""
-    match = _AWS_SDK.match(resource) or _OPTIMIZED.match(resource)
-    if match is None or match["service"] in _NO_SHAPE:
+    """botocore's output shape of the operation ``resource`` calls, as the engine's AWS route
+    resolves it (:func:`runtime.tasks.aws.route.operation_of`); None when it has none."""
+    if importlib.util.find_spec("botocore") is None:
         return None
-    return _shape(match["service"], match["action"])
+    from runtime.tasks.aws.route import operation_of
 
-
-@lru_cache(maxsize=256)
-def _shape(service: str, action: str) -> Any:
-    session = _session()
-    if session is None:
-        return None
-    from botocore.exceptions import DataNotFoundError, UnknownServiceError
-
-    operation = action[:1].upper() + action[1:]
-    for name in _candidates(service, session):
-        try:
-            model = session.get_service_model(name)
-        except (UnknownServiceError, DataNotFoundError):
-            continue
-        if operation in model.operation_names:
-            return model.operation_model(operation).output_shape
-    return None
-
-
-def _candidates(service: str, session: Any) -> list[str]:
-    names = [_SERVICE_NAMES.get(service, service), service]
-    names += [n for n in session.get_available_services() if n.replace("-", "") == service]
-    return list(dict.fromkeys(names))
-
-
-@lru_cache(maxsize=1)
-def _session() -> Any:
-    """botocore's session (its service models), or None when botocore is not installed."""
-    try:
-        import botocore.session
-    except ImportError:
-        return None
-    return botocore.session.get_session()
+    operation = operation_of(resource)
+    return None if operation is None else operation.output_shape
 
 
 def _value(value: Any, shape: Any, field: str | None, *, strict: bool) -> None:

@@ -241,12 +241,21 @@ def operation(boto_name: str, action: str) -> Operation:
     return found
 
 
+OWN_ROUTES: dict[tuple[str, str], tuple[str, str]] = {
+    ("lambda", "invoke"): ("lambda", "Invoke"),
+    ("states", "startExecution"): ("stepfunctions", "StartExecution"),
+}
+"""Optimized integrations that routes of their own answer (not :mod:`.optimized`'s table):
+``(service, action)`` as the resource names them -> the (boto3 service, operation) called."""
+
+
 def sdk_operation(resource: Resource) -> Operation:
     """The operation an ``aws-sdk:SERVICE:ACTION`` resource calls."""
     return operation(boto_service(resource.service), resource.action)
 
 
 __all__ = [
+    "OWN_ROUTES",
     "PATTERNS",
     "Operation",
     "Resource",

@@ -234,6 +234,22 @@ def _resolve(resource: Resource) -> _Call:
     return _Call(resource, operation, integration)
 
 
+def operation_of(resource: str) -> Operation | None:
+    """The API operation a request-response integration ``resource`` calls (``aws-sdk``,
+    optimized, ``lambda:invoke``, ``states:startExecution``), for its output shape; None for
+    any other resource, a pattern (``.sync``...) or an integration AWS does not have."""
+    parsed = names.parse(resource)
+    if parsed is None or parsed.pattern:
+        return None
+    own = None if parsed.sdk else names.OWN_ROUTES.get((parsed.service, parsed.action))
+    try:
+        if own is not None:
+            return names.operation(*own)
+        return _resolve(parsed).operation
+    except UnknownIntegration:
+        return None
+
+
 def _arguments(call: _Call, request: TaskRequest) -> dict[str, Any] | ServiceFailure:
     """boto3's keyword arguments for the request (or the validation failure to report)."""
     parameters = request.parameters
@@ -352,6 +368,7 @@ __all__ = [
     "Unanswered",
     "cannot_wait",
     "not_recognized",
+    "operation_of",
     "unanswered_message",
     "unanswered_states",
 ]
