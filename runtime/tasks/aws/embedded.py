@@ -4,7 +4,8 @@ Starting it patches botocore for the whole process, so every boto3 client made h
 engine's and the user's own handlers' alike, talks to the same emulated services and shares
 their state until the process ends. Its account is the engine's (``111111111111``, unless
 ``MOTO_ACCOUNT_ID`` says otherwise) so that ARNs written for local runs resolve. Credentials are
-moto's fake ones while it runs; nothing leaves the process for a service moto emulates.
+moto's fake ones while it runs; nothing leaves the process for a service moto emulates. Batch
+jobs run without Docker (:data:`CONFIG`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from typing import Any
 
 from runtime._driver import ACCOUNT, REGION
 from runtime.tasks._loading import ConfigurationError
+
+CONFIG: dict[str, Any] = {"batch": {"use_docker": False}}
+"""moto's configuration: Batch jobs run in the embedded AWS itself (they end at once, as moto's
+Docker-free Batch ends them), never in Docker containers."""
 
 _lock = threading.Lock()
 _mock: Any = None
@@ -43,7 +48,7 @@ def start() -> None:
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
         from moto import mock_aws
 
-        mock = mock_aws()
+        mock = mock_aws(config=CONFIG)
         mock.start()
         _mock = mock
 
