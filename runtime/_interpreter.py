@@ -203,12 +203,17 @@ def _context(state: m.State, frame: Frame) -> dict[str, Any]:
 
 
 class _Failed(Exception):
-    """A state failed with a StatesError that its own Retry/Catch did not handle."""
+    """A state failed with a StatesError that its own Retry/Catch did not handle.
 
-    __slots__ = ("error",)
+    ``task_frame`` is the frame of the Task state whose own attempt failed so (a TaskFailed or
+    TaskTimedOut ended it), None for any other failure: a Parallel state whose branch ends so
+    records the Task as aborted in that branch."""
 
-    def __init__(self, error: StatesError) -> None:
+    __slots__ = ("error", "task_frame")
+
+    def __init__(self, error: StatesError, task_frame: Frame | None = None) -> None:
         self.error = error  # (BaseException.__new__ has kept the argument as ``args``)
+        self.task_frame = task_frame
 
 
 _PREFIX = "An error occurred while executing the state"
@@ -973,7 +978,11 @@ class Interpreter:
             except StatesError as exc:
                 delay = self._retrier(state, frame, exc, counts)
                 if delay is None:
-                    return self._catch(state, frame, value, exc, eid)
+                    try:
+                        return self._catch(state, frame, value, exc, eid)
+                    except _Failed as failed:
+                        failed.task_frame = frame
+                        raise
                 attempt += 1
                 frame.context = {
                     **frame.context,
@@ -1049,7 +1058,12 @@ class Interpreter:
                 result = await self._branches(state, children, effective)
             except _Failed as failed:
                 self._join(frame, children)
+                if failed.task_frame is not None and failed.task_frame in children:
+                    # AWS records the failed Task aborted with its branch; the Parallel state's
+                    # next event still follows the TaskFailed
+                    self.emit(failed.task_frame, "TaskStateAborted", advance=False)
                 self.emit(frame, "ParallelStateFailed")
+                frame.exit_previous = None  # a Catch's StateExited follows ParallelStateFailed
                 delay = self._retrier(state, frame, failed.error, counts)
                 if delay is None:
                     return self._catch(state, frame, value, failed.error, eid)
