@@ -93,7 +93,7 @@ class TaskDispatcher:
 
     def owns_timeout(self, request: TaskRequest) -> bool:
         """Whether the route enforces ``TimeoutSeconds`` itself, from stored times (callbacks,
-        activities, nested executions), so the driver does not."""
+        activities, nested executions, ``.sync`` jobs), so the driver does not."""
         if self._mocks is not None and self._mocks.handles(request):
             return False
         if self._bindings.exact(request.resource) is not None:
@@ -102,6 +102,7 @@ class TaskDispatcher:
             callback.handles(request)
             or activity.handles(request.resource)
             or nested.handles(request.resource)
+            or self._services.owns_timeout(request)
         )
 
     def preflight(self, tasks: Iterable[tuple[str, str]], *, strict: bool = False) -> list[str]:

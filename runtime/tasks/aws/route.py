@@ -6,7 +6,8 @@ binding or local route answered it. With ``--aws off`` the task fails with ``Sta
 and a cause naming ``--aws``, ``--bind`` and ``--mock-config``. Otherwise the Parameters become
 the API request (:mod:`.shapes`), the call goes through boto3 on a worker thread, and the
 response becomes the task result AWS gives, or its error the failure AWS names (:mod:`.errors`).
-For ``.sync``/``.sync:2`` the start call is followed by the job's poller (:mod:`.sync`);
+For ``.sync``/``.sync:2`` the start call is followed by the job's poller (:mod:`.sync`), the
+start made once per task attempt (:mod:`.sync_once`);
 ``.waitForTaskToken`` reaches here without its suffix, from :mod:`runtime.tasks.callback`.
 """
 
@@ -25,7 +26,7 @@ from asl._errors import RUNTIME, StatesError
 from runtime._interpreter import TaskRequest
 from runtime.tasks import _calls
 from runtime.tasks._loading import ConfigurationError
-from runtime.tasks.aws import AwsMode, names, optimized, parity, shapes, sync
+from runtime.tasks.aws import AwsMode, names, optimized, parity, shapes, sync, sync_once
 from runtime.tasks.aws.clients import AwsClients
 from runtime.tasks.aws.errors import (
     ServiceFailure,
@@ -190,17 +191,34 @@ class AwsRoute:
         if self.mode is AwsMode.OFF:
             raise Unanswered(RUNTIME, unanswered_message(request.resource))
         call = self._call(parsed)
-        arguments = _arguments(call, request)
         clients = self.clients
-        response, result = await _calls.in_thread(
-            _invoke, clients, call, arguments, request.parameters, name=f"aws-{parsed.service}"
+
+        async def start() -> Any:
+            arguments = _arguments(call, request)
+            _, result = await _calls.in_thread(
+                _invoke, clients, call, arguments, request.parameters, name=f"aws-{parsed.service}"
+            )
+            return result
+
+        if not _waits(parsed):
+            return await start()
+        poll = sync.poller(parsed.service, parsed.action)
+        if poll is None:
+            raise StatesError(RUNTIME, cannot_wait(parsed))
+        return await sync_once.run(
+            request, start, lambda begun: poll(clients, request, begun, parsed.pattern)
         )
-        if _waits(parsed):
-            poll = sync.poller(parsed.service, parsed.action)
-            if poll is None:
-                raise StatesError(RUNTIME, cannot_wait(parsed))
-            return await poll(clients, request, response, parsed.pattern)
-        return result
+
+    def owns_timeout(self, request: TaskRequest) -> bool:
+        """Whether the route enforces ``TimeoutSeconds`` itself: a ``.sync`` job's, from the
+        attempt's stored start (:mod:`.sync_once`), so it holds across a resume."""
+        parsed = names.parse(request.resource)
+        return (
+            self.mode is not AwsMode.OFF
+            and parsed is not None
+            and _waits(parsed)
+            and sync_once.owns_timeout(request)
+        )
 
     @staticmethod
     def _call(resource: Resource) -> _Call:
