@@ -63,8 +63,9 @@ class TaskDispatcher:
         self._bindings = bindings
         self._pythons = pythons
         self._mocks = mocks
-        self._services = AwsRoute(aws)  # AWS service integrations, as the --aws switch says
-        self._aws_lambda = lambda_aws.AwsLambda(lambda: self._services.clients)
+        services = self._services = AwsRoute(aws)  # AWS integrations, as --aws says
+        # the Lambda route reads the clients through the route, not self: no reference cycle
+        self._aws_lambda = lambda_aws.AwsLambda(lambda: services.clients)
         self._fleet: Any = None  # the celery: route, made on first use
 
     @property
