@@ -959,6 +959,12 @@ class Interpreter:
                 params = self._task_parameters(state, frame, value, effective, eid)
                 if params is not effective:
                     self.check_depth(state, eid, params, "task's input")
+                credentials = None  # Credentials: the role the task's AWS calls assume
+                if state.credentials is not None and state.is_jsonata:
+                    states = self._states_var(frame, value)
+                    credentials = self._jsonata(state, eid, state.credentials, states, frame)
+                elif state.credentials is not None:
+                    credentials = self._template(state, eid, state.credentials, effective, frame)
             except StatesError as exc:
                 frame.context = outer
                 return self._catch(state, frame, value, exc, eid)
@@ -969,6 +975,7 @@ class Interpreter:
                 context=frame.context,
                 timeout_seconds=timeout,
                 heartbeat_seconds=heartbeat,
+                credentials=credentials,
                 attempt=attempt,
                 key=key,
             )
