@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from runtime._driver import REGION
@@ -24,7 +25,9 @@ MAX_CONNECTIONS = 64
 class AwsClients:
     """The boto3 clients of one mode (``moto`` or ``aws``)."""
 
-    def __init__(self, mode: AwsMode) -> None:
+    def __init__(self, mode: AwsMode, credentials: Mapping[str, str] | None = None) -> None:
+        """``credentials``: STS credentials (``AccessKeyId``, ``SecretAccessKey``,
+        ``SessionToken``) to sign with instead of boto3's configured ones."""
         if mode is AwsMode.OFF:
             raise ValueError("AwsClients needs --aws moto or aws")
         if importlib.util.find_spec("boto3") is None:
@@ -34,6 +37,7 @@ class AwsClients:
         if mode is AwsMode.MOTO:
             embedded.start()
         self.mode = mode
+        self._credentials = dict(credentials) if credentials is not None else None
         self._lock = threading.Lock()
         self._session: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
@@ -58,7 +62,12 @@ class AwsClients:
         if self._session is None:
             import boto3
 
-            self._session = boto3.session.Session()
+            keys = self._credentials or {}
+            self._session = boto3.session.Session(
+                aws_access_key_id=keys.get("AccessKeyId"),
+                aws_secret_access_key=keys.get("SecretAccessKey"),
+                aws_session_token=keys.get("SessionToken"),
+            )
         return self._session
 
     def _new_client(self, service: str, region: str) -> Any:

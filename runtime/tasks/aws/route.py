@@ -2,7 +2,8 @@
 ``aws-sdk:SERVICE:ACTION``.
 
 The dispatcher hands a request here when its resource names an AWS service and no mock,
-binding or local route answered it. With ``--aws off`` the task fails with ``States.Runtime``
+binding or local route answered it. A Task's ``Credentials`` make its calls as the role they
+name (:mod:`.roles`). With ``--aws off`` the task fails with ``States.Runtime``
 and a cause naming ``--aws``, ``--bind`` and ``--mock-config``. Otherwise the Parameters become
 the API request (:mod:`.shapes`), the call goes through boto3 on a worker thread, and the
 response becomes the task result AWS gives, or its error the failure AWS names (:mod:`.errors`).
@@ -26,7 +27,16 @@ from asl._errors import RUNTIME, StatesError
 from runtime._interpreter import TaskRequest
 from runtime.tasks import _calls
 from runtime.tasks._loading import ConfigurationError
-from runtime.tasks.aws import AwsMode, names, optimized, parity, shapes, sync, sync_once
+from runtime.tasks.aws import (
+    AwsMode,
+    names,
+    optimized,
+    parity,
+    roles,
+    shapes,
+    sync,
+    sync_once,
+)
 from runtime.tasks.aws.clients import AwsClients
 from runtime.tasks.aws.errors import (
     ServiceFailure,
@@ -192,6 +202,11 @@ class AwsRoute:
             raise Unanswered(RUNTIME, unanswered_message(request.resource))
         call = self._call(parsed)
         clients = self.clients
+        role = roles.role_of(request.credentials)
+        if role is not None:  # the Task's Credentials: its calls are made as that role
+            clients = await _calls.in_thread(
+                roles.clients_for, clients, role, request.context, name="aws-sts"
+            )
 
         async def start() -> Any:
             arguments = _arguments(call, request)
