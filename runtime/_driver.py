@@ -34,7 +34,7 @@ from runtime._events import (
 from runtime._gc import tune_collector
 from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
 from runtime._size import DEEP_SIZE, SizeGauge
-from runtime.callbacks import progress
+from runtime.callbacks import machines, progress
 from runtime.jsontext import MAX_DEPTH
 
 _time_ns = time.time_ns
@@ -412,6 +412,7 @@ class Host:
             lambda type_, details: (self.emit(frame, type_, details), self.flush())
         )
         self.flush()  # the attempt is on record before the task is sent
+        lent = machines.DISPATCH.set(self.dispatch)  # for the children it starts here
         try:
             try:
                 result = await self._run(request)
@@ -427,6 +428,7 @@ class Host:
             raise
         finally:
             progress.CURRENT.reset(note)
+            machines.DISPATCH.reset(lent)
         self.emit(frame, prefix + "Succeeded", {**base, **payload_details("output", result)})
         return result
 

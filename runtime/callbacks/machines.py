@@ -10,10 +10,15 @@ Looked up in order:
    ``NAME/definition.asl.yaml``, in the folders of ``$ASL_STATE_MACHINES`` (``os.pathsep``
    separated), then next to the parent's definition file and one folder up (so sibling
    folders of ``state_machines/`` find each other), then the working directory.
+
+It also holds what a parent lends the children it starts in this process: :data:`DISPATCH`, the
+task dispatch of the execution whose Task is running (the driver sets it around each task), and
+the stoppers (:func:`add_stopper`) that end a child run here when it is stopped.
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import threading
@@ -46,42 +51,36 @@ class MachineSpec:
     arn: str | None = None  # as the resolver knows it (default: the requested ARN)
 
 
+DISPATCH: contextvars.ContextVar[Any] = contextvars.ContextVar("asl_parent_dispatch", default=None)
+"""The task dispatch of the execution whose Task runs in this context (the driver sets it around
+each task attempt). A nested child this process runs uses it too, so the parent's local handlers
+and bindings, which cannot be stored with the child, reach it."""
+
 Resolver = Callable[[str], "MachineSpec | None"]
 Launcher = Callable[[Any, Any], bool]
 """``(store, ExecutionRecord) -> bool``: run that stored RUNNING child execution (unless this
 process already runs it) and return True, or return False to leave it to the next launcher."""
 
+Stopper = Callable[[str], bool]
+"""``(execution ARN) -> bool``: if this process runs that execution, cancel its run (it ends at
+once; the store keeps what the caller recorded) and return True; else return False."""
+
 _lock = threading.Lock()
 _resolvers: list[Resolver] = []
 _launchers: list[Launcher] = []
+_stoppers: list[Stopper] = []
 _registered: dict[str, MachineSpec] = {}
 
 
 def add_resolver(resolver: Resolver) -> Callable[[], None]:
     """Look state machine ARNs up with ``resolver`` first; returns a function removing it."""
-    with _lock:
-        _resolvers.append(resolver)
-
-    def remove() -> None:
-        with _lock:
-            if resolver in _resolvers:
-                _resolvers.remove(resolver)
-
-    return remove
+    return _hook(_resolvers, resolver)
 
 
 def add_launcher(launcher: Launcher) -> Callable[[], None]:
     """Run child executions with ``launcher`` first (``asl serve`` runs them on its loop);
     returns a function removing it. Without one, a child runs on a thread of its own."""
-    with _lock:
-        _launchers.append(launcher)
-
-    def remove() -> None:
-        with _lock:
-            if launcher in _launchers:
-                _launchers.remove(launcher)
-
-    return remove
+    return _hook(_launchers, launcher)
 
 
 def launch(store: Any, record: Any) -> bool:
@@ -89,6 +88,20 @@ def launch(store: Any, record: Any) -> bool:
     with _lock:
         launchers = list(reversed(_launchers))
     return any(launcher(store, record) for launcher in launchers)
+
+
+def add_stopper(stopper: Stopper) -> Callable[[], None]:
+    """End executions this process runs with ``stopper`` when they are stopped (StopExecution,
+    or the Task waiting for a child given up); returns a function removing it."""
+    return _hook(_stoppers, stopper)
+
+
+def halt(arn: str) -> bool:
+    """Ask the stoppers, newest first, to end the run of execution ``arn`` in this process;
+    whether one did."""
+    with _lock:
+        stoppers = list(reversed(_stoppers))
+    return any(stopper(arn) for stopper in stoppers)
 
 
 def register_machine(
@@ -131,6 +144,19 @@ def resolve(arn: str, near: Iterable[str | os.PathLike[str]] = ()) -> MachineSpe
     return None
 
 
+def _hook(hooks: list[Any], hook: Any) -> Callable[[], None]:
+    """Add ``hook`` to ``hooks``; a function removing it."""
+    with _lock:
+        hooks.append(hook)
+
+    def remove() -> None:
+        with _lock:
+            if hook in hooks:
+                hooks.remove(hook)
+
+    return remove
+
+
 def _folders(near: Iterable[str | os.PathLike[str]]) -> list[Path]:
     folders = [Path(p) for p in os.environ.get(ENV, "").split(os.pathsep) if p]
     for place in near:
@@ -148,10 +174,13 @@ def _folders(near: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 __all__ = [
+    "DISPATCH",
     "ENV",
     "MachineSpec",
     "add_launcher",
     "add_resolver",
+    "add_stopper",
+    "halt",
     "launch",
     "machine_name",
     "register_machine",

@@ -15,6 +15,11 @@ DescribeExecution as the cause. The child's ARN is stored with the parent's pend
 resumed parent waits for the same child (resuming it too when its process died). Without a
 ``Name`` the child's name is a UUID derived from the parent task attempt. ``.waitForTaskToken``
 starts the child as request-response does and waits for its token (:mod:`.callback`).
+
+The child's ARN names the account and region of the ``StateMachineArn`` it runs (a machine in
+another account runs there). It runs with its parent's task dispatch when both run in this
+process (:mod:`.children`). A ``.sync`` Task that times out or is given up stops its child
+(``ExecutionAborted``), as AWS stops the job of an aborted task.
 """
 
 from __future__ import annotations
@@ -22,9 +27,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-import logging
 import re
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -36,19 +39,22 @@ from typing import Any
 from asl._errors import TIMEOUT, StatesError
 from runtime._events import payload_details, to_json
 from runtime._interpreter import TaskRequest
-from runtime.callbacks import current_hub, machines
-from runtime.callbacks.machines import MachineSpec, resolve
+from runtime.callbacks import current_hub
+from runtime.callbacks.machines import resolve
 from runtime.callbacks.progress import note
 from runtime.callbacks.records import FAILED, NESTED, STARTED, SUCCEEDED, TIMED_OUT
 from runtime.callbacks.tokens import token_for
 from runtime.tasks.callback import NOW, execution_of, pending_task
+from runtime.tasks.children import CHILDREN, Halted, lent_dispatch, stop
 
 RESOURCE = re.compile(r"^arn:aws[a-z-]*:states:::states:startExecution(?P<mode>\.sync(?::2)?)?$")
 TASK_FAILED = "States.TaskFailed"
 _NAMESPACE = uuid.UUID("0f3c8d52-8a7e-4f0e-bb1e-6a2d2e8c4b90")
+_MACHINE_ARN = re.compile(r"^(?P<prefix>arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:)stateMachine:")
+_EXECUTION_ARN = re.compile(r"^(?P<prefix>arn:[^:]+:states:[^:]*:[^:]*:)execution:")
+_ARN_PREFIX = re.compile(r"^arn:[^:]*:states:[^:]*:[^:]*:")  # partition, region and account
 _POLL = 0.5
 _RECHECK = 30.0
-_log = logging.getLogger("asl.nested")
 
 
 def handles(resource: str) -> bool:
@@ -85,7 +91,7 @@ async def run(request: TaskRequest) -> Any:
         hub.mark_submitted(task_id, to_json(response))
     else:
         response = json.loads(task.submitted)
-        _CHILDREN.ensure_running(store, response["ExecutionArn"])
+        CHILDREN.ensure_running(store, response["ExecutionArn"], lent_dispatch())
     if not mode:
         hub.settle(task_id, SUCCEEDED, {"output": to_json(response)})
         return response
@@ -94,11 +100,16 @@ async def run(request: TaskRequest) -> Any:
         {"resourceType": "states", "resource": "startExecution" + mode}
         | payload_details("output", response),
     )
+    arn = response["ExecutionArn"]
     try:
-        child = await _CHILDREN.wait(store, response["ExecutionArn"], task.deadline)
+        child = await _wait(store, arn, task.deadline)
     except TimeoutError:
         hub.settle(task_id, TIMED_OUT, {"error": TIMEOUT})
+        stop(store, arn)  # nobody waits for it any more
         raise StatesError(TIMEOUT, None)
+    except asyncio.CancelledError:  # the parent ended, was stopped, or a branch failed
+        CHILDREN.abandon(store, execution_of(request), arn)
+        raise
     described = describe(child, parsed=mode == ".sync:2")
     if child.status == "SUCCEEDED":
         hub.settle(task_id, SUCCEEDED, {"output": to_json(described)})
@@ -163,22 +174,25 @@ def _start(store: Any, request: TaskRequest, params: dict[str, Any]) -> dict[str
         name = str(uuid.uuid5(_NAMESPACE, f"{seed}\x1f{request.attempt}"))
     if not isinstance(name, str) or not _runner._NAME.match(name):
         raise _sdk_error("InvalidName", f"Invalid Name: '{name}'")
-    # The parent's options (handlers, bindings, clock, and any a server adds), not its mocks.
+    # The parent's options (handlers, bindings, clock, and any a server adds), not its mocks:
+    # stored for a resume elsewhere; here the child runs with the parent's own dispatch.
     options = {**(parent.options if parent is not None else {}), "mock_config": None}
     options["test_case"] = None
+    dispatch = lent_dispatch()
     try:
         _runner._load(spec.definition, spec.type, spec.filename)
     except Exception as exc:  # an invalid child definition
         raise _sdk_error("InvalidDefinition", f"Invalid State Machine Definition: {exc}")
     machine = spec.arn or arn
     if spec.type == "EXPRESS":
-        child_arn = execution_arn(spec.name, name, express=True)
+        child_arn = _in_account_of(machine, execution_arn(spec.name, name, express=True))
         started = datetime.now(UTC)
         run_options = _runner.RunOptions.from_dict(options)
-        _CHILDREN.run_express(child_arn, spec, name, input_text, run_options, machine)
+        _MACHINE_ARNS[child_arn] = machine
+        CHILDREN.run_express(child_arn, spec, name, input_text, run_options, dispatch)
         return _response(child_arn, started)
     record = ExecutionRecord(
-        execution_arn=execution_arn(spec.name, name),
+        execution_arn=_in_account_of(machine, execution_arn(spec.name, name)),
         name=name,
         machine_name=spec.name,
         type="STANDARD",
@@ -195,9 +209,17 @@ def _start(store: Any, request: TaskRequest, params: dict[str, Any]) -> dict[str
         raise _sdk_error("ExecutionAlreadyExists", str(exc))
     except StoreError as exc:
         raise _sdk_error("ServiceUnavailable", str(exc))
-    _CHILDREN.machine_arns[stored.execution_arn] = machine
-    _CHILDREN.ensure_running(store, stored.execution_arn)
+    _MACHINE_ARNS[stored.execution_arn] = machine
+    CHILDREN.ensure_running(store, stored.execution_arn, dispatch)
     return _response(stored.execution_arn, stored.start_date)
+
+
+def _in_account_of(machine: str, execution: str) -> str:
+    """``execution`` (an ARN in the engine's account and region) in those of ``machine``."""
+    found = _MACHINE_ARN.match(machine)
+    if found is None:
+        return execution
+    return found["prefix"] + _ARN_PREFIX.sub("", execution, count=1)
 
 
 def _parent(store: Any, request: TaskRequest) -> Any:
@@ -257,153 +279,93 @@ def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-# -- running -------------------------------------------------------------------------------------
+# -- waiting -------------------------------------------------------------------------------------
+
+_MACHINE_ARNS: dict[str, str] = {}
+"""The state machine ARN each child started here was asked for (its DescribeExecution's)."""
 
 
-class _Children:
-    """Child executions this process runs, each on a thread of its own."""
+async def _wait(store: Any, arn: str, deadline: float | None) -> Child:
+    """The child once it has ended; TimeoutError at ``deadline`` (``time.time()``)."""
+    from runtime.store.base import RUNNING, ExecutionNotFound
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running: dict[str, concurrent.futures.Future[Any]] = {}
-        self.machine_arns: dict[str, str] = {}
-
-    def ensure_running(self, store: Any, arn: str) -> None:
-        """Run the stored child ``arn`` here unless it has ended or a live process runs it."""
-        from runtime.store.base import RUNNING, lease_is_live, lease_owner
-
-        if ":express:" in arn:
-            return  # Express children are not stored: they run where they were started
-        with self._lock:
-            future = self._running.get(arn)
-            if future is not None and not future.done():
-                return
-            record = store.get(arn)
-            me = lease_owner()
-            if record.status != RUNNING or record.lease_owner == me:
-                return  # ended, or run by another thread of this process
-            if lease_is_live(record.lease_owner, record.lease_heartbeat, me):
-                return
-            if machines.launch(store, record):
-                return
-            self._running[arn] = self._thread(_resume, store, arn)
-
-    def run_express(
-        self, arn: str, spec: MachineSpec, name: str, input_text: str, options: Any, machine: str
-    ) -> None:
-        with self._lock:
-            self._running[arn] = self._thread(_express, spec, name, input_text, options)
-            self.machine_arns[arn] = machine
-
-    async def wait(self, store: Any, arn: str, deadline: float | None) -> Child:
-        """The child once it has ended; TimeoutError at ``deadline`` (``time.time()``)."""
-        from runtime.store.base import RUNNING, ExecutionNotFound
-
-        checked = time.monotonic()
-        while True:
-            future = self._running.get(arn)
-            if ":express:" in arn and (future is None or future.done()):
-                if future is None:  # started by a process that has died since
-                    raise StatesError(
-                        TASK_FAILED, f"The Express child execution {arn} ended with its process."
-                    )
-                return self._express_child(arn, future)
-            if ":express:" not in arn:
-                try:
-                    record = store.get(arn)
-                except ExecutionNotFound:
-                    raise StatesError(TASK_FAILED, f"the child execution {arn} is gone")
-                if record.status != RUNNING:
-                    return self._child(record)
-                if time.monotonic() - checked > _RECHECK:  # its process may have died since
-                    checked = time.monotonic()
-                    self.ensure_running(store, arn)
-            pause = _POLL
-            if deadline is not None:
-                pause = min(pause, deadline - time.time())
-                if pause <= 0:
-                    raise TimeoutError
-            if future is not None and not future.done():
-                await asyncio.wait([asyncio.wrap_future(future)], timeout=pause)
-            else:
-                await asyncio.sleep(pause)
-
-    def _child(self, record: Any) -> Child:
-        from runtime._driver import machine_arn
-
-        return Child(
-            arn=record.execution_arn,
-            name=record.name,
-            machine_arn=self.machine_arns.get(record.execution_arn)
-            or machine_arn(record.machine_name),
-            status=record.status,
-            input=record.input,
-            start=record.start_date,
-            output=record.output,
-            error=record.error,
-            cause=record.cause,
-            stop=record.stop_date,
-            redrive_count=record.redrive_count,
-        )
-
-    def _express_child(self, arn: str, future: concurrent.futures.Future[Any]) -> Child:
-        result, input_text = future.result()
-        return Child(
-            arn=arn,
-            name=result.name,
-            machine_arn=self.machine_arns.get(arn, ""),
-            status=result.status,
-            input=input_text,
-            start=result.start_date,
-            output=None if result.status != "SUCCEEDED" else to_json(result.output),
-            error=result.error,
-            cause=result.cause,
-            stop=result.stop_date,
-        )
-
-    @staticmethod
-    def _thread(fn: Any, *args: Any) -> concurrent.futures.Future[Any]:
-        """``fn(*args)`` on a new (non-daemon) thread: the process stays until children end."""
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-
-        def work() -> None:
+    checked = time.monotonic()
+    while True:
+        future = CHILDREN.future(arn)
+        if ":express:" in arn and (future is None or future.done()):
+            if future is None:  # started by a process that has died since
+                raise StatesError(
+                    TASK_FAILED, f"The Express child execution {arn} ended with its process."
+                )
+            return _express_child(arn, future)
+        if ":express:" not in arn:
             try:
-                future.set_result(fn(*args))
-            except BaseException as exc:
-                _log.warning("nested execution failed to run: %s", exc)
-                future.set_exception(exc)
+                record = store.get(arn)
+            except ExecutionNotFound:
+                raise StatesError(TASK_FAILED, f"the child execution {arn} is gone")
+            if record.status != RUNNING:
+                return _child(record)
+            if time.monotonic() - checked > _RECHECK:  # its process may have died since
+                checked = time.monotonic()
+                CHILDREN.ensure_running(store, arn, lent_dispatch())
+        pause = _POLL
+        if deadline is not None:
+            pause = min(pause, deadline - time.time())
+            if pause <= 0:
+                raise TimeoutError
+        if future is not None and not future.done():
+            await asyncio.wait([asyncio.wrap_future(future)], timeout=pause)
+        else:
+            await asyncio.sleep(pause)
 
-        threading.Thread(target=work, name="asl-child", daemon=False).start()
-        return future
 
-
-def _resume(store: Any, arn: str) -> Any:
-    from runtime import _runner
-    from runtime.store.base import LeaseHeld
-
-    try:
-        return _runner.resume(store, arn)
-    except LeaseHeld:
-        return None  # another process took it first: it runs there
-
-
-def _express(spec: MachineSpec, name: str, input_text: str, options: Any) -> Any:
-    from runtime import _runner
-    from runtime.store import MemoryStore
-
-    result = _runner.start(
-        MemoryStore(),
-        spec.definition,
-        json.loads(input_text),
-        filename=spec.filename,
-        name=name,
-        machine_name=spec.name,
-        express=True,
-        options=options,
+def _child(record: Any) -> Child:
+    return Child(
+        arn=record.execution_arn,
+        name=record.name,
+        machine_arn=_MACHINE_ARNS.get(record.execution_arn) or _machine_of(record),
+        status=record.status,
+        input=record.input,
+        start=record.start_date,
+        output=record.output,
+        error=record.error,
+        cause=record.cause,
+        stop=record.stop_date,
+        redrive_count=record.redrive_count,
     )
-    return result, input_text
 
 
-_CHILDREN = _Children()
+def _machine_of(record: Any) -> str:
+    """The state machine ARN of a stored child: its execution ARN's account and region."""
+    from runtime._driver import machine_arn
+
+    found = _EXECUTION_ARN.match(record.execution_arn)
+    if found is None:
+        return machine_arn(record.machine_name)
+    return f"{found['prefix']}stateMachine:{record.machine_name}"
+
+
+def _express_child(arn: str, future: concurrent.futures.Future[Any]) -> Child:
+    outcome = future.result()
+    if isinstance(outcome, Halted):
+        raise StatesError(TASK_FAILED, f"The Express child execution {arn} was stopped.")
+    if isinstance(outcome, BaseException):
+        raise StatesError(
+            TASK_FAILED, f"The Express child execution {arn} failed to run: {outcome}"
+        )
+    result, input_text = outcome
+    return Child(
+        arn=arn,
+        name=result.name,
+        machine_arn=_MACHINE_ARNS.get(arn, ""),
+        status=result.status,
+        input=input_text,
+        start=result.start_date,
+        output=None if result.status != "SUCCEEDED" else to_json(result.output),
+        error=result.error,
+        cause=result.cause,
+        stop=result.stop_date,
+    )
+
 
 __all__ = ["Child", "describe", "handles", "run"]

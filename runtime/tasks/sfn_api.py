@@ -33,7 +33,7 @@ from asl._errors import TASK_FAILED, StatesError
 from runtime._interpreter import TaskRequest
 from runtime.callbacks import current_hub, machines, progress
 from runtime.callbacks.machines import MachineSpec
-from runtime.tasks import nested
+from runtime.tasks import children, nested
 from runtime.tasks.aws.shapes import iso_instant
 from runtime.tasks.callback import execution_of
 
@@ -146,35 +146,14 @@ async def describe_execution(request: TaskRequest, params: dict[str, Any]) -> di
 
 
 async def stop_execution(request: TaskRequest, params: dict[str, Any]) -> dict[str, Any]:
-    """Record the execution ABORTED; one running in this process ends at its next step."""
-    from runtime._events import Event
-    from runtime.store.base import RUNNING, ConcurrentWriteError, Outcome
-
+    """Record the execution ABORTED; its run in this process, if any, ends at once."""
     arn = _required(params, "ExecutionArn")
     error, cause = params.get("Error"), params.get("Cause")
     for key, value, limit in (("Error", error, 256), ("Cause", cause, 32768)):
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise SfnError("Validation", f"{key} must be a string of at most {limit} characters")
-    store = current_hub().store
-    for _ in range(10):  # another step may be recorded meanwhile: try again after it
-        record = _execution(arn)
-        if record.status != RUNNING:
-            break
-        now = datetime.now(UTC)
-        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
-        last = record.last_event_id
-        event = Event(last + 1, last, now, "ExecutionAborted", details or None)
-        try:
-            store.append(
-                arn,
-                (event,),
-                expected_last_id=last,
-                outcome=Outcome("ABORTED", now, None, error, cause),
-            )
-        except ConcurrentWriteError:
-            continue
-        record = _execution(arn)
-        break
+    record = _execution(arn)
+    record = children.stop(current_hub().store, record.execution_arn, error, cause)
     return {"StopDate": _iso(record.stop_date or datetime.now(UTC))}
 
 
