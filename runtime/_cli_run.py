@@ -157,6 +157,7 @@ def _run(args: argparse.Namespace) -> int:
         store = MemoryStore(keep_events=False)
     else:
         store = open_store(args.store)
+    interrupted = True
     try:
         with Progress.maybe() as progress:
             result = _runner.start(
@@ -172,9 +173,19 @@ def _run(args: argparse.Namespace) -> int:
                 warn=warner("run"),
                 keep_history=False,  # (asl run prints the result, never the history)
             )
+        interrupted = False
     finally:
+        settle_children(suspend=interrupted)
         store.close()
     return report(result, args.format)
+
+
+def settle_children(*, suspend: bool) -> None:
+    """Wait for the nested executions this process runs before their store closes; ``suspend``
+    (the run was interrupted): end their runs here first, leaving them to ``asl resume``."""
+    children = sys.modules.get("runtime.tasks.children")  # imported with the task routes
+    if children is not None:
+        children.settle(suspend=suspend)
 
 
 # -- shared with the execution commands ---------------------------------------------------------
