@@ -113,6 +113,8 @@ class SqliteTransactions:
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"store {self.path}: {exc}")
         except sqlite3.DatabaseError as exc:
+            if "closed database" in str(exc):  # a ProgrammingError: the file is fine
+                raise StoreError(f"store {self.path} is closed: it was used after close() ({exc})")
             raise StoreCorrupt(
                 f"store {self.path} is corrupt or not a database ({exc}); left untouched"
             )
