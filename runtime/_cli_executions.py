@@ -18,6 +18,7 @@ from runtime._cli_run import (
     add_store_option,
     guarded,
     report,
+    settle_children,
     warner,
 )
 from runtime._events import render_details
@@ -144,8 +145,16 @@ def _continue(args: argparse.Namespace, verb: str) -> int:
         action = _runner.resume if verb == "resume" else _runner.redrive
 
         def go(store: Any) -> Any:
-            with Progress.maybe() as progress:
-                return action(store, args.id, observer=progress, warn=warner(verb), aws=args.aws)
+            interrupted = True
+            try:
+                with Progress.maybe() as progress:
+                    result = action(
+                        store, args.id, observer=progress, warn=warner(verb), aws=args.aws
+                    )
+                interrupted = False
+            finally:  # its nested executions end (or, interrupted, stop) before the store closes
+                settle_children(suspend=interrupted)
+            return result
 
         return report(_with_store(args, go), args.format)
 
@@ -157,12 +166,12 @@ def _continue(args: argparse.Namespace, verb: str) -> int:
 
 def describe_record(record: Any) -> dict[str, Any]:
     """An ExecutionRecord as DescribeExecution returns it."""
-    from runtime._driver import machine_arn
+    from runtime._driver import machine_arn_of
     from runtime.store.base import REDRIVABLE_STATUSES
 
     out: dict[str, Any] = {
         "executionArn": record.execution_arn,
-        "stateMachineArn": machine_arn(record.machine_name),
+        "stateMachineArn": machine_arn_of(record.execution_arn, record.machine_name),
         "name": record.name,
         "status": record.status,
         "startDate": _date(record.start_date),
@@ -215,11 +224,11 @@ def summary(event: Any) -> str:
 
 
 def _list_item(record: Any) -> dict[str, Any]:
-    from runtime._driver import machine_arn
+    from runtime._driver import machine_arn_of
 
     item = {
         "executionArn": record.execution_arn,
-        "stateMachineArn": machine_arn(record.machine_name),
+        "stateMachineArn": machine_arn_of(record.execution_arn, record.machine_name),
         "name": record.name,
         "status": record.status,
         "startDate": _date(record.start_date),

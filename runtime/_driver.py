@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import re
 import time
 import uuid
 from collections import defaultdict, deque
@@ -32,7 +33,7 @@ from runtime._events import (
     to_millis,
 )
 from runtime._gc import tune_collector
-from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
+from runtime._interpreter import Frame, Interpreter, SentFailure, TaskRequest, _Failed
 from runtime._size import DEEP_SIZE, SizeGauge
 from runtime.callbacks import machines, progress
 from runtime.jsontext import MAX_DEPTH
@@ -57,6 +58,8 @@ _UNLIMITED = frozenset(
     )
 )
 """Events that the history and time limits never refuse: the execution's start and end."""
+_UNUSABLE = re.compile(r"The Parameters '.*' could not be used to start the Task: ", re.DOTALL)
+"""A States.Runtime cause a route gives without the state (the driver adds it, as AWS words it)."""
 _NEVER = 1 << 62  # a deadline in nanoseconds that never comes
 TOO_DEEP_RESULT = (
     f"The task's result is nested deeper than {MAX_DEPTH} levels of objects and arrays, more "
@@ -242,6 +245,7 @@ class Host:
         )
         self.next_id = (recording.last_id if recording else 0) + 1
         self._rngs: dict[str, random.Random] = {}
+        self._entered: dict[str, int] = {}  # frame key -> the running Task's StateEntered id
         self.child_histories: dict[str, list[Event]] = {}
         if recording is None and sink is None and history_limit is None and not clock.virtual:
             self.emit = self._light_emit()  # type: ignore[method-assign]
@@ -369,6 +373,8 @@ class Host:
     # -- tasks -------------------------------------------------------------------------------
 
     async def invoke(self, frame: Frame, request: TaskRequest) -> Any:
+        if request.attempt == 0:  # the Task's StateEntered: its first attempt follows it
+            self._entered[frame.key] = frame.last_event_id
         legacy = _is_legacy_lambda(request.resource)
         kind, resource = _resource_parts(request.resource)
         if legacy:
@@ -420,15 +426,20 @@ class Host:
                 raise StatesError(RUNTIME, TOO_DEEP_RESULT) from None
             _check_result_depth(result)
         except StatesError as exc:
+            if exc.error == RUNTIME and _UNUSABLE.match(exc.cause or ""):
+                exc = _in_state(exc, request.state_name, self._entered.get(frame.key, 0))
             kind_ = "TimedOut" if exc.error in (TIMEOUT, HEARTBEAT_TIMEOUT) else "Failed"
-            failure = {**base, "error": exc.error}
+            failure = dict(base)
+            if type(exc) is not SentFailure or exc.sent_error is not None:  # AWS: as sent
+                failure["error"] = exc.error
             if exc.cause is not None:
                 failure["cause"] = exc.cause
             self.emit(frame, prefix + kind_, failure)
-            raise
+            raise exc
         finally:
             progress.CURRENT.reset(note)
             machines.DISPATCH.reset(lent)
+        self._entered.pop(frame.key, None)
         self.emit(frame, prefix + "Succeeded", {**base, **payload_details("output", result)})
         return result
 
@@ -454,7 +465,7 @@ class Host:
             output = details["output"]
             value = output.value if isinstance(output, Payload) else json.loads(output)
             return lambda: value
-        error = StatesError(details.get("error", "States.TaskFailed"), details.get("cause"))
+        error = _recorded_failure(event.type, details)
 
         def fail() -> Any:
             raise error
@@ -477,6 +488,26 @@ class Host:
             return await asyncio.wait_for(call, request.timeout_seconds)
         except TimeoutError:
             raise StatesError(TIMEOUT, None)
+
+
+def _in_state(error: StatesError, state: str, entered_id: int) -> StatesError:
+    """``error`` with AWS's prefix naming the state and the id of its StateEntered event."""
+    return StatesError(
+        error.error,
+        f"An error occurred while executing the state '{state}' (entered at the event id "
+        f"#{entered_id}). {error.cause}",
+    )
+
+
+def _recorded_failure(type_: str, details: dict[str, Any]) -> StatesError:
+    """The error a recorded task failure raises again on replay: a worker's SendTaskFailure
+    (an activity's, or a ``.waitForTaskToken`` task's) as sent, missing error and cause kept."""
+    sent = type_ == "ActivityFailed" or (
+        type_ == "TaskFailed" and str(details.get("resource", "")).endswith(".waitForTaskToken")
+    )
+    if sent:
+        return SentFailure(details.get("error"), details.get("cause"))
+    return StatesError(details.get("error", "States.TaskFailed"), details.get("cause"))
 
 
 def _check_result_depth(result: Any) -> None:
@@ -535,6 +566,15 @@ def machine_arn(name: str) -> str:
     return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
 
 
+def machine_arn_of(execution: str, machine_name: str) -> str:
+    """The ARN of the state machine ``machine_name`` in the partition, region and account of
+    the execution ARN ``execution`` (a child started in another account names its own)."""
+    parts = execution.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or parts[2] != "states":
+        return machine_arn(machine_name)
+    return ":".join([*parts[:5], "stateMachine", machine_name])
+
+
 def execution_arn(machine_name: str, name: str, express: bool = False) -> str:
     """An execution's ARN; Express ARNs carry a unique suffix as AWS's do."""
     if express:
@@ -561,6 +601,7 @@ async def run_execution(
     role_arn: str | None = None,
     sync: bool = True,
     keep_history: bool = True,
+    arn: str | None = None,
 ) -> ExecutionResult:
     """Run (or, with ``recorded`` events, replay and continue) one execution to its end.
 
@@ -568,7 +609,9 @@ async def run_execution(
     for a failed one); ``next_event_id`` the id new events start at when the stored history has
     events the replay does not consume (a redrive's ``ExecutionRedriven``). ``seed`` must be the
     seed of the original run for a replay to reproduce its random draws. ``keep_history=False``
-    leaves ``records`` empty (the sink still sees every event).
+    leaves ``records`` empty (the sink still sees every event). ``arn`` is the execution's ARN
+    as stored (by default one in the engine's account and region): ``$$.Execution.Id``,
+    ``$$.StateMachine.Id`` and the default role name its account and region.
 
     Limits end the execution, never the caller: a Standard history that reaches
     :data:`HISTORY_LIMIT` events ends FAILED (``States.Runtime``); an Express execution ends
@@ -577,8 +620,9 @@ async def run_execution(
     tune_collector()
     clock = clock or RealClock()
     name = name or str(uuid.uuid4())
-    arn = execution_arn(machine_name, name, express)
-    role_arn = role_arn or f"arn:aws:iam::{ACCOUNT}:role/asl-local"
+    arn = arn or execution_arn(machine_name, name, express)
+    machine_id = machine_arn_of(arn, machine_name)
+    role_arn = role_arn or f"arn:aws:iam::{machine_id.split(':')[4]}:role/asl-local"
     recording = _Recording(recorded) if recorded is not None else None
     if recording is not None and isinstance(clock, VirtualClock) and recording.last_time:
         clock.advance_to(recording.last_time)  # virtual time never runs backwards
@@ -612,7 +656,7 @@ async def run_execution(
         del execution["RedriveCount"]
     context = {
         "Execution": execution,
-        "StateMachine": {"Id": machine_arn(machine_name), "Name": machine_name},
+        "StateMachine": {"Id": machine_id, "Name": machine_name},
     }
     root = Frame("", {}, {}, context)
     root.scope = root.variables

@@ -526,6 +526,7 @@ def _run(
             start_date=record.start_date,
             redrive_count=record.redrive_count,
             next_event_id=record.last_event_id + 1,
+            arn=arn,
             keep_history=keep,
         )
         heartbeat = record.type == "STANDARD"

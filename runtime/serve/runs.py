@@ -144,6 +144,7 @@ class Loop:
                     start_date=record.start_date,
                     redrive_count=record.redrive_count,
                     next_event_id=record.last_event_id + 1,
+                    arn=arn,
                     role_arn=launch.role_arn,
                     sync=False,
                     keep_history=False,  # the store has the events; nobody reads the result's

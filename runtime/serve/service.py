@@ -93,10 +93,14 @@ class Service:
 
     def start(self) -> None:
         """Start the loop and resume the Standard executions a previous server left running."""
-        from runtime.callbacks.machines import add_launcher, add_resolver
+        from runtime.callbacks.machines import add_launcher, add_resolver, add_stopper
 
         self.loop.start()
-        self._unhook = [add_resolver(self.nested_machine), add_launcher(self.launch_child)]
+        self._unhook = [
+            add_resolver(self.nested_machine),
+            add_launcher(self.launch_child),
+            add_stopper(self.halt_child),
+        ]
         self.resume_all()
 
     def close(self) -> None:
@@ -216,6 +220,14 @@ class Service:
             self._continue(record)
         return True
 
+    def halt_child(self, arn: str) -> bool:
+        """End the run of execution ``arn`` on the loop at once if it runs there (its stopper:
+        the execution was stopped and its end recorded by the caller)."""
+        if not self.loop.is_running(arn):
+            return False
+        self.loop.loop.call_soon_threadsafe(_cancel_task_named, arn)
+        return True
+
     def store_for(self, arn: str) -> HistoryStore:
         return self.express if ":express:" in arn else self.store
 
@@ -287,6 +299,13 @@ class Service:
         if resumed:
             self.log(f"resumed {resumed} running execution(s)")
         return resumed
+
+
+def _cancel_task_named(name: str) -> None:
+    """Cancel the loop's task ``name`` (the loop runs each execution as a task named its ARN)."""
+    for task in asyncio.all_tasks():
+        if task.get_name() == name:
+            task.cancel()
 
 
 def release_thread_caches() -> None:

@@ -299,10 +299,12 @@ def _execution(arn: str) -> Any:
 
 
 def _summary(record: Any) -> dict[str, Any]:
-    from runtime._driver import machine_arn
+    from runtime._driver import machine_arn_of
 
     serve = record.options.get("serve") if isinstance(record.options, dict) else None
-    machine = (serve or {}).get("stateMachineArn") or machine_arn(record.machine_name)
+    machine = (serve or {}).get("stateMachineArn") or machine_arn_of(
+        record.execution_arn, record.machine_name
+    )
     out: dict[str, Any] = {
         "ExecutionArn": record.execution_arn,
         "Name": record.name,

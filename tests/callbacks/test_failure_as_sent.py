@@ -113,11 +113,6 @@ def test_an_activity_worker_failure_as_sent() -> None:
     assert result.output == {"all": {"Error": None, "Cause": None}}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime/_driver.py (Host.invoke) writes 'error' into TaskFailed unconditionally; "
-    "the fix is asked for in the E2 report",
-)
 def test_task_failed_names_no_error_or_cause_when_none_was_sent() -> None:
     result = runtime.execute(caught(callback_task()), {"sent": "bare"})
     failed = next(e for e in result.history if e["type"] == "TaskFailed")
