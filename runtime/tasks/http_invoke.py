@@ -39,6 +39,7 @@ METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
 ARRAY_FORMATS = ("INDICES", "REPEAT", "COMMAS", "BRACKETS")
 TIMEOUT = 60.0  # AWS's limit on one call, whatever the task's TimeoutSeconds
 SOCKET = "States.Http.Socket"
+TASK = "HTTP Task"
 STATUS = "States.Http.StatusCode."
 _FORBIDDEN = frozenset(
     {
@@ -175,18 +176,18 @@ def build(params: dict[str, Any], connection: http_connection.Connection, region
     endpoint = params.get("ApiEndpoint")
     parts = urllib.parse.urlsplit(endpoint) if isinstance(endpoint, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise _invalid(f"ApiEndpoint must be an https:// URL, not {endpoint!r}")
+        raise invalid(f"ApiEndpoint must be an https:// URL, not {endpoint!r}")
     method = params.get("Method")
     if method not in METHODS:
-        raise _invalid(f"Method must be one of {', '.join(METHODS)}, not {method!r}")
+        raise invalid(f"Method must be one of {', '.join(METHODS)}, not {method!r}")
     array_format, url_encoded = _transform(params.get("Transform"))
     headers = {"User-Agent": f"Amazon|StepFunctions|HttpInvoke|{region}", "Range": "bytes=0-262144"}
-    for name, value in _object(params, "Headers").items():
+    for name, value in object_argument(params, "Headers").items():
         if name.lower() in _FORBIDDEN or name.lower().startswith(_FORBIDDEN_PREFIXES):
-            raise _invalid(f"the header {name!r} cannot be set by an HTTP Task")
+            raise invalid(f"the header {name!r} cannot be set by an HTTP Task")
         headers[name] = _scalar(value)
     headers.update(connection.headers)
-    query = _object(params, "QueryParameters")
+    query = object_argument(params, "QueryParameters")
     query.update(connection.query)
     url = endpoint
     if query:
@@ -288,7 +289,7 @@ def form_encode(values: dict[str, Any], array_format: str = "INDICES") -> str:
 def _body(value: Any, extra: dict[str, str], url_encoded: bool, array_format: str) -> bytes | None:
     if extra:
         if value is not None and not isinstance(value, dict):
-            raise _invalid("RequestBody must be an object to take the connection's body parameters")
+            raise invalid("RequestBody must be an object to take the connection's body parameters")
         value = {**(value or {}), **extra}
     if value is None:
         return None
@@ -296,7 +297,7 @@ def _body(value: Any, extra: dict[str, str], url_encoded: bool, array_format: st
         return value.encode("utf-8")
     if url_encoded:
         if not isinstance(value, dict):
-            raise _invalid("a URL_ENCODED RequestBody must be an object")
+            raise invalid("a URL_ENCODED RequestBody must be an object")
         return form_encode(value, array_format).encode("ascii")
     return to_json(value).encode("utf-8")
 
@@ -306,14 +307,14 @@ def _transform(value: Any) -> tuple[str, bool]:
     if value is None:
         return "INDICES", False
     if not isinstance(value, dict):
-        raise _invalid("Transform must be an object")
+        raise invalid("Transform must be an object")
     encoding = value.get("RequestBodyEncoding", "NONE")
     if encoding not in ("NONE", "URL_ENCODED"):
-        raise _invalid(f"RequestBodyEncoding must be NONE or URL_ENCODED, not {encoding!r}")
+        raise invalid(f"RequestBodyEncoding must be NONE or URL_ENCODED, not {encoding!r}")
     options = value.get("RequestEncodingOptions") or {}
     array_format = options.get("ArrayFormat", "INDICES") if isinstance(options, dict) else None
     if array_format not in ARRAY_FORMATS:
-        raise _invalid(f"ArrayFormat must be one of {', '.join(ARRAY_FORMATS)}")
+        raise invalid(f"ArrayFormat must be one of {', '.join(ARRAY_FORMATS)}")
     return array_format, encoding == "URL_ENCODED"
 
 
@@ -325,12 +326,14 @@ def _connection_arn(params: dict[str, Any]) -> str | None:
     return None
 
 
-def _object(params: dict[str, Any], key: str) -> dict[str, Any]:
+def object_argument(params: dict[str, Any], key: str, task: str = TASK) -> dict[str, Any]:
+    """The object argument ``key`` (a copy; ``{}`` when absent); ``States.Runtime`` when it is
+    not an object."""
     value = params.get(key)
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise _invalid(f"{key} must be an object")
+        raise invalid(f"{key} must be an object", task)
     return dict(value)
 
 
@@ -342,8 +345,9 @@ def _scalar(value: Any) -> str:
     return to_json(value)
 
 
-def _invalid(message: str) -> StatesError:
-    return StatesError(RUNTIME, f"The HTTP Task's arguments are invalid: {message}.")
+def invalid(message: str, task: str = TASK) -> StatesError:
+    """``States.Runtime`` for arguments ``task`` cannot take, saying why."""
+    return StatesError(RUNTIME, f"The {task}'s arguments are invalid: {message}.")
 
 
 __all__ = [
@@ -356,7 +360,9 @@ __all__ = [
     "form_encode",
     "handles",
     "inspection",
+    "invalid",
     "invoke",
+    "object_argument",
     "run",
     "send",
 ]

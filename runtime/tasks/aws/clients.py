@@ -48,6 +48,12 @@ class AwsClients:
         with self._lock:
             return self._boto_session().region_name or REGION
 
+    def credentials(self) -> Any:
+        """The credentials calls are signed with (botocore's frozen ones), or None."""
+        with self._lock:
+            found = self._boto_session().get_credentials()
+        return None if found is None else found.get_frozen_credentials()
+
     def client(self, service: str, region: str | None = None) -> Any:
         """The botocore client of ``service`` (boto3's name, e.g. ``stepfunctions``)."""
         region = region or self.region

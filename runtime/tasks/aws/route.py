@@ -3,7 +3,8 @@
 
 The dispatcher hands a request here when its resource names an AWS service and no mock,
 binding or local route answered it. A Task's ``Credentials`` make its calls as the role they
-name (:mod:`.roles`). With ``--aws off`` the task fails with ``States.Runtime``
+name (:mod:`.roles`). ``apigateway:invoke`` is an HTTP call (:mod:`.apigateway`), made in
+every mode. With ``--aws off`` the task fails with ``States.Runtime``
 and a cause naming ``--aws``, ``--bind`` and ``--mock-config``. Otherwise the Parameters become
 the API request (:mod:`.shapes`), the call goes through boto3 on a worker thread, and the
 response becomes the task result AWS gives, or its error the failure AWS names (:mod:`.errors`).
@@ -29,6 +30,7 @@ from runtime.tasks import _calls
 from runtime.tasks._loading import ConfigurationError
 from runtime.tasks.aws import (
     AwsMode,
+    apigateway,
     names,
     optimized,
     parity,
@@ -168,13 +170,24 @@ class AwsRoute:
         """Whether ``resource`` cannot run at all here: AWS calls are off and it is not a
         ``.waitForTaskToken`` (which still waits for its token)."""
         parsed = names.parse(resource)
-        return self.mode is AwsMode.OFF and parsed is not None and parsed.pattern != optimized.WAIT
+        return (
+            self.mode is AwsMode.OFF
+            and parsed is not None
+            and parsed.pattern != optimized.WAIT
+            and not apigateway.handles(parsed.base)
+        )
 
     def check(self, resource: str) -> str | None:
         """Preflight: None when the resource can run, the reason when AWS calls are off;
         :class:`ConfigurationError` when AWS knows no such integration."""
         parsed = names.parse(resource)
         if parsed is None:
+            return None
+        if apigateway.handles(parsed.base):  # an HTTP call: NO_AUTH needs no AWS
+            try:
+                _api_gateway_pattern(parsed)
+            except UnknownIntegration as exc:
+                raise UnknownIntegration(not_recognized(resource, str(exc))) from None
             return None
         if self.mode is AwsMode.OFF:
             return unanswered_message(resource)
@@ -190,7 +203,12 @@ class AwsRoute:
         """``States.Runtime`` when AWS calls are on and AWS knows no such integration (for a
         ``.waitForTaskToken`` resource, checked before its integration runs without suffix)."""
         parsed = names.parse(resource)
-        if parsed is not None and self.mode is not AwsMode.OFF:
+        if parsed is not None and apigateway.handles(parsed.base):
+            try:
+                _api_gateway_pattern(parsed)
+            except UnknownIntegration as exc:
+                raise StatesError(RUNTIME, not_recognized(resource, str(exc))) from None
+        elif parsed is not None and self.mode is not AwsMode.OFF:
             self._call(parsed)
 
     async def run(self, request: TaskRequest) -> Any:
@@ -198,15 +216,13 @@ class AwsRoute:
         parsed = names.parse(request.resource)
         if parsed is None:
             raise StatesError(RUNTIME, f"{request.resource!r} is not an AWS service integration")
+        if apigateway.handles(request.resource):
+            return await apigateway.run(request, await self._clients_for(request))
         if self.mode is AwsMode.OFF:
             raise Unanswered(RUNTIME, unanswered_message(request.resource))
         call = self._call(parsed)
-        clients = self.clients
-        role = roles.role_of(request.credentials)
-        if role is not None:  # the Task's Credentials: its calls are made as that role
-            clients = await _calls.in_thread(
-                roles.clients_for, clients, role, request.context, name="aws-sts"
-            )
+        clients = await self._clients_for(request)
+        assert clients is not None
 
         async def start() -> Any:
             arguments = _arguments(call, request)
@@ -222,6 +238,18 @@ class AwsRoute:
             raise StatesError(RUNTIME, cannot_wait(parsed))
         return await sync_once.run(
             request, start, lambda begun: poll(clients, request, begun, parsed.pattern)
+        )
+
+    async def _clients_for(self, request: TaskRequest) -> AwsClients | None:
+        """The clients the request's calls are made with: the mode's, or those of the role the
+        Task's ``Credentials`` name; None when AWS calls are off."""
+        role = roles.role_of(request.credentials)
+        if self.mode is AwsMode.OFF:
+            return None
+        if role is None:
+            return self.clients
+        return await _calls.in_thread(
+            roles.clients_for, self.clients, role, request.context, name="aws-sts"
         )
 
     def owns_timeout(self, request: TaskRequest) -> bool:
@@ -241,6 +269,16 @@ class AwsRoute:
             return _resolve(resource)
         except UnknownIntegration as exc:
             raise StatesError(RUNTIME, not_recognized(resource.arn, str(exc))) from None
+
+
+def _api_gateway_pattern(resource: Resource) -> None:
+    """:class:`UnknownIntegration` unless ``apigateway:invoke`` has the pattern (request-response
+    and ``.waitForTaskToken``, as AWS has it)."""
+    if resource.pattern not in ("", optimized.WAIT):
+        raise UnknownIntegration(
+            f"apigateway:invoke supports request-response and .waitForTaskToken, "
+            f"not {resource.pattern}"
+        )
 
 
 def _resolve(resource: Resource) -> _Call:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.runtime.http_task.conftest import endpoint  # noqa: F401 (a server on 127.0.0.1)
 from tests.serve.conftest import serve_process  # noqa: F401 (asl serve in a subprocess)
 from tests.support.moto_server import MotoServer
 
