@@ -9,7 +9,7 @@ up to 5 s. A failed job fails the task with ``States.TaskFailed`` and the job's 
 the cause (:mod:`.sync_jobs` holds the row of each integration). The driver enforces
 ``TimeoutSeconds`` by cancelling the coroutine; a cancelled wait asks the service, best effort,
 to stop the job (TerminateJob, StopTask, StopQueryExecution...), as AWS does for an aborted task.
-See docs/aws-sync.md.
+See docs/aws-services.md ("Jobs").
 """
 
 from __future__ import annotations

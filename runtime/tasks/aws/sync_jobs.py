@@ -5,7 +5,7 @@ arguments), where its status is in the describe response (in the JSON AWS gives 
 members in PascalCase), which statuses end it, what the task returns, and how to stop it when
 the task is cancelled (AWS makes a best effort to stop the job of an aborted task). The rows
 follow AWS's pages "Run a Job (.sync)" and each service's optimized integration; see
-docs/aws-sync.md for the table and how each row is tested.
+docs/aws-services.md ("Jobs") for the table and how each row is tested.
 """
 
 from __future__ import annotations
