@@ -445,6 +445,7 @@ FAILURES: dict[str, Failure] = {
         "arn:aws:states:::sqs:sendMessage",
         lambda w: {"QueueUrl": w.queue, "MessageBody": "x", "MessageSystemAttributes": {}},
         "States.Runtime",
+        r"An error occurred while executing the state 'Call' \(entered at the event id #2\)\. "
         r"The Parameters '.*' could not be used to start the Task: "
         r'\[The field "MessageSystemAttributes" is not supported by Step Functions\]',
     ),
