@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.callbacks.conftest import wait_until
+from tests.serve.conftest import client
 
 ROLE = "arn:aws:iam::111111111111:role/test"
 GUARD = 30  # seconds: a bound against hanging, far beyond what stopping takes
@@ -27,20 +28,6 @@ def served(tmp_path: Path) -> Iterator[Any]:
     server = Server(Service(store, log=lambda message: None), port=0).start()
     yield server
     server.close()
-
-
-def client(url: str) -> Any:
-    boto3 = pytest.importorskip("boto3")
-    from botocore.config import Config
-
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(inject_host_prefix=False, retries={"max_attempts": 1}),
-    )
 
 
 def test_a_stopped_child_stops_running_on_the_servers_loop(served: Any) -> None:

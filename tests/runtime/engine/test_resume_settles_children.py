@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.callbacks.conftest import wait_until
 from tests.callbacks.procs import Asl, finish
+from tests.runtime.nested.test_cli import executions
 
 GUARD = 120  # seconds: a bound against a hanging process, far beyond what a run takes
 HANDLERS = "python:tests.runtime.engine.test_resume_settles_children"
@@ -70,12 +71,6 @@ def machines(folder: Path) -> Path:
     return path
 
 
-def statuses(asl: Asl) -> dict[str, str]:
-    done = asl.run("executions", "--format", "json")
-    assert done.returncode == 0, done.stderr
-    return {e["name"]: e["status"] for e in json.loads(done.stdout)["executions"]}
-
-
 def test_asl_resume_stops_the_child_its_failed_parallel_gave_up(tmp_path: Path) -> None:
     files: dict[str, Any] = {k: str(tmp_path / k) for k in ("kid", "other", "release")}
     asl = Asl(tmp_path / "store.sqlite3")
@@ -86,11 +81,11 @@ def test_asl_resume_stops_the_child_its_failed_parallel_gave_up(tmp_path: Path) 
     run.send_signal(signal.SIGINT)
     code, _, err = finish(run, GUARD)
     assert code == 130, err
-    assert set(statuses(asl).values()) == {"RUNNING"}  # the parent and its child
+    assert set(executions(asl).values()) == {"RUNNING"}  # the parent and its child
     Path(files["release"]).touch()
     done = asl.run("resume", "parent-1", timeout=GUARD)
     assert done.returncode == 1, done.stderr
     assert "closed" not in done.stderr and "failed to run" not in done.stderr, done.stderr
-    after = statuses(asl)
+    after = executions(asl)
     assert after.pop("parent-1") == "FAILED"
     assert list(after.values()) == ["ABORTED"]
