@@ -8,6 +8,7 @@ problem. Imports stay inside functions so that ``asl`` starts fast. See docs/cli
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
@@ -159,7 +160,9 @@ def _run(args: argparse.Namespace) -> int:
         store = open_store(args.store)
     interrupted = True
     try:
-        with Progress.maybe() as progress:
+        # What task code prints (a Lambda handler's print goes to CloudWatch Logs on AWS) goes to
+        # stderr, so stdout holds only the result.
+        with Progress.maybe() as progress, contextlib.redirect_stdout(sys.stderr):
             result = _runner.start(
                 store,
                 definition,

@@ -31,8 +31,6 @@ RUN_TIMEOUT = 180
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 SERVICE_ANSWER = {"SdkHttpMetadata", "SdkResponseMetadata"}
 # Engine bugs the samples found (tests/samples/FINDINGS.md): XPASS once fixed.
-F2 = pytest.mark.xfail(strict=True, reason="FINDINGS.md F2: the timed-out child is left RUNNING")
-F3 = pytest.mark.xfail(strict=True, reason="FINDINGS.md F3: a handler's print lands on stdout")
 
 
 @dataclass
@@ -300,7 +298,6 @@ def test_task_timer_with_the_readmes_past_date_reports_an_invalid_expiry(tmp_pat
     assert run.entered() == ["CalculateTaskExpiry", "CheckForValidExpiryDate", "InvalidTaskExpiry"]
 
 
-@F3
 def test_task_timer_output_is_alone_on_stdout(tmp_path: Path) -> None:
     # docs/cli-run.md: the output JSON on stdout. The sample's functions print(event), which on
     # AWS goes to CloudWatch Logs.
@@ -311,7 +308,6 @@ def test_task_timer_output_is_alone_on_stdout(tmp_path: Path) -> None:
     assert run.stdout.splitlines() == [json.dumps(run.summary)]
 
 
-@F2
 def test_task_timer_child_past_its_deadline_times_out_and_rolls_back(tmp_path: Path) -> None:
     # The child's task sleeps 100 s; the parent gives it the seconds left until the expiry date.
     run = succeeded(
