@@ -56,6 +56,7 @@ class Resource:
         return f"aws-sdk:{self.service}" if self.sdk else self.service
 
 
+@cache  # a machine names few resources, and every attempt of every Task asks again
 def parse(resource: str) -> Resource | None:
     """The integration ``resource`` names, or None when it is not an AWS service integration."""
     match = _RESOURCE.match(resource)
