@@ -3,10 +3,10 @@
 Pure: no I/O beyond the text it is given, no clock, no threads.
 """
 
-from asl._diagnostics import Diagnostic, Severity
-from asl._errors import ExpressionError, PathNotFound, StatesError, error_matches
-from asl._load import DefinitionError, load, validate
-from asl._model import StateMachine
+from asl.diagnostics import Diagnostic, Severity
+from asl.errors import ExpressionError, PathNotFound, StatesError, error_matches
+from asl.loading import DefinitionError, load, validate
+from asl.model import StateMachine
 
 __all__ = [
     "DefinitionError",

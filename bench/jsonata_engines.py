@@ -1,10 +1,10 @@
-"""Compare the JSONata engines: jsonata-python (pure Python) and jsonatapy (Rust), and asl._jsonata.
+"""Compare the JSONata engines: jsonata-python (pure Python) and jsonatapy (Rust), and asl.jsonata.
 
 Run ``python bench/jsonata_engines.py [--quick]``. Prints
 
 1. correctness: expressions from the conformance cases (what AWS returned) and from the JSONata
    specification, run through each raw engine the natural way (``$states`` and variables bound,
-   null told apart from undefined) and through ``asl._jsonata``;
+   null told apart from undefined) and through ``asl.jsonata``;
 2. engine-specific checks: a stale ``$millis``, use from another thread;
 3. speed: compile once, evaluate many, microseconds per evaluation on typical AWS expressions.
 """
@@ -26,8 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from asl._errors import StatesError
-from asl._jsonata import compile_jsonata
+from asl.errors import StatesError
+from asl.jsonata import compile_jsonata
 
 try:
     import jsonata as jsonata_python
@@ -86,7 +86,7 @@ ITEMS = {
 
 # (kind, expression, state input, variables, expected). kind: "aws" = lifted from a conformance
 # case (AWS's recorded value), "spec" = JSONata 2.x as jsonata-js evaluates it, "ext" = a function
-# AWS adds, "aws-ext" = a conformance case using one (only asl._jsonata implements them).
+# AWS adds, "aws-ext" = a conformance case using one (only asl.jsonata implements them).
 CASES: list[tuple[str, str, Any, dict[str, Any], Any]] = [
     (
         "aws",
@@ -348,7 +348,7 @@ def run_rust(expr: str, state_input: Any, variables: dict[str, Any]) -> Any:
 
 
 def run_asl(expr: str, state_input: Any, variables: dict[str, Any]) -> Any:
-    """asl._jsonata; an undefined or function result comes back as AWS's StatesError."""
+    """asl.jsonata; an undefined or function result comes back as AWS's StatesError."""
     try:
         return compile_jsonata("{% " + expr + " %}", "Output")(_states(state_input), variables)
     except StatesError as exc:
@@ -405,7 +405,7 @@ def check_case(runner: Callable[[str, Any, dict[str, Any]], Any], case: tuple) -
 ENGINES: list[tuple[str, Callable[..., Any] | None]] = [
     ("jsonata-python", run_python if jsonata_python else None),
     ("jsonatapy", run_rust if jsonatapy else None),
-    ("asl._jsonata", run_asl),
+    ("asl.jsonata", run_asl),
 ]
 
 
@@ -425,7 +425,7 @@ def correctness() -> None:
         scores = {kind: [0, 0] for kind in kinds}
         for case in CASES:
             kind = case[0]
-            if kind in ("ext", "aws-ext") and name != "asl._jsonata":
+            if kind in ("ext", "aws-ext") and name != "asl.jsonata":
                 continue
             ok, why = check_case(runner, case)
             scores[kind][1] += 1
@@ -464,7 +464,7 @@ def engine_checks() -> None:
             f"{lag:.0f} ms behind the clock"
         )
     candidates: list[tuple[str, Callable[[], Any]]] = [
-        ("asl._jsonata", lambda: compile_jsonata("{% 1 + 1 %}"))
+        ("asl.jsonata", lambda: compile_jsonata("{% 1 + 1 %}"))
     ]
     if jsonatapy:
         candidates.insert(0, ("jsonatapy", lambda: jsonatapy.compile("1 + 1")))
@@ -474,7 +474,7 @@ def engine_checks() -> None:
 
         def use(compiled: Any = compiled, name: str = name, outcome: list[str] = outcome) -> None:
             try:
-                value = compiled({}, {}) if name == "asl._jsonata" else compiled.evaluate(None)
+                value = compiled({}, {}) if name == "asl.jsonata" else compiled.evaluate(None)
                 outcome.append(f"ok ({value})")
             except BaseException as exc:  # a pyo3 PanicException is a BaseException
                 outcome.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}")
@@ -538,7 +538,7 @@ def speed(quick: bool) -> None:
     variables = {"bonus": 1}
     print(
         f"{'expression':20} {'jsonata-python':>15} {'jsonatapy':>10} {'jsonatapy+$$':>13}"
-        f" {'asl._jsonata':>13}"
+        f" {'asl.jsonata':>13}"
     )
     nan = float("nan")
     for label, expr, state_input in TIMED:
@@ -558,7 +558,7 @@ def speed(quick: bool) -> None:
         print(f"{label:20} {cells[0]:15.1f} {cells[1]:10.1f} {cells[2]:13.1f} {cells[3]:13.1f}")
     print(
         "jsonatapy: $states bound as a variable; jsonatapy+$$: $states passed as the input "
-        "document, as asl._jsonata does"
+        "document, as asl.jsonata does"
     )
 
 

@@ -9,7 +9,8 @@ measurement in a subprocess of its own so that its peak RSS can be read with ``o
 - ours, Express in memory: ``runtime.execute(..., express=True)`` per run ("incl. load") and
   ``run_execution`` on a machine loaded once, run as ``runtime.execute`` runs it (``run_sync``)
   ("engine only");
-- ours, Standard through ``runtime._runner.start`` with a ``SqliteStore`` in a temporary folder:
+- ours, Standard through ``runtime.drivers.runner.start`` with a ``SqliteStore`` in a temporary
+  folder:
   with group commit (the default: whole transitions, committed at once around tasks, waits and
   the end, every 2 ms otherwise) and with one commit per transition (``commit_interval=0``).
 
@@ -150,9 +151,9 @@ def work_express(machine: Machine, runs: int) -> dict[str, Any]:
     """Express in memory: per run incl. load (``runtime.execute``) and engine only."""
     import asl
     import runtime
-    from runtime._clock import RealClock
-    from runtime._driver import run_execution
-    from runtime._loop import run_sync
+    from runtime.drivers.clock import RealClock
+    from runtime.drivers.execution import run_execution
+    from runtime.drivers.loop import run_sync
     from runtime.tasks import build_dispatch
 
     text = json.dumps(machine.input)
@@ -192,8 +193,8 @@ def work_standard(machine: Machine, runs: int, store_dir: str) -> dict[str, Any]
     Each run gets a new store file, opened before the clock starts: a store that has grown
     over earlier runs adds WAL checkpoints at random points and only widens the spread.
     """
-    from runtime import _runner
-    from runtime.store.sqlite import SqliteStore
+    from runtime.drivers import runner as _runner
+    from runtime.stores.sqlite import SqliteStore
 
     text = json.dumps(machine.input)
     counter = iter(range(1_000_000))
@@ -334,8 +335,8 @@ def work_one_state(engine: str) -> dict[str, Any]:
 
         status = runtime.execute(definition, {}, express=True).status
     else:
-        from runtime import _runner
-        from runtime.store.sqlite import SqliteStore
+        from runtime.drivers import runner as _runner
+        from runtime.stores.sqlite import SqliteStore
 
         with tempfile.TemporaryDirectory() as tmp:
             store = SqliteStore(Path(tmp) / "one.sqlite3")
@@ -359,8 +360,8 @@ def work_probe(machine: Machine, engine: str, time_skip: bool) -> dict[str, Any]
         )
         events = result.events
     else:
-        from runtime import _runner
-        from runtime.store.sqlite import SqliteStore
+        from runtime.drivers import runner as _runner
+        from runtime.stores.sqlite import SqliteStore
 
         with tempfile.TemporaryDirectory() as tmp:
             store = SqliteStore(Path(tmp) / "probe.sqlite3")
@@ -672,8 +673,8 @@ def profile_machines(
     import pstats
 
     import runtime
-    from runtime import _runner
-    from runtime.store.sqlite import SqliteStore
+    from runtime.drivers import runner as _runner
+    from runtime.stores.sqlite import SqliteStore
 
     with tempfile.TemporaryDirectory(prefix="asl-profile-") as tmp:
         store = SqliteStore(Path(tmp) / "profile.sqlite3")

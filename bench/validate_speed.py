@@ -65,10 +65,10 @@ def wall(command: list[str], repeat: int, cwd: Path) -> tuple[float, subprocess.
 
 def in_process(paths: list[Path], repeat: int) -> tuple[list[float], str]:
     """Per definition, the best of ``repeat`` runs of parse + validate (seconds)."""
-    from asl._source import SourceError, parse_source
+    from asl.source import SourceError, parse_source
 
     try:
-        from asl._validate import validate_definition
+        from asl.validation import validate_definition
     except ModuleNotFoundError:
         validate_definition = None
     texts = [path.read_bytes() for path in paths]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from runtime._api import execute, load_definition
-    from runtime._driver import ExecutionResult, NondeterminismError
+    from runtime.drivers.api import execute, load_definition
+    from runtime.drivers.execution import ExecutionResult, NondeterminismError
     from runtime.teststate import TestStateError, test_state
 
 __all__ = [
@@ -22,10 +22,10 @@ __all__ = [
 ]
 
 _LAZY = {
-    "execute": "runtime._api",
-    "load_definition": "runtime._api",
-    "ExecutionResult": "runtime._driver",
-    "NondeterminismError": "runtime._driver",
+    "execute": "runtime.drivers.api",
+    "load_definition": "runtime.drivers.api",
+    "ExecutionResult": "runtime.drivers.execution",
+    "NondeterminismError": "runtime.drivers.execution",
     "test_state": "runtime.teststate",
     "TestStateError": "runtime.teststate",
     "task": "runtime.fleet",

@@ -84,7 +84,7 @@ class CallbackHub:
     """
 
     def __init__(self, store: Any, *, poll_interval: float = 0.5) -> None:
-        """``store`` is a history store (``runtime.store``); ``poll_interval`` the longest
+        """``store`` is a history store (``runtime.stores``); ``poll_interval`` the longest
         pause between two looks at the store while waiting on another process."""
         self.store = store
         self.tasks = task_store_for(store)
@@ -95,7 +95,7 @@ class CallbackHub:
     def open(cls, path: str | None = None, *, create: bool = True) -> CallbackHub:
         """A hub over ``open_store(path, create=create)`` (``--store``, else ``$ASL_STORE``,
         else the default SQLite file); :meth:`close` closes that store."""
-        from runtime.store import open_store
+        from runtime.stores import open_store
 
         hub = cls(open_store(path, create=create))
         hub._owns_store = True
@@ -332,7 +332,7 @@ class CallbackHub:
 
     def _execution_ended(self, task: PendingTask) -> PendingTask | None:
         """Close ``task`` when its execution is no longer running (None if it still is)."""
-        from runtime.store.base import RUNNING, ExecutionNotFound
+        from runtime.stores.base import RUNNING, ExecutionNotFound
 
         try:
             record = self.store.get(task.execution_arn)
@@ -347,8 +347,8 @@ class CallbackHub:
 def result_of(task: PendingTask) -> Any:
     """The task result a closed task gives its state: the output, or a raised StatesError (a
     SendTaskFailure's error and cause as sent: either may be missing)."""
-    from asl._errors import StatesError
-    from runtime._interpreter import SentFailure
+    from asl.errors import StatesError
+    from runtime.core.interpreter import SentFailure
 
     if task.status == SUCCEEDED:
         return json.loads(task.output or "null")
@@ -403,7 +403,7 @@ _DEFAULT: list[CallbackHub] = []
 def using_store(store: Any) -> Iterator[None]:
     """Executions run inside the block keep their pending tasks in ``store``.
 
-    The runner (``runtime._runner``) wraps every execution in this; code that calls
+    The runner (``runtime.drivers.runner``) wraps every execution in this; code that calls
     ``run_execution`` itself does the same to make its callbacks durable.
     """
     token = _STORE.set(store)
@@ -430,7 +430,7 @@ def current_hub() -> CallbackHub:
         return hub_for(store)
     with _HUBS_LOCK:
         if not _DEFAULT:
-            from runtime.store import MemoryStore
+            from runtime.stores import MemoryStore
 
             _DEFAULT.append(CallbackHub(MemoryStore()))
         return _DEFAULT[0]

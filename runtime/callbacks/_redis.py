@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.callbacks.records import COLUMNS, SCHEDULED, STARTED, Activity, PendingTask
-from runtime.store.base import StoreError
+from runtime.stores.base import StoreError
 
 _FLOATS = {"created", "started", "beat", "deadline", "heartbeat_seconds", "closed"}
 

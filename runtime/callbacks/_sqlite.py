@@ -20,8 +20,8 @@ from runtime.callbacks.records import (
     Activity,
     PendingTask,
 )
-from runtime.store.base import StoreError
-from runtime.store.sqlite import SqliteTransactions
+from runtime.stores.base import StoreError
+from runtime.stores.sqlite import SqliteTransactions
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS asl_tasks (

@@ -108,7 +108,7 @@ def register_machine(
     name: str, definition: str, *, type: str = "STANDARD", filename: str = "<definition>"
 ) -> str:
     """Make ``definition`` the machine ``name`` for nested executions in this process; its ARN."""
-    from runtime._driver import machine_arn
+    from runtime.drivers.execution import machine_arn
 
     with _lock:
         _registered[name] = MachineSpec(name, definition, type, filename)

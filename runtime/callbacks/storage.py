@@ -27,8 +27,8 @@ def task_store_for(store: Any) -> TaskStore:
 
 
 def _make(store: Any) -> TaskStore:
-    from runtime.store.redis import RedisStore
-    from runtime.store.sqlite import SqliteStore
+    from runtime.stores.redis import RedisStore
+    from runtime.stores.sqlite import SqliteStore
 
     if isinstance(store, SqliteStore):
         from runtime.callbacks._sqlite import SqliteTaskStore

@@ -19,7 +19,7 @@ from typing import Any
 import celery
 from celery import signals
 
-from asl._errors import StatesError
+from asl.errors import StatesError
 from runtime.fleet._wire import (
     HEARTBEAT_HEADER,
     HEARTBEAT_TTL,
@@ -29,6 +29,7 @@ from runtime.fleet._wire import (
     RESULT_TTL,
     Keys,
 )
+from runtime.fleet.decisions import DECIDE_HEADER
 from runtime.tasks import _calls
 
 NOT_REGISTERED = "Celery.NotRegistered"
@@ -99,6 +100,7 @@ def _on_success(sender: Any = None, result: Any = None, **_: Any) -> None:
         _publish(route, request.id, {"error": outcome.error})
     else:
         _publish(route, request.id, {"body": outcome.body})
+    _ask_decision(getattr(request, DECIDE_HEADER, None))
 
 
 def _on_failure(
@@ -113,6 +115,7 @@ def _on_failure(
         skip = _internal_frames(exception.__traceback__)
         reply = {"error": _calls.error_object(exception, None, skip_frames=skip)}
     _publish(route, task_id, reply)
+    _ask_decision(getattr(getattr(sender, "request", None), DECIDE_HEADER, None))
 
 
 def _on_unknown(
@@ -132,6 +135,7 @@ def _on_unknown(
         f"that defines it (asl worker --tasks MODULE), or check the task name."
     )
     _publish(route, id, {"raised": {"error": NOT_REGISTERED, "cause": cause}})
+    _ask_decision(headers.get(DECIDE_HEADER))
 
 
 # -- plumbing ---------------------------------------------------------------------------------
@@ -169,6 +173,16 @@ def _publish(route: _Route, task_id: str, fields: dict[str, Any]) -> bool:
     _redis()
     stored = _state["script"](keys=[keys.result(task_id)], args=[text, RESULT_TTL, channel])
     return bool(stored)
+
+
+def _ask_decision(arn: Any) -> None:
+    """The attempt was sent by a decider (:mod:`runtime.fleet.decisions`): ask for the
+    execution's next decision now that its outcome is stored."""
+    if not isinstance(arn, str) or not arn:
+        return
+    from runtime.fleet.decisions import send_decision
+
+    send_decision(celery.current_app, arn)
 
 
 def _beat(route: _Route, task_id: str, kind: str, **fields: Any) -> None:

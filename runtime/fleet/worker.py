@@ -102,15 +102,20 @@ def _runner(function: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def run(options: WorkerOptions) -> int:
-    """Start the worker and serve until it is stopped; returns its exit code."""
+def run(options: WorkerOptions, configure: Callable[[Any], Sequence[str]] | None = None) -> int:
+    """Start the worker and serve until it is stopped; returns its exit code.
+
+    ``configure(app)`` registers more tasks before the worker starts (the decider's) and
+    returns the queues they need, served besides ``options.queues``."""
     from celery import signals
     from celery.utils.nodenames import default_nodename, host_format
 
     app = build_app(options)
+    extra = list(configure(app)) if configure is not None else []
     tasks = [n for n in app.tasks if not n.startswith("celery.")]
     hostname = host_format(default_nodename(options.hostname or f"asl-{os.getpid()}@%h"))
     queues = list(options.queues) or [fleet_app.DEFAULT_QUEUE]
+    queues += [q for q in extra if q not in queues]
 
     def ready(sender: Any = None, **_: Any) -> None:
         name = getattr(sender, "hostname", hostname)

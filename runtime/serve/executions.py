@@ -10,10 +10,10 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from runtime._driver import run_execution
-from runtime._events import Event, to_json
-from runtime._runner import history_too_long, mark_redriven
 from runtime.callbacks import using_store
+from runtime.core.events import Event, to_json
+from runtime.drivers.execution import run_execution
+from runtime.drivers.runner import history_too_long, mark_redriven
 from runtime.serve import arns
 from runtime.serve.errors import ApiError, machine_not_found, validation
 from runtime.serve.params import (
@@ -26,7 +26,7 @@ from runtime.serve.params import (
     required,
 )
 from runtime.serve.service import role_of, serve_options
-from runtime.store.base import (
+from runtime.stores.base import (
     REDRIVABLE_STATUSES,
     RUNNING,
     ExecutionAlreadyExists,

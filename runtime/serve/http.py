@@ -34,7 +34,7 @@ from typing import Any
 
 import h11
 
-from runtime import jsontext
+from runtime.core import jsontext
 from runtime.serve.errors import ApiError, internal
 from runtime.serve.hosts import HostCheck
 from runtime.serve.service import Service

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from runtime.store.base import StoreError
+from runtime.stores.base import StoreError
 
 
 @dataclass(slots=True)
@@ -249,7 +249,7 @@ class RedisMachines:
 def open_machines(store: Any, location: str | None = None) -> MachineStore:
     """The machine store that goes with the history ``store``: the same SQLite file, or the
     same Redis (``location`` is the store's URL) under the same prefix; else in memory."""
-    from runtime.store import RedisStore, SqliteStore
+    from runtime.stores import RedisStore, SqliteStore
 
     if isinstance(store, SqliteStore):
         return SqliteMachines(store.path)

@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from runtime import jsontext
+from runtime.core import jsontext
 from runtime.serve.errors import ApiError, invalid_token, missing, too_long, validation
 
 PAYLOAD_LIMIT = 256 * 1024
@@ -63,7 +63,8 @@ def max_results(params: dict[str, Any], default: int = 100, limit: int = 1000) -
 
 
 def json_input(params: dict[str, Any], key: str = "input", code: str = "InvalidExecutionInput"):
-    """``(text, value)`` of a JSON member (default ``{}``), read with :mod:`runtime.jsontext`."""
+    """``(text, value)`` of a JSON member (default ``{}``), read with
+    :mod:`runtime.core.jsontext`."""
     text = optional(params, key, str, None)
     if text is None:
         return "{}", {}

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from asl._errors import RUNTIME, StatesError
+from asl.errors import RUNTIME, StatesError
 from runtime.callbacks.tokens import WAIT_SUFFIX
 from runtime.tasks import program, python
 
@@ -75,7 +75,7 @@ class CodePolicy:
 
     def check_states(self, states: Iterable[Any]) -> list[str]:
         """The refusals of compiled states' Task states, each naming state and flag."""
-        from asl._model import TaskState
+        from asl.model import TaskState
 
         out = []
         for state in states:

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from runtime._clock import RealClock, VirtualClock
-from runtime._driver import Dispatch, ExecutionResult, run_execution
-from runtime._events import Event
-from runtime._runner import HEARTBEAT_SECONDS, _Recorder
 from runtime.callbacks import using_store
-from runtime.store.base import RUNNING, ExecutionRecord, HistoryStore, Outcome, StoreError
+from runtime.core.events import Event
+from runtime.drivers.clock import RealClock, VirtualClock
+from runtime.drivers.execution import Dispatch, ExecutionResult, run_execution
+from runtime.drivers.runner import HEARTBEAT_SECONDS, _Recorder
+from runtime.stores.base import RUNNING, ExecutionRecord, HistoryStore, Outcome, StoreError
 
 T = TypeVar("T")
 Log = Callable[[str], None]
@@ -206,7 +206,7 @@ _SHARED_LOCK = threading.Lock()
 def shared_loop() -> asyncio.AbstractEventLoop:
     """The process's background event loop, on a daemon thread that lives as long as the process.
 
-    Never stopped: JSONata code compiled on a thread must not outlive it (``asl._jsonata`` keeps
+    Never stopped: JSONata code compiled on a thread must not outlive it (``asl.jsonata`` keeps
     compiled expressions per thread), so every service in the process shares this one.
     """
     with _SHARED_LOCK:

@@ -19,16 +19,16 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from runtime._clock import RealClock, VirtualClock
-from runtime._driver import Dispatch, machine_arn
-from runtime._events import Event
-from runtime._runner import RunOptions, live_events
+from runtime.core.events import Event
+from runtime.drivers.clock import RealClock, VirtualClock
+from runtime.drivers.execution import Dispatch, machine_arn
+from runtime.drivers.runner import RunOptions, live_events
 from runtime.serve.errors import ApiError, execution_not_found, machine_not_found
 from runtime.serve.machines import MachineRecord, MachineStore, open_machines
 from runtime.serve.policy import CodePolicy, GuardedDispatch
 from runtime.serve.runs import Launch, Log, Loop, log_to_stderr
-from runtime.store import MemoryStore
-from runtime.store.base import (
+from runtime.stores import MemoryStore
+from runtime.stores.base import (
     RUNNING,
     ExecutionNotFound,
     ExecutionRecord,
@@ -205,7 +205,7 @@ class Service:
                 return spec  # the nested task answers an invalid definition itself
             refusals = self.policy.check_states(machine.iter_all_states())
             if refusals:
-                from asl._errors import RUNTIME, StatesError
+                from asl.errors import RUNTIME, StatesError
 
                 raise StatesError(
                     RUNTIME, f"Refused by asl serve: {spec.name}: {'; '.join(refusals)}."
@@ -312,7 +312,7 @@ def release_thread_caches() -> None:
     """Drop compiled JSONata on the threads that own it, so exiting prints no warnings."""
 
     def forget() -> None:
-        from asl import _jsonata
+        from asl import jsonata as _jsonata
 
         cache = getattr(_jsonata._TLS, "cache", None)
         if cache:
@@ -348,7 +348,7 @@ def role_of(record: ExecutionRecord, machine: MachineRecord | None = None) -> st
 
 
 def default_role() -> str:
-    from runtime._driver import ACCOUNT
+    from runtime.drivers.execution import ACCOUNT
 
     return f"arn:aws:iam::{ACCOUNT}:role/asl-local"
 

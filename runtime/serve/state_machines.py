@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from runtime import jsontext
+from runtime.core import jsontext
 from runtime.serve import arns
 from runtime.serve.errors import ApiError, machine_not_found, validation
 from runtime.serve.machines import MachineRecord
@@ -277,7 +277,7 @@ def _same(stored: MachineRecord, new: MachineRecord) -> bool:
 
 def _preflight(service: Service, record: MachineRecord) -> None:
     """Log the Task resources no local handler answers (the execution would fail there)."""
-    from asl._model import TaskState
+    from asl.model import TaskState
     from runtime.tasks import ConfigurationError
 
     try:

@@ -23,8 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from asl._errors import RUNTIME
-from runtime._interpreter import TaskRequest
+from asl.errors import RUNTIME
+from runtime.core.interpreter import TaskRequest
 from runtime.tasks import (
     activity,
     callback,

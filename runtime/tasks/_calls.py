@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from asl._errors import DATA_LIMIT_EXCEEDED, StatesError
-from runtime.jsontext import MAX_DEPTH, depth
+from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
+from runtime.core.jsontext import MAX_DEPTH, depth
 
 PAYLOAD_LIMIT = 256 * 1024
 MARSHAL_ERROR = "Runtime.MarshalError"

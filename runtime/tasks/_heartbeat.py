@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from asl._errors import HEARTBEAT_TIMEOUT, StatesError
+from asl.errors import HEARTBEAT_TIMEOUT, StatesError
 
 T = TypeVar("T")
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from asl._errors import RUNTIME, StatesError
-from runtime._events import to_json
-from runtime._interpreter import TaskRequest
+from asl.errors import RUNTIME, StatesError
 from runtime.callbacks import CallbackError, current_hub, result_of
 from runtime.callbacks.progress import note
 from runtime.callbacks.records import ACTIVITY, SCHEDULED, PendingTask
 from runtime.callbacks.tokens import is_activity, request_token, token_for
+from runtime.core.events import to_json
+from runtime.core.interpreter import TaskRequest
 from runtime.tasks.callback import pending_task
 
 handles = is_activity

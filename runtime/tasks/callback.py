@@ -22,13 +22,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from asl._errors import TIMEOUT, StatesError
-from runtime._events import payload_details, to_json
-from runtime._interpreter import TaskRequest
+from asl.errors import TIMEOUT, StatesError
 from runtime.callbacks import CallbackError, current_hub, result_of
 from runtime.callbacks.progress import note
 from runtime.callbacks.records import CALLBACK, FAILED, STARTED, TIMED_OUT, PendingTask
 from runtime.callbacks.tokens import WAIT_SUFFIX, request_token
+from runtime.core.events import payload_details, to_json
+from runtime.core.interpreter import TaskRequest
 
 SDK_PREFIX = "arn:aws:states:::aws-sdk:sfn:"
 SDK_ACTIONS = ("sendTaskSuccess", "sendTaskFailure", "sendTaskHeartbeat")
@@ -151,7 +151,7 @@ def pending_task(
 
 def resource_parts(resource: str) -> tuple[str, str]:
     """``(resourceType, resource)`` as the history names them."""
-    from runtime._driver import _resource_parts
+    from runtime.drivers.execution import _resource_parts
 
     return _resource_parts(resource)
 

@@ -26,8 +26,8 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asl._errors import HEARTBEAT_TIMEOUT, StatesError
-from runtime._interpreter import TaskRequest
+from asl.errors import HEARTBEAT_TIMEOUT, StatesError
+from runtime.core.interpreter import TaskRequest
 from runtime.fleet import app as fleet_app
 from runtime.fleet._wire import HEARTBEAT_HEADER, PREFIX_HEADER, REPLY_HEADER, Keys
 from runtime.tasks import _calls

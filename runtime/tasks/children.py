@@ -66,8 +66,8 @@ def stop(store: Any, arn: str, error: str | None = None, cause: str | None = Non
 
 
 def _abort(store: Any, arn: str, error: str | None, cause: str | None) -> Any:
-    from runtime._events import Event
-    from runtime.store.base import RUNNING, ConcurrentWriteError, Outcome
+    from runtime.core.events import Event
+    from runtime.stores.base import RUNNING, ConcurrentWriteError, Outcome
 
     details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
     for _ in range(ABORT_ATTEMPTS):  # another step may be recorded meanwhile: try after it
@@ -138,7 +138,7 @@ class Children:
     def ensure_running(self, store: Any, arn: str, dispatch: Any = None) -> None:
         """Run the stored child ``arn`` here (with ``dispatch``, else its stored options) unless
         it has ended or a live process runs it."""
-        from runtime.store.base import RUNNING, lease_is_live, lease_owner
+        from runtime.stores.base import RUNNING, lease_is_live, lease_owner
 
         if ":express:" in arn:
             return  # Express children are not stored: they run where they were started
@@ -234,7 +234,7 @@ class Children:
 
 def _reap(store: Any, parent_arn: str, child_arn: str) -> None:
     """Stop an abandoned child once its parent has shown it ended or runs on without it."""
-    from runtime.store.base import RUNNING, ExecutionNotFound, StoreError, lease_owner
+    from runtime.stores.base import RUNNING, ExecutionNotFound, StoreError, lease_owner
 
     settled_by = time.monotonic() + SETTLE_SECONDS
     while True:
@@ -271,8 +271,8 @@ def _thread(name: str, fn: Any, *args: Any) -> concurrent.futures.Future[Any]:
 
 
 def _resume(store: Any, arn: str, dispatch: Any, observe: Any) -> Any:
-    from runtime import _runner
-    from runtime.store.base import LeaseHeld
+    from runtime.drivers import runner as _runner
+    from runtime.stores.base import LeaseHeld
 
     try:
         return _runner.resume(store, arn, dispatch=dispatch, observer=observe)
@@ -283,8 +283,8 @@ def _resume(store: Any, arn: str, dispatch: Any, observe: Any) -> Any:
 def _express(
     spec: MachineSpec, name: str, input_text: str, options: Any, dispatch: Any, observe: Any
 ) -> Any:
-    from runtime import _runner
-    from runtime.store import MemoryStore
+    from runtime.drivers import runner as _runner
+    from runtime.stores import MemoryStore
 
     result = _runner.start(
         MemoryStore(),

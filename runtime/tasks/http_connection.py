@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from asl._errors import StatesError
+from asl.errors import StatesError
 
 ARN = re.compile(
     r"^arn:aws[a-z-]*:events:(?P<region>[a-z0-9-]+):\d{12}:connection/(?P<name>[^/]+)(/.*)?$"

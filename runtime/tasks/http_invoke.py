@@ -26,10 +26,10 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from asl._errors import RUNTIME, StatesError
-from runtime._driver import REGION
-from runtime._events import to_json
-from runtime._interpreter import TaskRequest
+from asl.errors import RUNTIME, StatesError
+from runtime.core.events import to_json
+from runtime.core.interpreter import TaskRequest
+from runtime.drivers.execution import REGION
 from runtime.tasks import _calls, http_connection
 from runtime.tasks.aws.clients import AwsClients
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from asl._errors import RUNTIME, StatesError
+from asl.errors import RUNTIME, StatesError
 from runtime.tasks import _calls
 from runtime.tasks._loading import ConfigurationError
 from runtime.tasks.aws import AwsMode

@@ -26,9 +26,9 @@ from dataclasses import dataclass, replace
 from email.utils import formatdate
 from typing import Any
 
-from asl._errors import StatesError
-from runtime._driver import ACCOUNT, REGION
-from runtime._interpreter import TaskRequest
+from asl.errors import StatesError
+from runtime.core.interpreter import TaskRequest
+from runtime.drivers.execution import ACCOUNT, REGION
 from runtime.tasks import _calls
 from runtime.tasks.aws.shapes import http_metadata
 

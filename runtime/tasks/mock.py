@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from asl._errors import StatesError
-from runtime._interpreter import TaskRequest
+from asl.errors import StatesError
+from runtime.core.interpreter import TaskRequest
 from runtime.tasks._loading import ConfigurationError
 
 

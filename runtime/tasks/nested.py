@@ -36,14 +36,14 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-from asl._errors import TIMEOUT, StatesError
-from runtime._events import payload_details, to_json
-from runtime._interpreter import TaskRequest
+from asl.errors import TIMEOUT, StatesError
 from runtime.callbacks import current_hub
 from runtime.callbacks.machines import resolve
 from runtime.callbacks.progress import note
 from runtime.callbacks.records import FAILED, NESTED, STARTED, SUCCEEDED, TIMED_OUT
 from runtime.callbacks.tokens import token_for
+from runtime.core.events import payload_details, to_json
+from runtime.core.interpreter import TaskRequest
 from runtime.tasks.callback import NOW, execution_of, pending_task
 from runtime.tasks.children import CHILDREN, Halted, lent_dispatch, stop
 
@@ -152,9 +152,9 @@ def describe(child: Child, *, parsed: bool) -> dict[str, Any]:
 
 def _start(store: Any, request: TaskRequest, params: dict[str, Any]) -> dict[str, Any]:
     """Create the child execution and set it running; StartExecution's response."""
-    from runtime import _runner
-    from runtime._driver import execution_arn
-    from runtime.store.base import ExecutionAlreadyExists, ExecutionRecord, StoreError
+    from runtime.drivers import runner as _runner
+    from runtime.drivers.execution import execution_arn
+    from runtime.stores.base import ExecutionAlreadyExists, ExecutionRecord, StoreError
 
     arn = params.get("StateMachineArn")
     if not isinstance(arn, str) or not arn:
@@ -223,7 +223,7 @@ def _in_account_of(machine: str, execution: str) -> str:
 
 
 def _parent(store: Any, request: TaskRequest) -> Any:
-    from runtime.store.base import ExecutionNotFound
+    from runtime.stores.base import ExecutionNotFound
 
     try:
         return store.get(execution_of(request))
@@ -287,7 +287,7 @@ _MACHINE_ARNS: dict[str, str] = {}
 
 async def _wait(store: Any, arn: str, deadline: float | None) -> Child:
     """The child once it has ended; TimeoutError at ``deadline`` (``time.time()``)."""
-    from runtime.store.base import RUNNING, ExecutionNotFound
+    from runtime.stores.base import RUNNING, ExecutionNotFound
 
     checked = time.monotonic()
     while True:
@@ -337,7 +337,7 @@ def _child(record: Any) -> Child:
 
 def _machine_of(record: Any) -> str:
     """The state machine ARN of a stored child: its execution ARN's account and region."""
-    from runtime._driver import machine_arn
+    from runtime.drivers.execution import machine_arn
 
     found = _EXECUTION_ARN.match(record.execution_arn)
     if found is None:

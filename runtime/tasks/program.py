@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from asl._errors import StatesError
+from asl.errors import StatesError
 
 RESOURCE = "program:run"
 PREFIX = "program:"

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from asl._errors import RUNTIME, StatesError
+from asl.errors import RUNTIME, StatesError
 from runtime.tasks import _calls, _heartbeat
 from runtime.tasks._loading import ConfigurationError, load_callable
 

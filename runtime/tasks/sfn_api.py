@@ -29,10 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from asl._errors import TASK_FAILED, StatesError
-from runtime._interpreter import TaskRequest
+from asl.errors import TASK_FAILED, StatesError
 from runtime.callbacks import current_hub, machines, progress
 from runtime.callbacks.machines import MachineSpec
+from runtime.core.interpreter import TaskRequest
 from runtime.tasks import children, nested
 from runtime.tasks.aws.shapes import iso_instant
 from runtime.tasks.callback import execution_of
@@ -135,7 +135,7 @@ async def describe_execution(request: TaskRequest, params: dict[str, Any]) -> di
     for key in ("error", "cause"):
         if getattr(record, key) is not None:
             out[key.capitalize()] = getattr(record, key)
-    from runtime.store.base import REDRIVABLE_STATUSES
+    from runtime.stores.base import REDRIVABLE_STATUSES
 
     if record.status in REDRIVABLE_STATUSES:
         out["RedriveStatus"] = "REDRIVABLE"
@@ -189,7 +189,7 @@ async def list_executions(request: TaskRequest, params: dict[str, Any]) -> dict[
 async def describe_state_machine(request: TaskRequest, params: dict[str, Any]) -> dict[str, Any]:
     arn = _required(params, "StateMachineArn")
     spec = _machine(request, arn)
-    from runtime._driver import ACCOUNT
+    from runtime.drivers.execution import ACCOUNT
 
     return {
         "CreationDate": _iso(_created(spec)),
@@ -278,7 +278,7 @@ def _invalid_arn(arn: str) -> SfnError:
 
 def _near(request: TaskRequest) -> list[str]:
     """The folder of the parent's definition file (where sibling machines are looked up)."""
-    from runtime.store.base import ExecutionNotFound
+    from runtime.stores.base import ExecutionNotFound
 
     try:
         parent = current_hub().store.get(execution_of(request))
@@ -288,7 +288,7 @@ def _near(request: TaskRequest) -> list[str]:
 
 
 def _execution(arn: str) -> Any:
-    from runtime.store.base import ExecutionNotFound
+    from runtime.stores.base import ExecutionNotFound
 
     if not re.match(r"^arn:aws[a-z-]*:states:[a-z0-9-]*:\d*:(execution|express):", arn):
         raise _invalid_arn(arn)
@@ -299,7 +299,7 @@ def _execution(arn: str) -> Any:
 
 
 def _summary(record: Any) -> dict[str, Any]:
-    from runtime._driver import machine_arn_of
+    from runtime.drivers.execution import machine_arn_of
 
     serve = record.options.get("serve") if isinstance(record.options, dict) else None
     machine = (serve or {}).get("stateMachineArn") or machine_arn_of(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from asl._diagnostics import pointer_join
+from asl.diagnostics import pointer_join
 from runtime.tasks._loading import load_callable
 from runtime.templates._environment import LEASES
 from runtime.templates._errors import TemplateError

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import asl
-from asl._cloudformation import fill_substitutions, parse_definition_file
-from asl._diagnostics import Severity, pointer_join
-from asl._source import SourceError
+from asl.cloudformation import fill_substitutions, parse_definition_file
+from asl.diagnostics import Severity, pointer_join
+from asl.source import SourceError
 from runtime.templates._errors import TemplateError
 from runtime.templates._stack import Stack
 from runtime.templates._values import scalar_text

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runtime._driver import ACCOUNT, REGION
+from runtime.drivers.execution import ACCOUNT, REGION
 from runtime.tasks.aws import AwsMode, resolve_mode
 from runtime.templates._errors import TemplateError
 from runtime.templates._functions import bind, read_function
@@ -28,7 +28,7 @@ RUN_BY_THE_ENGINE = frozenset({"AWS::StepFunctions::Activity"})
 
 @dataclass(frozen=True, slots=True)
 class PreparedRun:
-    """A template's state machine ready for :func:`runtime._runner.start`.
+    """A template's state machine ready for :func:`runtime.drivers.runner.start`.
 
     ``machine`` is the machine to run (its name, type and resolved definition); ``lambdas``
     maps the names of the template's Python functions it uses to their handler specs (for

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from asl._diagnostics import pointer_join
+from asl.diagnostics import pointer_join
 from runtime.templates._errors import TemplateError
 from runtime.templates._stack import Stack
 from runtime.templates._values import scalar_text

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from asl._diagnostics import pointer_join
+from asl.diagnostics import pointer_join
 from runtime.templates._errors import TemplateError
 from runtime.templates._intrinsics import FUNCTIONS
 from runtime.templates._kinds import KINDS, Place, generated_name, kind_of

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from asl._cloudformation import EmbeddedMachine, find_state_machines, is_template
-from asl._source import Source, SourceError, parse_source
+from asl.cloudformation import EmbeddedMachine, find_state_machines, is_template
+from asl.source import Source, SourceError, parse_source
 from runtime.templates._errors import TemplateError
 
 GLOBALS = {

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from asl._diagnostics import pointer_join
+from asl.diagnostics import pointer_join
 from runtime.templates._errors import TemplateError
 from runtime.templates._machines import resolved_definition
 from runtime.templates._provision import PROVISIONERS

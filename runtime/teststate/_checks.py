@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asl import _model as m
+from asl import model as m
 from runtime.teststate import _shapes
 from runtime.teststate._errors import INVALID_DEFINITION, TestStateError, refused
 from runtime.teststate._request import Request

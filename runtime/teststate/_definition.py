@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime import jsontext
+from runtime.core import jsontext
 from runtime.teststate._errors import invalid_definition, refused
 
 WRAPPER_NAME = "StateName"
@@ -178,7 +178,7 @@ def _pointer(pointer: str, *parts: str | int) -> str:
 def _load(text: str) -> Any:
     """The compiled machine (remembered per text: models are immutable)."""
     import asl
-    from runtime._api import load_cached
+    from runtime.drivers.api import load_cached
 
     try:
         return load_cached(text)

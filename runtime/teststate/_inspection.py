@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from asl import _model as m
+from asl import model as m
 
 _JSONPATH = {
     "Task": (

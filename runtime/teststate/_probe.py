@@ -1,6 +1,6 @@
 """The interpreter TestState runs the state on, noting each stage of its data flow.
 
-:class:`Probe` is the engine's own :class:`~runtime._interpreter.Interpreter`: every stage runs
+:class:`Probe` is the engine's own :class:`~runtime.core.interpreter.Interpreter`: every stage runs
 as in an execution; the probe only notes what a stage produced (``afterInputPath``,
 ``afterParameters``...), and differs where TestState differs from an execution:
 
@@ -20,14 +20,14 @@ import random
 from datetime import datetime
 from typing import Any
 
-from asl import _errors as E
-from asl import _model as m
-from asl._errors import StatesError
-from runtime._clock import RealClock
-from runtime._driver import Host
-from runtime._events import iso_of_millis
-from runtime._interpreter import Frame, Interpreter, TaskRequest, _Failed
-from runtime._map import THRESHOLD_CAUSE, threshold, tolerance
+from asl import errors as E
+from asl import model as m
+from asl.errors import StatesError
+from runtime.core.events import iso_of_millis
+from runtime.core.interpreter import Frame, Interpreter, TaskRequest, _Failed
+from runtime.core.map import THRESHOLD_CAUSE, threshold, tolerance
+from runtime.drivers.clock import RealClock
+from runtime.drivers.execution import Host
 from runtime.teststate._request import Mock
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runtime import jsontext
+from runtime.core import jsontext
 from runtime.teststate._errors import INVALID_INPUT, TestStateError, refused
 
 LEVELS = ("INFO", "DEBUG", "TRACE")

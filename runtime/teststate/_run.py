@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from asl._errors import TIMEOUT, StatesError
-from runtime._driver import ACCOUNT, REGION, Dispatch
-from runtime._interpreter import Frame, TaskRequest, _Failed
-from runtime._loop import run_sync
+from asl.errors import TIMEOUT, StatesError
+from runtime.core.interpreter import Frame, TaskRequest, _Failed
+from runtime.drivers.execution import ACCOUNT, REGION, Dispatch
+from runtime.drivers.loop import run_sync
 from runtime.teststate import _checks, _definition
 from runtime.teststate._inspection import inspection, render
 from runtime.teststate._probe import Probe, ProbeHost, Retriable

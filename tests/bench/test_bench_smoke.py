@@ -67,8 +67,8 @@ def test_express_matches_expected(name: str) -> None:
 
 @pytest.mark.parametrize("name", _names("machines"))
 def test_standard_sqlite_matches_expected(name: str, tmp_path: Path) -> None:
-    from runtime import _runner
-    from runtime.store.sqlite import SqliteStore
+    from runtime.drivers import runner as _runner
+    from runtime.stores.sqlite import SqliteStore
 
     machine = _machine("machines", name)
     store = SqliteStore(tmp_path / "bench.sqlite3")

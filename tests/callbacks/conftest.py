@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from runtime.callbacks import CallbackHub, PendingTask
-from runtime.store import MemoryStore, RedisStore, SqliteStore
+from runtime.stores import MemoryStore, RedisStore, SqliteStore
 from tests.support.redis_server import with_prefix
 
 BACKENDS = ("memory", "sqlite", "redis")

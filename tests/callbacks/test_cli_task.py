@@ -12,7 +12,7 @@ from runtime.callbacks import CallbackHub, PendingTask, activity_arn
 from runtime.callbacks.records import ACTIVITY, CALLBACK, SCHEDULED, STARTED
 from runtime.callbacks.tokens import token_for
 from runtime.cli import main
-from runtime.store import SqliteStore
+from runtime.stores import SqliteStore
 
 ARN = "arn:aws:states:us-east-1:111111111111:execution:m:cli"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import runtime
-from runtime import _runner
 from runtime.callbacks import CallbackHub, current_hub
-from runtime.store import ExecutionRecord, SqliteStore
+from runtime.drivers import runner as _runner
+from runtime.stores import ExecutionRecord, SqliteStore
 from tests.callbacks import handlers
 from tests.callbacks.conftest import wait_until
 
@@ -137,7 +137,7 @@ def test_a_created_execution_run_by_resume_waits_and_completes(tmp_path: Path) -
 def test_a_callback_in_a_redis_store_answered_through_another_connection(
     redis_store: Any, redis_url: str
 ) -> None:
-    from runtime.store import RedisStore
+    from runtime.stores import RedisStore
 
     handlers.reset()
     definition = json.dumps(

@@ -25,7 +25,7 @@ from runtime.callbacks import (
 )
 from runtime.callbacks.records import ACTIVITY, CALLBACK, SCHEDULED, STARTED
 from runtime.callbacks.tokens import token_for
-from runtime.store.base import ExecutionRecord, Outcome
+from runtime.stores.base import ExecutionRecord, Outcome
 
 ARN = "arn:aws:states:us-east-1:111111111111:execution:m:e1"
 

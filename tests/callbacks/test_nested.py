@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 import runtime
-from runtime import _runner
 from runtime.callbacks import current_hub
 from runtime.callbacks.machines import MachineSpec, add_resolver, register_machine
-from runtime.store import SqliteStore
+from runtime.drivers import runner as _runner
+from runtime.stores import SqliteStore
 
 START = "arn:aws:states:::states:startExecution"
 

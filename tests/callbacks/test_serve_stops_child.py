@@ -22,7 +22,7 @@ LONG_WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "E
 def served(tmp_path: Path) -> Iterator[Any]:
     """A server in this process on a fresh SQLite store; its Server object."""
     from runtime.serve import Server, Service
-    from runtime.store import SqliteStore
+    from runtime.stores import SqliteStore
 
     store = SqliteStore(tmp_path / "executions.sqlite3")
     server = Server(Service(store, log=lambda message: None), port=0).start()

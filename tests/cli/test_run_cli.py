@@ -304,9 +304,9 @@ def test_name_already_used_is_an_error(ws: Workspace) -> None:
 
 
 def test_same_name_and_input_while_running_after_a_crash_points_to_resume(ws: Workspace) -> None:
-    from runtime import _runner
-    from runtime.store import SqliteStore
-    from runtime.store.base import ExecutionRecord
+    from runtime.drivers import runner as _runner
+    from runtime.stores import SqliteStore
+    from runtime.stores.base import ExecutionRecord
 
     name = ws.definition(PASS)
     store = SqliteStore(ws.store)
@@ -458,7 +458,7 @@ def _asl_process(ws: Workspace, *args: str) -> subprocess.Popen[str]:
 
 
 def _wait_for_event(ws: Workspace, name: str, event_type: str, timeout: float = 20) -> None:
-    from runtime.store import SqliteStore, StoreError
+    from runtime.stores import SqliteStore, StoreError
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -586,8 +586,8 @@ def test_resume_after_sigkill_in_a_long_pure_loop(ws: Workspace) -> None:
 def test_progress_line_follows_states_and_map_items() -> None:
     from datetime import UTC, datetime
 
-    from runtime._cli_run import Progress
-    from runtime._events import Event
+    from runtime.cli.run import Progress
+    from runtime.core.events import Event
 
     progress = Progress(io.StringIO())
     now = datetime.now(UTC)

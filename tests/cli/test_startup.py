@@ -14,7 +14,7 @@ PROBE = """
 import sys
 from runtime.cli import main
 code = main(["run", sys.argv[1], "--input", "{}"])
-heavy = ["jsonatapy", "jsonschema", "runtime.store.redis", "runtime.store.jsonl"]
+heavy = ["jsonatapy", "jsonschema", "runtime.stores.redis", "runtime.stores.jsonl"]
 print(code, [name for name in heavy if name in sys.modules])
 """
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from asl._diagnostics import Diagnostic
+from asl.diagnostics import Diagnostic
 from runtime.cli import main
 
 VALID = '{\n  "StartAt": "A",\n  "States": {"A": {"Type": "Pass", "End": true}}\n}\n'
@@ -53,9 +53,9 @@ CALLS: list[str] = []
 
 @pytest.fixture(autouse=True)
 def stand_in_validator(monkeypatch: pytest.MonkeyPatch) -> None:
-    module = types.ModuleType("asl._validate")
+    module = types.ModuleType("asl.validation")
     module.validate_definition = _stand_in
-    monkeypatch.setitem(sys.modules, "asl._validate", module)
+    monkeypatch.setitem(sys.modules, "asl.validation", module)
     CALLS.clear()
 
 
@@ -519,8 +519,8 @@ def test_asl_script_in_a_subprocess(tmp_path) -> None:
 
 
 def test_asl_script_with_the_real_validator(tmp_path, monkeypatch) -> None:
-    monkeypatch.delitem(sys.modules, "asl._validate")  # the stand-in
-    pytest.importorskip("asl._validate", reason="the validator is not written yet")
+    monkeypatch.delitem(sys.modules, "asl.validation")  # the stand-in
+    pytest.importorskip("asl.validation", reason="the validator is not written yet")
     write(tmp_path, {"good.asl.json": VALID, "bad.asl.json": INVALID})
     command = [*_asl_command(), "validate", "--format", "json", "good.asl.json", "bad.asl.json"]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)

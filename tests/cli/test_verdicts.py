@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import asl
-from asl import _validate
-from runtime import _verdicts
+from asl import validation as _validate
 from runtime.cli import main
+from runtime.drivers import verdicts as _verdicts
 
 VALID = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}}
 INVALID = {"StartAt": "Nowhere", "States": {"P": {"Type": "Pass", "End": True}}}

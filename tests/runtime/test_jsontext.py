@@ -1,4 +1,5 @@
-"""runtime.jsontext: JSON payloads in and out, refusing what is not JSON a payload can carry."""
+"""runtime.core.jsontext: JSON payloads in and out, refusing what is not JSON a payload can
+carry."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 
 import pytest
 
-from runtime.jsontext import MAX_DEPTH, JsonTextError, check_value, depth, dumps, loads
+from runtime.core.jsontext import MAX_DEPTH, JsonTextError, check_value, depth, dumps, loads
 
 REFUSED = [
     ("nan", "[NaN]", "NaN is not a JSON value"),

@@ -91,7 +91,7 @@ class Live:
 def make_server(tmp_path: Path) -> Iterator[Callable[..., Live]]:
     """Start in-thread servers (``bindings``, ``store``, ``activity_wait``...); closed after."""
     from runtime.serve import Server, Service
-    from runtime.store import SqliteStore
+    from runtime.stores import SqliteStore
 
     servers: list[Any] = []
 

@@ -18,7 +18,7 @@ sys.path.insert(0, sys.argv[2] if len(sys.argv) > 2 else ".")
 import contextlib
 
 from runtime.serve import Server, Service
-from runtime.store import SqliteStore
+from runtime.stores import SqliteStore
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
 d = tempfile.mkdtemp()

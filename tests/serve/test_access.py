@@ -51,7 +51,7 @@ def test_rebinding_host_is_refused_loopback_names_answered(make_server, host, me
 
 def test_allowed_host_flag(make_server):
     from runtime.serve import Server, Service
-    from runtime.store import MemoryStore
+    from runtime.stores import MemoryStore
 
     server = Server(Service(MemoryStore(), log=lambda m: None), port=0, allowed_hosts=["sfn.test"])
     with_name = server.start()
@@ -70,7 +70,7 @@ KEYS = {"AKIDOPERATOR": "operator-secret"}
 @pytest.fixture
 def signed():
     from runtime.serve import Server, Service
-    from runtime.store import MemoryStore
+    from runtime.stores import MemoryStore
 
     server = Server(Service(MemoryStore(), log=lambda m: None), port=0, credentials=KEYS).start()
     yield server

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from runtime import jsontext
+from runtime.core import jsontext
 from tests.serve.conftest import ROLE
 
 FUZZ = settings(

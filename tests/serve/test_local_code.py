@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from runtime.serve.policy import CodePolicy
-from runtime.store import SqliteStore
+from runtime.stores import SqliteStore
 from tests.serve.conftest import client, definition, wait_done
 
 

@@ -20,7 +20,7 @@ def machines(request, tmp_path):
     if request.param == "memory":
         store = MemoryMachines()
     elif request.param == "sqlite":
-        from runtime.store import SqliteStore
+        from runtime.stores import SqliteStore
 
         history = SqliteStore(tmp_path / "executions.sqlite3")
         store = open_machines(history)
@@ -79,7 +79,7 @@ def test_records_are_copies(machines):
 
 
 def test_sqlite_machines_survive_reopening(tmp_path):
-    from runtime.store import SqliteStore
+    from runtime.stores import SqliteStore
 
     path = tmp_path / "executions.sqlite3"
     history = SqliteStore(path)
@@ -92,7 +92,7 @@ def test_sqlite_machines_survive_reopening(tmp_path):
 
 def test_server_on_a_redis_store(redis_url, make_server):
     """State machines and executions of a server whose store is Redis."""
-    from runtime.store import RedisStore
+    from runtime.stores import RedisStore
     from tests.serve.conftest import PASS, wait_done
 
     prefix = f"asl-test-{uuid.uuid4().hex[:10]}:"

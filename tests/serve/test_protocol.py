@@ -210,7 +210,7 @@ WIRE = {
 def small(make_server):
     """A server whose request body limit is 1 KiB."""
     from runtime.serve import Server, Service
-    from runtime.store import MemoryStore
+    from runtime.stores import MemoryStore
 
     server = Server(Service(MemoryStore(), log=lambda m: None), port=0, max_request_bytes=1024)
     yield server.start()

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     import boto3
 
     from runtime.callbacks import CallbackHub
-    from runtime.store import SqliteStore
+    from runtime.stores import SqliteStore
 
     hub = CallbackHub(SqliteStore(args.store))
     try:

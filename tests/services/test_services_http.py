@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from runtime.callbacks import hub_for, using_store
-from runtime.store import SqliteStore
+from runtime.stores import SqliteStore
 from tests.serve.conftest import Process
 from tests.services import serve_api
 from tests.services.cases import ServiceCase, case_params

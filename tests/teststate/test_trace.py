@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from runtime._interpreter import TaskRequest
+from runtime.core.interpreter import TaskRequest
 from runtime.teststate import Environment, answer, local_role
 
 HTTP = {

@@ -22,10 +22,10 @@ import re
 import urllib.parse
 from typing import Any
 
-from asl._errors import StatesError
-from runtime._driver import REGION
-from runtime._events import to_json
-from runtime._interpreter import TaskRequest
+from asl.errors import StatesError
+from runtime.core.events import to_json
+from runtime.core.interpreter import TaskRequest
+from runtime.drivers.execution import REGION
 from runtime.tasks import _calls, http_invoke
 from runtime.tasks.aws.clients import AwsClients
 from runtime.tasks.aws.errors import CLIENT_EXCEPTION, unsupported_field

@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from asl._errors import RUNTIME, StatesError
+from asl.errors import RUNTIME, StatesError
 
 CLIENT_EXCEPTION = "SdkClientException"
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from asl._errors import StatesError
+from asl.errors import StatesError
 from runtime.tasks.aws.errors import V1Naming
 
 RR, SYNC, SYNC2, WAIT = "", ".sync", ".sync:2", ".waitForTaskToken"

@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from asl._errors import RUNTIME, TASK_FAILED, StatesError
+from asl.errors import RUNTIME, TASK_FAILED, StatesError
 from runtime.tasks.aws.clients import AwsClients
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")

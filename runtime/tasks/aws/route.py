@@ -24,8 +24,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from asl._errors import RUNTIME, StatesError
-from runtime._interpreter import TaskRequest
+from asl.errors import RUNTIME, StatesError
+from runtime.core.interpreter import TaskRequest
 from runtime.tasks import _calls
 from runtime.tasks._loading import ConfigurationError
 from runtime.tasks.aws import (

@@ -2,7 +2,7 @@
 
 :func:`poller` gives, for an optimized integration's ``(service, action)``, the coroutine that
 waits for the job the start call began and returns the task result in AWS's shape, or raises
-:class:`asl._errors.StatesError` as AWS fails the task. None: AWS has no ``.sync`` for it.
+:class:`asl.errors.StatesError` as AWS fails the task. None: AWS has no ``.sync`` for it.
 
 The job is described at once, then again after 0.5 s, each pause half as long again as the last,
 up to 5 s. A failed job fails the task with ``States.TaskFailed`` and the job's description as
@@ -20,10 +20,10 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asl._errors import RUNTIME, StatesError
-from runtime._events import payload_details, to_json
-from runtime._interpreter import TaskRequest
+from asl.errors import RUNTIME, StatesError
 from runtime.callbacks.progress import note
+from runtime.core.events import payload_details, to_json
+from runtime.core.interpreter import TaskRequest
 from runtime.tasks import _calls
 from runtime.tasks.aws import names, optimized, shapes
 from runtime.tasks.aws.clients import AwsClients

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from asl._errors import RUNTIME, TASK_FAILED, StatesError
-from runtime._events import to_json
+from asl.errors import RUNTIME, TASK_FAILED, StatesError
+from runtime.core.events import to_json
 
 Path = tuple[str | int, ...]
 

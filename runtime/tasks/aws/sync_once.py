@@ -18,12 +18,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asl._errors import TIMEOUT, StatesError
-from runtime._events import to_json
-from runtime._interpreter import TaskRequest
+from asl.errors import TIMEOUT, StatesError
 from runtime.callbacks import current_hub
 from runtime.callbacks.records import FAILED, NESTED, STARTED, SUCCEEDED, TIMED_OUT
 from runtime.callbacks.tokens import token_for
+from runtime.core.events import to_json
+from runtime.core.interpreter import TaskRequest
 from runtime.tasks.callback import NOW, execution_of, pending_task
 
 Start = Callable[[], Awaitable[Any]]

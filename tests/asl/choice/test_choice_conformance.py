@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from asl._choice import compile_choice_rule
+from asl.choice import compile_choice_rule
 from tests.conftest import conformance_dir
 
 CONFORMANCE = conformance_dir()

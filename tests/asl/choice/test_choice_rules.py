@@ -1,17 +1,17 @@
-"""Table-driven tests for asl._choice beyond the AWS conformance cases."""
+"""Table-driven tests for asl.choice beyond the AWS conformance cases."""
 
 from __future__ import annotations
 
 import pytest
 
-from asl._choice import (
+from asl.choice import (
     OPERATORS,
     compile_choice_rule,
     compile_string_matches,
     operator_of,
     operators_of,
 )
-from asl._errors import RUNTIME, ExpressionError, StatesError
+from asl.errors import RUNTIME, ExpressionError, StatesError
 
 DATA = {
     "s": "hello world",

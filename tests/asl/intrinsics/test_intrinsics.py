@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from asl._errors import ExpressionError, PathNotFound, StatesError
-from asl._intrinsics import FUNCTIONS, compile_intrinsic, is_intrinsic
+from asl.errors import ExpressionError, PathNotFound, StatesError
+from asl.intrinsics import FUNCTIONS, compile_intrinsic, is_intrinsic
 
 CASES = json.loads((Path(__file__).parent / "intrinsic_cases.json").read_text(encoding="utf-8"))
 

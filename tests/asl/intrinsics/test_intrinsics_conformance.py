@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from asl._intrinsics import compile_intrinsic, is_intrinsic
+from asl.intrinsics import compile_intrinsic, is_intrinsic
 from tests.conftest import conformance_dir
 
 CONFORMANCE = conformance_dir()

@@ -1,4 +1,4 @@
-"""Table-driven tests for asl._jsonata: compiling, evaluating, AWS's added functions, templates."""
+"""Table-driven tests for asl.jsonata: compiling, evaluating, AWS's added functions, templates."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 import jsonatapy
 import pytest
 
-from asl import _jsonata
-from asl._errors import QUERY_EVALUATION_ERROR, ExpressionError, StatesError
-from asl._jsonata import (
+from asl import jsonata as _jsonata
+from asl.errors import QUERY_EVALUATION_ERROR, ExpressionError, StatesError
+from asl.jsonata import (
     JsonataSyntaxError,
     compile_jsonata,
     compile_jsonata_template,

@@ -1,7 +1,7 @@
 """JSONata expressions lifted from the AWS-recorded conformance cases.
 
 1. Every case that is one JSONata Pass state (Output and/or Assign) is evaluated through
-   asl._jsonata and must give AWS's output, or AWS's error and cause minus the runtime's
+   asl.jsonata and must give AWS's output, or AWS's error and cause minus the runtime's
    ``An error occurred while executing the state ...`` prefix.
 2. Expressions from multi-state cases (Choice conditions, Map Items, Arguments...) with the value
    AWS's recorded run implies.
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from asl._errors import StatesError
-from asl._jsonata import compile_jsonata, compile_jsonata_template, unexpected_type_error
+from asl.errors import StatesError
+from asl.jsonata import compile_jsonata, compile_jsonata_template, unexpected_type_error
 from tests.conftest import conformance_dir
 
 CONFORMANCE = conformance_dir()

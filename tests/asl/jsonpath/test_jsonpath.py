@@ -1,4 +1,4 @@
-"""Table-driven tests for asl._jsonpath: evaluation, syntax, reference paths and ResultPath."""
+"""Table-driven tests for asl.jsonpath: evaluation, syntax, reference paths and ResultPath."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from asl._errors import RESULT_PATH_MATCH_FAILURE, ExpressionError, PathNotFound, StatesError
-from asl._jsonpath import (
+from asl.errors import RESULT_PATH_MATCH_FAILURE, ExpressionError, PathNotFound, StatesError
+from asl.jsonpath import (
     JsonPathNotFound,
     compile_path,
     compile_reference_path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import asl
-from asl import _model as m
+from asl import model as m
 
 DEFINITION = {
     "StartAt": "T",

@@ -1,11 +1,11 @@
-"""Table-driven tests for asl._cloudformation: state machines in CloudFormation/SAM templates."""
+"""Table-driven tests for asl.cloudformation: state machines in CloudFormation/SAM templates."""
 
 from __future__ import annotations
 
 import pytest
 
-from asl._cloudformation import fill_substitutions, find_state_machines, is_template
-from asl._source import parse_source
+from asl.cloudformation import fill_substitutions, find_state_machines, is_template
+from asl.source import parse_source
 
 FN_ARN = "arn:aws:lambda:us-east-1:123456789012:function:Fn-Arn"
 
@@ -288,13 +288,13 @@ DEFINITION_FILES = [
     ids=[case[0] for case in DEFINITION_FILES],
 )
 def test_definition_file_is_substituted_as_text(text, syntax, expected) -> None:
-    from asl._cloudformation import parse_definition_file
+    from asl.cloudformation import parse_definition_file
 
     assert parse_definition_file(text.encode(), SUBS, syntax=syntax).value == expected
 
 
 def test_definition_file_keeps_positions_after_a_substitution() -> None:
-    from asl._cloudformation import parse_definition_file
+    from asl.cloudformation import parse_definition_file
 
     text = '{"StartAt": "A",\n "States": {"A": {"MaxConcurrency": ${Max}, "Next": "B"}}}'
     source = parse_definition_file(text, SUBS, syntax="json")

@@ -1,4 +1,4 @@
-"""Table-driven tests for asl._source: parsing JSON/YAML with positions, and every refusal."""
+"""Table-driven tests for asl.source: parsing JSON/YAML with positions, and every refusal."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from asl._source import (
+from asl.source import (
     MAX_DEPTH,
     MAX_SOURCE_BYTES,
     SourceError,

@@ -1,4 +1,4 @@
-"""Table-driven tests for asl._template (payload templates)."""
+"""Table-driven tests for asl.template (payload templates)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from asl._errors import RUNTIME, ExpressionError, StatesError
-from asl._template import (
+from asl.errors import RUNTIME, ExpressionError, StatesError
+from asl.template import (
     compile_template,
     is_constant_template,
     iter_template_problems,

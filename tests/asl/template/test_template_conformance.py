@@ -1,5 +1,5 @@
 """AWS conformance cases that are one JSONPath Pass state: InputPath, Parameters/Result,
-ResultPath, OutputPath run through asl._jsonpath and asl._template must give what AWS returned."""
+ResultPath, OutputPath run through asl.jsonpath and asl.template must give what AWS returned."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from asl._errors import RUNTIME, PathNotFound, StatesError
-from asl._jsonpath import JsonPathNotFound, compile_path, compile_result_path
-from asl._template import compile_template
+from asl.errors import RUNTIME, PathNotFound, StatesError
+from asl.jsonpath import JsonPathNotFound, compile_path, compile_result_path
+from asl.template import compile_template
 from tests.conftest import conformance_dir
 
 CONFORMANCE = conformance_dir()

@@ -1,4 +1,4 @@
-"""Table-driven tests for asl._timestamps (AWS's RFC 3339 profile)."""
+"""Table-driven tests for asl.timestamps (AWS's RFC 3339 profile)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from asl._timestamps import (
+from asl.timestamps import (
     compare_timestamps,
     format_timestamp,
     instant_key,

@@ -12,7 +12,7 @@ import pytest
 
 import asl
 import runtime
-from asl._validate import validate_definition
+from asl.validation import validate_definition
 
 
 def _jsonata(output: str) -> dict[str, Any]:

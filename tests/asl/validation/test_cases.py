@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from asl._validate import validate_definition
+from asl.validation import validate_definition
 
 CASES = json.loads((Path(__file__).with_name("cases.json")).read_text(encoding="utf-8"))["cases"]
 

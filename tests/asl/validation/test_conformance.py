@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 import asl
-from asl._diagnostics import Severity
-from asl._validate import validate_definition
+from asl.diagnostics import Severity
+from asl.validation import validate_definition
 from tests.conftest import conformance_dir, require_conformance
 
 ROOT = conformance_dir()

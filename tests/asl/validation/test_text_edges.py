@@ -130,7 +130,7 @@ def test_cli_reports_it_and_exits_2(
 @pytest.mark.parametrize("text", [e[1] for e in TEXTS], ids=[e[0] for e in TEXTS])
 def test_template_definition_string_reports_it(text: str) -> None:
     """The same text as a CloudFormation DefinitionString: a diagnostic, never an exception."""
-    from asl._cloudformation import find_state_machines
+    from asl.cloudformation import find_state_machines
 
     template = {
         "Resources": {

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from asl import _structure
-from asl._diagnostics import Diagnostic, Severity
-from asl._rules import CODES, RULES
-from asl._validate import MAX_RULE_DEPTH, MAX_SCOPE_DEPTH, validate_definition
+from asl import structure as _structure
+from asl.diagnostics import Diagnostic, Severity
+from asl.rules import CODES, RULES
+from asl.validation import MAX_RULE_DEPTH, MAX_SCOPE_DEPTH, validate_definition
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs" / "diagnostics.md"
@@ -210,7 +210,7 @@ def test_every_validator_code_has_a_case() -> None:
 
 
 def test_fast_validator_finds_what_stock_jsonschema_finds() -> None:
-    """The speed-ups in asl._structure change nothing: same errors, paths and messages."""
+    """The speed-ups in asl.structure change nothing: same errors, paths and messages."""
     from tests.conftest import conformance_dir
 
     definitions = [case["definition"] for case in CASES]

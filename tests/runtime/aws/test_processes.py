@@ -177,7 +177,7 @@ def test_resume_uses_the_stored_mode_unless_told_otherwise(tmp_path: Path) -> No
 
 
 def _wait_for_event(store: Path, name: str, event_type: str) -> None:
-    from runtime.store import SqliteStore, StoreError
+    from runtime.stores import SqliteStore, StoreError
 
     def recorded() -> bool:
         if not store.exists():

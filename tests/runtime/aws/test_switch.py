@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import runtime
-from runtime._runner import RunOptions
 from runtime.callbacks import current_hub
+from runtime.drivers.runner import RunOptions
 from runtime.tasks import AwsMode, ConfigurationError, build_dispatch
 from runtime.tasks.aws import names, optimized, shapes
 from runtime.tasks.aws.route import unanswered_message

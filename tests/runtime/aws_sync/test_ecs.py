@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from asl._errors import StatesError
+from asl.errors import StatesError
 from tests.runtime.aws_sync.conftest import FOREVER, World
 
 IMMEDIATE = {"progression": "immediate"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from asl._errors import StatesError
+from asl.errors import StatesError
 from tests.runtime.aws_sync.conftest import FOREVER, World
 
 JOB = "nightly-etl"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.callbacks import CallbackHub
-from runtime.store import SqliteStore, StoreError
+from runtime.stores import SqliteStore, StoreError
 from tests.callbacks.conftest import wait_until
 from tests.runtime.aws_sync.conftest import FOREVER, World
 

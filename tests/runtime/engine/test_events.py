@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from runtime._clock import RealClock, VirtualClock
-from runtime._events import (
+from runtime.core.events import (
     _NOT_TRUNCATED,
     Event,
     Payload,
@@ -17,6 +16,7 @@ from runtime._events import (
     to_json,
     to_millis,
 )
+from runtime.drivers.clock import RealClock, VirtualClock
 
 MOMENTS = [
     datetime(1970, 1, 1, tzinfo=UTC),

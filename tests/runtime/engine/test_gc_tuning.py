@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from runtime import _gc
+from runtime.drivers import gc as _gc
 
 
 @pytest.fixture

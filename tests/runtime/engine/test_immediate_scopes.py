@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 import asl
-from asl import _model as m
-from runtime._clock import VirtualClock
-from runtime._driver import run_execution
-from runtime._loop import run_sync
+from asl import model as m
+from runtime.drivers.clock import VirtualClock
+from runtime.drivers.execution import run_execution
+from runtime.drivers.loop import run_sync
 
 
 def _with_coroutines(machine: m.StateMachine) -> None:
@@ -42,7 +42,7 @@ def _run(definition: dict[str, Any], value: Any, coroutines: bool) -> Any:
 
 
 def _key(event: Any) -> str:
-    from runtime._events import details_key
+    from runtime.core.events import details_key
 
     return details_key(event.type)
 

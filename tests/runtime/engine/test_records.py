@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 import runtime
-from runtime._clock import RealClock
-from runtime._driver import Host, event_of, record_of
-from runtime._events import Event
-from runtime._interpreter import Frame
+from runtime.core.events import Event
+from runtime.core.interpreter import Frame
+from runtime.drivers.clock import RealClock
+from runtime.drivers.execution import Host, event_of, record_of
 
 MACHINE = {
     "StartAt": "Try",

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from runtime._loop import run_sync
+from runtime.drivers.loop import run_sync
 
 
 def test_returns_the_result_and_raises_the_error() -> None:

@@ -11,10 +11,10 @@ import pytest
 
 import asl
 from asl import StatesError
-from runtime._clock import VirtualClock
-from runtime._driver import ExecutionResult, run_execution
-from runtime._events import Event
-from runtime._interpreter import SentFailure
+from runtime.core.events import Event
+from runtime.core.interpreter import SentFailure
+from runtime.drivers.clock import VirtualClock
+from runtime.drivers.execution import ExecutionResult, run_execution
 
 CALLBACK = "python:worker.waitForTaskToken"
 ACTIVITY = "arn:aws:states:us-east-1:111111111111:activity:review"

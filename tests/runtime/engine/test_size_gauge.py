@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from runtime._size import PAYLOAD_LIMIT, SizeGauge
+from runtime.core.size import PAYLOAD_LIMIT, SizeGauge
 
 LIMIT = PAYLOAD_LIMIT
 

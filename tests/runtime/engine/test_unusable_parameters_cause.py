@@ -11,8 +11,8 @@ from typing import Any
 import asl
 import runtime
 from asl import StatesError
-from runtime._clock import VirtualClock
-from runtime._driver import run_execution
+from runtime.drivers.clock import VirtualClock
+from runtime.drivers.execution import run_execution
 
 UNUSABLE = "The Parameters '{\"a\":1}' could not be used to start the Task: [no]"
 START = datetime.fromisoformat("2026-01-01T00:00:00+00:00")

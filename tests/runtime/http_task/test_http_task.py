@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from asl._errors import StatesError
-from runtime._interpreter import TaskRequest
+from asl.errors import StatesError
+from runtime.core.interpreter import TaskRequest
 from runtime.tasks import http_invoke
 from tests.runtime.http_task.conftest import Endpoint
 

@@ -1,4 +1,5 @@
-"""Data nested deeper than ``runtime.jsontext.MAX_DEPTH`` (512) levels, whichever route makes it,
+"""Data nested deeper than ``runtime.core.jsontext.MAX_DEPTH`` (512) levels, whichever route
+makes it,
 ends the execution FAILED with ``States.Runtime`` where the value is produced: never a
 RecursionError, a history that cannot be read or stored, or an execution left RUNNING."""
 
@@ -11,8 +12,8 @@ import pytest
 
 import runtime
 from runtime.cli import main
-from runtime.jsontext import MAX_DEPTH, depth
-from runtime.store import SqliteStore
+from runtime.core.jsontext import MAX_DEPTH, depth
+from runtime.stores import SqliteStore
 from tests.runtime.limits.deep_machines import ROUTES, nested_text
 
 TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 import runtime
-from runtime._clock import RealClock
-from runtime._driver import run_execution
-from runtime._loop import run_sync
+from runtime.drivers.clock import RealClock
+from runtime.drivers.execution import run_execution
+from runtime.drivers.loop import run_sync
 from tests.runtime.limits.support import (
     BURST_LOOP,
     COUNTER_LOOP,

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import runtime
-from runtime.jsontext import JsonTextError
+from runtime.core.jsontext import JsonTextError
 
 SCALARS = st.one_of(
     st.none(),

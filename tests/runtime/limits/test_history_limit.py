@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 import runtime
-from runtime import _runner
-from runtime._driver import HISTORY_LIMIT
-from runtime._events import Event
 from runtime.cli import main
-from runtime.store import ExecutionRecord, SqliteStore
-from runtime.store.base import Outcome
+from runtime.core.events import Event
+from runtime.drivers import runner as _runner
+from runtime.drivers.execution import HISTORY_LIMIT
+from runtime.stores import ExecutionRecord, SqliteStore
+from runtime.stores.base import Outcome
 from tests.runtime.limits.support import COUNTER_LOOP, counter_loop
 
 CAUSE = "The execution reached the maximum number of history events (25000)."

@@ -12,8 +12,8 @@ import pytest
 
 import runtime
 from runtime.cli import main
-from runtime.jsontext import JsonTextError
-from runtime.store import SqliteStore
+from runtime.core.jsontext import JsonTextError
+from runtime.stores import SqliteStore
 from tests.runtime.limits.deep_machines import ROUTES
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from runtime import _runner
-from runtime._interpreter import TaskRequest
-from runtime.store import RedisStore, SqliteStore
-from runtime.store.base import HistoryStore
+from runtime.core.interpreter import TaskRequest
+from runtime.drivers import runner as _runner
+from runtime.stores import RedisStore, SqliteStore
+from runtime.stores.base import HistoryStore
 from tests.support.redis_server import with_prefix
 
 RESULTS = {

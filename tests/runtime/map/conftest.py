@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from runtime import _s3
+from runtime.drivers import s3 as _s3
 
 
 class Bucket:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import runtime
-from asl._errors import StatesError
-from runtime._item_reader import parse, s3_action
+from asl.errors import StatesError
+from runtime.core.item_reader import parse, s3_action
 
 from .support import GET_OBJECT, LIST_OBJECTS, distributed, types
 

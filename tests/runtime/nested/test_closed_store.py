@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.store import SqliteStore
-from runtime.store.base import StoreCorrupt, StoreError
+from runtime.stores import SqliteStore
+from runtime.stores.base import StoreCorrupt, StoreError
 
 
 def test_a_closed_sqlite_store_is_reported_as_closed(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 import runtime
 from runtime.callbacks import current_hub
 from runtime.callbacks.machines import add_stopper
-from runtime.store.base import RUNNING
+from runtime.stores.base import RUNNING
 from runtime.tasks.children import CHILDREN
 from tests.runtime.nested.support import (
     LONG_WAIT,

@@ -18,9 +18,9 @@ import pytest
 import asl
 from asl import StatesError
 from runtime import NondeterminismError
-from runtime._clock import VirtualClock
-from runtime._driver import run_execution
-from runtime._events import Event, render_details
+from runtime.core.events import Event, render_details
+from runtime.drivers.clock import VirtualClock
+from runtime.drivers.execution import run_execution
 
 GOLDEN = Path(__file__).with_name("golden_parallel_retry.json")
 

@@ -1,5 +1,5 @@
 """ItemReader objects are read as strict JSON payload text: NaN, Infinity, numbers too large for
-a double, lone surrogates and nesting past ``runtime.jsontext.MAX_DEPTH`` end the Map run with
+a double, lone surrogates and nesting past ``runtime.core.jsontext.MAX_DEPTH`` end the Map run with
 ``States.ItemReaderFailed`` and a cause naming the object, never items that are not JSON."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 import runtime
-from asl._errors import StatesError
-from runtime._item_reader import parse
+from asl.errors import StatesError
+from runtime.core.item_reader import parse
 from tests.runtime.map.support import GET_OBJECT, distributed
 
 DEEP = "[" * 600 + "]" * 600

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import runtime
-from runtime import _s3
+from runtime.drivers import s3 as _s3
 from tests.runtime.map.support import GET_OBJECT, LIST_OBJECTS, PUT_OBJECT, distributed
 
 SECRET = '["SECRET"]'

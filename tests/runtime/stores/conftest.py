@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.store import HistoryStore, JsonlStore, MemoryStore, RedisStore, SqliteStore
+from runtime.stores import HistoryStore, JsonlStore, MemoryStore, RedisStore, SqliteStore
 from tests.support.redis_server import with_prefix
 
 BACKENDS = ("memory", "sqlite", "jsonl", "redis")

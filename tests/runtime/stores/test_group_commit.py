@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from runtime import _runner
-from runtime._events import Event
-from runtime.store import ConcurrentWriteError, ExecutionNotFound, SqliteStore
+from runtime.core.events import Event
+from runtime.drivers import runner as _runner
+from runtime.stores import ConcurrentWriteError, ExecutionNotFound, SqliteStore
 
 from .test_store_contract import ARN, event, record
 

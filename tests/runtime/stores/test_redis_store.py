@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime._events import Event
-from runtime.store import (
+from runtime.core.events import Event
+from runtime.stores import (
     ConcurrentWriteError,
     LeaseHeld,
     Outcome,
@@ -189,7 +189,7 @@ def task_b(event, context):
 AS_HOST = (
     "import socket, sys\n"
     "socket.gethostname = lambda: sys.argv[1]\n"
-    "import runtime.store.base as base\n"
+    "import runtime.stores.base as base\n"
     "base.LEASE_TTL = float(sys.argv[2])\n"
     "from runtime.cli import main\n"
     "sys.exit(main(sys.argv[3:]))\n"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from asl import StatesError
-from runtime import _runner
-from runtime._events import Event
-from runtime.store import ExecutionRecord, MemoryStore, Outcome, SqliteStore
+from runtime.core.events import Event
+from runtime.drivers import runner as _runner
+from runtime.stores import ExecutionRecord, MemoryStore, Outcome, SqliteStore
 
 FN = "arn:aws:lambda:us-east-1:111111111111:function:"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.store import (
+from runtime.stores import (
     ConcurrentWriteError,
     JsonlStore,
     MemoryStore,
@@ -19,7 +19,7 @@ from runtime.store import (
     default_store_path,
     open_store,
 )
-from runtime.store.sqlite import SCHEMA_VERSION
+from runtime.stores.sqlite import SCHEMA_VERSION
 
 from .test_store_contract import ARN, event, record
 
@@ -175,7 +175,7 @@ def test_a_store_created_by_another_process_while_opening_is_opened(tmp_path, mo
     database: the header and the table list are read in one snapshot."""
     import sqlite3
 
-    from runtime.store import sqlite as sqlite_module
+    from runtime.stores import sqlite as sqlite_module
 
     path = tmp_path / "race.sqlite3"
     connect = sqlite3.connect

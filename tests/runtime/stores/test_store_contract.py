@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from runtime._events import Event
-from runtime.store import (
+from runtime.core.events import Event
+from runtime.stores import (
     ConcurrentWriteError,
     ExecutionAlreadyExists,
     ExecutionNotFound,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from asl import StatesError
-from runtime._interpreter import TaskRequest
+from runtime.core.interpreter import TaskRequest
 
 HANDLERS = "tests.runtime.tasks.handlers"
 LEGACY = "arn:aws:lambda:us-east-1:111111111111:function:"

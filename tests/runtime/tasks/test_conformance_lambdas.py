@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 import asl
-from runtime._clock import VirtualClock
-from runtime._driver import run_execution
+from runtime.drivers.clock import VirtualClock
+from runtime.drivers.execution import run_execution
 from runtime.tasks import build_dispatch
 from tests.conftest import conformance_dir, require_conformance
 

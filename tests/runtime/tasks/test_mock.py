@@ -10,8 +10,8 @@ import pytest
 
 import asl
 from asl import StatesError
-from runtime._clock import VirtualClock
-from runtime._driver import run_execution
+from runtime.drivers.clock import VirtualClock
+from runtime.drivers.execution import run_execution
 from runtime.tasks import ConfigurationError, build_dispatch
 from tests.runtime.tasks.support import HANDLERS, INVOKE, request
 

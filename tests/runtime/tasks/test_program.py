@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import asl
-from runtime._clock import VirtualClock
-from runtime._driver import run_execution
+from runtime.drivers.clock import VirtualClock
+from runtime.drivers.execution import run_execution
 from runtime.tasks import ConfigurationError, build_dispatch
 from tests.runtime.tasks.support import fails, request, run
 

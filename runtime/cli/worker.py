@@ -1,0 +1,149 @@
+"""``asl worker``: serve ``celery:`` tasks from a Celery worker fleet over Redis.
+
+Exit codes: 0 the worker stopped normally; 2 a usage error, a task module that cannot be
+imported, or Celery not installed. See docs/fleet.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_USAGE = 2
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``asl worker``."""
+    parser = subparsers.add_parser(
+        "worker",
+        help="run a Celery worker serving celery: tasks",
+        description="Start a Celery worker that runs the tasks of the given modules for "
+        'Task states with "Resource": "celery:TASK". Broker: --broker, else $ASL_BROKER_URL, '
+        "else redis://127.0.0.1:6379/0.",
+        epilog="Exit status: 0 stopped normally, 2 usage error or a task module that cannot "
+        "be imported.",
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="MODULE",
+        help="import these modules; their runtime.task functions and Celery tasks are served",
+    )
+    parser.add_argument("--broker", metavar="URL", help="the Redis broker URL")
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        default=os.environ.get("ASL_STORE"),
+        help="the executions' shared Redis store (default: $ASL_STORE): with one, this worker "
+        "also takes decisions and task attempts of executions on the fleet (asl run --detach)",
+    )
+    parser.add_argument(
+        "--concurrency", type=_positive, metavar="N", help="worker processes (default: CPUs)"
+    )
+    parser.add_argument(
+        "--queues",
+        type=_queues,
+        default=[],
+        metavar="Q,...",
+        help="the queues to serve, comma-separated (default: celery)",
+    )
+    parser.add_argument(
+        "-n", "--hostname", metavar="NAME", help="the node name (default: asl-PID@HOST)"
+    )
+    parser.add_argument(
+        "--loglevel",
+        default="WARNING",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+        help="log level (default: WARNING)",
+    )
+    parser.add_argument(
+        "--pool",
+        default="prefork",
+        choices=("prefork", "threads", "solo"),
+        help="how tasks run: child processes (default), threads, or in the worker process",
+    )
+    parser.add_argument(
+        "--prefix", metavar="P", help="key prefix in Redis (default: $ASL_FLEET_PREFIX, none)"
+    )
+    parser.add_argument(
+        "--visibility-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="redeliver unacknowledged messages after this long; must exceed the longest task "
+        "(default: $ASL_VISIBILITY_TIMEOUT, else 21600)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``asl worker``: returns the exit status."""
+    try:
+        from runtime.fleet import worker
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("celery", "kombu", "redis"):
+            raise
+        return _fail(f"needs {exc.name}: pip install 'celery[redis]'")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # task modules import from here, as with python -m
+    options = worker.WorkerOptions(
+        tasks=args.tasks,
+        broker=args.broker,
+        concurrency=args.concurrency,
+        queues=args.queues,
+        hostname=args.hostname,
+        loglevel=args.loglevel,
+        pool=args.pool,
+        prefix=args.prefix,
+        visibility_timeout=args.visibility_timeout,
+    )
+    configure = None
+    if args.store:
+        if not args.store.startswith(("redis://", "rediss://")):
+            return _fail(f"--store {args.store}: the fleet's store must be Redis (redis://...)")
+        configure = _decider(args)
+    try:
+        return worker.run(options, configure)
+    except worker.ConfigurationError as exc:
+        return _fail(str(exc))
+
+
+def _decider(args: argparse.Namespace):
+    """Register the decider's tasks and start the timer sweeper (see docs/architecture.md)."""
+    from runtime.drivers import decider_celery
+    from runtime.fleet import app as fleet_app
+
+    broker = fleet_app.broker_url(args.broker)
+    prefix = fleet_app.key_prefix(args.prefix)
+
+    def configure(app):
+        decider_celery.register(app, args.store, broker, prefix)
+        decider_celery.Sweeper(app, broker, prefix).start()
+        return decider_celery.QUEUES
+
+    return configure
+
+
+def _fail(message: str) -> int:
+    print(f"asl worker: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _queues(text: str) -> list[str]:
+    queues = [q.strip() for q in text.split(",") if q.strip()]
+    if not queues:
+        raise argparse.ArgumentTypeError("expected queue names separated by commas")
+    return queues

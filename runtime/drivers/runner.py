@@ -1,0 +1,645 @@
+"""Start, resume and redrive executions against a history store.
+
+The driver (:func:`runtime.drivers.execution.run_execution`) runs an execution and reports each
+new event
+to a sink; here that sink appends the events to the store in whole transitions (group commit: at
+once for tasks and the execution's end, every ``commit_interval`` otherwise; the last commit
+finishing the record too), while a heartbeat keeps the execution's lease. ``resume`` replays the
+stored history and carries on; ``redrive`` appends ``ExecutionRedriven`` and replays what
+succeeded, re-running the failed part, as RedriveExecution does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from asl.errors import StatesError
+from runtime.callbacks import using_store
+from runtime.callbacks.progress import INTERMEDIATE
+from runtime.core.events import Event, render_details, to_json
+from runtime.drivers.clock import RealClock, VirtualClock
+from runtime.drivers.execution import (
+    Dispatch,
+    ExecutionResult,
+    HistoryUnwritable,
+    execution_arn,
+    redrive_recording,
+    run_execution,
+)
+from runtime.stores.base import (
+    REDRIVABLE_STATUSES,
+    RUNNING,
+    ExecutionRecord,
+    HistoryStore,
+    Outcome,
+    StoreError,
+    StoreLocked,
+    lease_is_live,
+    lease_owner,
+)
+
+HEARTBEAT_SECONDS = 10.0
+REDRIVE_EVENT_LIMIT = 24_999
+"""A redrive needs a history of fewer events than this: room for ExecutionRedriven and at
+least one more event under the 25,000-event quota (RedriveExecution's rule)."""
+DEFAULT_COMMIT_INTERVAL = 0.002
+"""Seconds between commits of pure transitions (``ASL_COMMIT_INTERVAL_MS`` overrides it)."""
+Observer = Callable[[Event], None]
+Warn = Callable[[str], None]
+
+_TERMINAL_EVENTS = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "TIMED_OUT",
+    "ExecutionAborted": "ABORTED",
+}
+_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
+
+
+class RunError(Exception):
+    """An execution cannot be started, resumed or redriven as asked (message for the user)."""
+
+
+@dataclass(slots=True)
+class RunOptions:
+    """How tasks are dispatched and time passes; stored with the execution for resume."""
+
+    lambdas: dict[str, str] = field(default_factory=dict)
+    bindings: dict[str, str] = field(default_factory=dict)
+    mock_config: str | None = None
+    test_case: str | None = None
+    time_skip: bool = False
+    cwd: str | None = None  # added to sys.path so handler modules import as they did
+    aws: str | None = None  # where AWS calls go (off|moto|aws); None: $ASL_AWS when it runs
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunOptions:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def start(
+    store: HistoryStore,
+    definition: str,
+    input_value: Any = None,
+    *,
+    filename: str = "<definition>",
+    name: str | None = None,
+    machine_name: str = "machine",
+    express: bool = False,
+    options: RunOptions | None = None,
+    seed: int | None = None,
+    dispatch: Dispatch | None = None,
+    observer: Observer | None = None,
+    warn: Warn | None = None,
+    commit_interval: float | None = None,
+    keep_history: bool = True,
+) -> ExecutionResult:
+    """Start an execution of ``definition`` (JSON or YAML text), record it and run it to its end.
+
+    Raises :class:`asl.DefinitionError` for an invalid definition, ``ConfigurationError`` for bad
+    task options, :class:`RunError` for a bad name and ``StoreError`` subclasses (among them
+    ``ExecutionAlreadyExists``). Repeating the start of a RUNNING execution with the same name and
+    input waits for that execution, as StartExecution returns the existing one.
+
+    ``commit_interval`` (seconds; default ``$ASL_COMMIT_INTERVAL_MS``, else 2 ms) is how long pure
+    transitions may wait to be committed together; 0 commits every transition on its own. Tasks,
+    Waits and the execution's end are committed at once whatever it is. ``keep_history=False``:
+    the result carries no events (the store still gets them).
+    """
+    if name is not None and not _NAME.match(name):
+        raise RunError(
+            f"invalid execution name {name!r}: 1 to 80 characters, no whitespace, brackets, "
+            'wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /'
+        )
+    interval = _commit_interval(commit_interval)
+    options = options or RunOptions()
+    kind = "EXPRESS" if express else "STANDARD"
+    machine = _load(definition, kind, filename)
+    dispatch = dispatch or _dispatch(options, machine_name, machine, warn)
+    name = name or str(uuid.uuid4())
+    clock = _clock(options)
+    owner = lease_owner()
+    record = ExecutionRecord(
+        execution_arn=execution_arn(machine_name, name, express),
+        name=name,
+        machine_name=machine_name,
+        type=kind,
+        definition=definition,
+        input=to_json({} if input_value is None else input_value),
+        seed=seed if seed is not None else random.SystemRandom().getrandbits(63),
+        start_date=clock.now(),
+        filename=filename,
+        options=options.to_dict(),
+        lease_owner=owner,
+        lease_heartbeat=time.time(),
+    )
+    stored, created = store.create(record)
+    if not created:
+        return _attach(store, stored)
+    return _run(
+        store, stored, machine, dispatch, clock, owner, observer, interval, keep=keep_history
+    )
+
+
+def resume(
+    store: HistoryStore,
+    execution_id: str,
+    *,
+    dispatch: Dispatch | None = None,
+    observer: Observer | None = None,
+    warn: Warn | None = None,
+    commit_interval: float | None = None,
+    aws: str | None = None,
+) -> ExecutionResult:
+    """Continue a RUNNING Standard execution whose process died, from its stored history.
+
+    Finished states and tasks are handed back from history, not repeated. Raises ``LeaseHeld``
+    when another live process is running it, :class:`RunError` when it is not resumable.
+    ``commit_interval`` is as for :func:`start`; ``aws`` (off|moto|aws) overrides the mode the
+    execution was started with.
+    """
+    interval = _commit_interval(commit_interval)
+    record = _durable(store.get(execution_id), "resume")
+    if record.status != RUNNING:
+        hint = (
+            "; use `asl redrive` to run its failed part again"
+            if (record.status in REDRIVABLE_STATUSES)
+            else ""
+        )
+        raise RunError(
+            f"execution {record.name!r} has already ended ({record.status}); "
+            f"nothing to resume{hint}"
+        )
+    owner = lease_owner()
+    store.acquire(record.execution_arn, owner)
+    try:
+        record = store.get(record.execution_arn)
+        events = store.events(record.execution_arn)
+        options = _options(record, aws)
+        machine = _load(record.definition, record.type, record.filename)
+        dispatch = dispatch or _dispatch(options, record.machine_name, machine, warn)
+    except BaseException:
+        _release(store, record.execution_arn, owner)
+        raise
+    clock = _clock(options, events)
+    return _run(
+        store, record, machine, dispatch, clock, owner, observer, interval, live_events(events)
+    )
+
+
+def redrive(
+    store: HistoryStore,
+    execution_id: str,
+    *,
+    dispatch: Dispatch | None = None,
+    observer: Observer | None = None,
+    warn: Warn | None = None,
+    commit_interval: float | None = None,
+    aws: str | None = None,
+) -> ExecutionResult:
+    """Restart a FAILED, TIMED_OUT or ABORTED Standard execution from where it failed.
+
+    Appends ``ExecutionRedriven`` and replays the history up to the failure, so only the failed
+    part runs again; the record's ``redrive_count`` goes up by one. ``commit_interval`` is as for
+    :func:`start`; ``aws`` as for :func:`resume`.
+    """
+    interval = _commit_interval(commit_interval)
+    record = _durable(store.get(execution_id), "redrive")
+    if record.status not in REDRIVABLE_STATUSES:
+        raise RunError(
+            f"execution {record.name!r} is {record.status}; only FAILED, TIMED_OUT or ABORTED "
+            "executions can be redriven"
+            + ("" if record.status != RUNNING else " (use `asl resume` to continue it)")
+        )
+    owner = lease_owner()
+    store.acquire(record.execution_arn, owner)
+    try:
+        record = store.get(record.execution_arn)
+        if record.status not in REDRIVABLE_STATUSES:
+            raise RunError(f"execution {record.name!r} is {record.status} now; not redriven")
+        too_long = history_too_long(record)
+        if too_long:
+            raise RunError(f"execution {record.name!r} cannot be redriven: {too_long}")
+        events = store.events(record.execution_arn)
+        options = _options(record, aws)
+        machine = _load(record.definition, record.type, record.filename)
+        dispatch = dispatch or _dispatch(options, record.machine_name, machine, warn)
+        clock = _clock(options, events)
+        record, replay = mark_redriven(store, record, events, clock.now())
+    except BaseException:
+        _release(store, record.execution_arn, owner)
+        raise
+    return _run(store, record, machine, dispatch, clock, owner, observer, interval, replay)
+
+
+def history_too_long(record: ExecutionRecord) -> str | None:
+    """Why the execution's history is too long to redrive (None when it is not)."""
+    if record.last_event_id < REDRIVE_EVENT_LIMIT:
+        return None
+    return (
+        f"its history has {record.last_event_id} events; a redrive needs fewer than "
+        f"{REDRIVE_EVENT_LIMIT:,} (room for ExecutionRedriven and more under the 25,000-event "
+        "quota). Start a new execution instead"
+    )
+
+
+def mark_redriven(
+    store: HistoryStore, record: ExecutionRecord, events: list[Event], now: datetime
+) -> tuple[ExecutionRecord, list[Event]]:
+    """Append ``ExecutionRedriven`` to a failed execution's stored history (the caller holds its
+    lease); return the record as stored now and the events a redrive replays."""
+    last = record.last_event_id
+    redriven = Event(
+        last + 1, last, now, "ExecutionRedriven", {"redriveCount": record.redrive_count + 1}
+    )
+    store.redrive(record.execution_arn, redriven, expected_last_id=last)
+    return store.get(record.execution_arn), live_events([*events, redriven])
+
+
+def live_events(events: Iterable[Event]) -> list[Event]:
+    """The stored history as a replay sees it: each redrive drops its failed attempt's end."""
+    live: list[Event] = []
+    for event in events:
+        if event.type == "ExecutionRedriven":
+            live = redrive_recording(live)
+        else:
+            live.append(event)
+    return live
+
+
+def result_of(record: ExecutionRecord, events: list[Event] | None = None) -> ExecutionResult:
+    """An :class:`ExecutionResult` for a stored execution."""
+    return ExecutionResult(
+        record.execution_arn,
+        record.name,
+        record.status,
+        output=record.output_value,
+        error=record.error,
+        cause=record.cause,
+        start_date=record.start_date,
+        stop_date=record.stop_date,
+        records=events or [],
+    )
+
+
+# -- internals -----------------------------------------------------------------------------------
+
+
+class _Recorder:
+    """The driver's sink: events are committed in whole transitions, several to a transaction.
+
+    A commit ends on a transition boundary (an event ending in ``StateEntered``, ``Succeeded``,
+    ``Failed``, ``TimedOut`` or ``Aborted``), never in the middle of one. It happens at once on
+    what must not be lost: a task's outcome, a task's intermediate events (``TaskSubmitted``,
+    ``ActivityStarted``), a Map Run's end and the execution's end; the driver also calls
+    :meth:`flush` before it dispatches a task or lets time pass (Wait, retry delay). Any other
+    boundary commits only once ``commit_interval`` seconds have passed since the last commit
+    (0: every boundary, one transaction per transition); a loop that goes idle with whole
+    transitions pending commits them after that interval too. What a crash loses is only pure
+    transitions (Pass, Choice, ...) that a replay of the committed history produces again.
+    """
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        arn: str,
+        last_id: int,
+        observer: Observer | None,
+        commit_interval: float = DEFAULT_COMMIT_INTERVAL,
+    ) -> None:
+        self.store, self.arn, self.last_id, self.observer = store, arn, last_id, observer
+        self.pending: list[Event] = []
+        self.whole = 0  # pending[:whole] are whole transitions
+        self.interval = commit_interval
+        self.due = time.monotonic() + commit_interval
+        self.failed = False  # the last commit raised: its events are still pending
+        self.unwritable: HistoryUnwritable | None = None  # until the execution's end is recorded
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __call__(self, event: Event) -> None:
+        if self.unwritable is not None:
+            if event.type not in _TERMINAL_EVENTS or event.frame:
+                raise self.unwritable
+            self.unwritable = None  # the execution's end, in the unwritable event's place
+        pending = self.pending
+        pending.append(event)
+        kind = _KINDS.get(event.type)
+        if kind is None:
+            kind = _KINDS[event.type] = _kind(event.type)
+        if kind is _BOUNDARY:
+            if self.interval <= 0 or time.monotonic() >= self.due:
+                self.flush()
+            else:
+                self.whole = len(pending)
+                if self._timer is None:
+                    self._arm()
+        elif kind is _AT_ONCE or (kind is _END and not event.frame):
+            self.flush()
+        elif kind is _END:
+            self.whole = len(pending)  # a child execution's end: a boundary like any other
+        if self.observer is not None:
+            self.observer(event)
+
+    def flush(self) -> None:
+        """Commit every event recorded since the last commit, in one transaction."""
+        if self.pending:
+            self._commit(len(self.pending))
+
+    def flush_whole(self) -> None:
+        """Commit the whole transitions still pending, if the store lets us (a run that raised).
+
+        Leaves out a half-recorded transition, and does not retry a commit that just failed.
+        """
+        if self.whole and not self.failed:
+            with suppress(StoreError, HistoryUnwritable):
+                self._commit(self.whole)
+
+    def close(self) -> None:
+        """Stop the idle-commit timer (the run is over, whatever is still pending stays so)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _commit(self, count: int) -> None:
+        pending = self.pending
+        events = pending if count == len(pending) else pending[:count]
+        self.failed = True
+        try:
+            self.store.append(
+                self.arn, events, expected_last_id=self.last_id, outcome=_outcome(events[-1])
+            )
+        except _RENDERING_ERRORS as exc:
+            found = _first_unwritable(events)
+            if found is None:
+                raise
+            self._drop_from(found[0], found[1] or str(exc))
+        self.failed = False
+        self.last_id = events[-1].id
+        self.pending = [] if events is pending else pending[count:]
+        self.whole = 0
+        self.due = time.monotonic() + self.interval
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _drop_from(self, index: int, reason: str) -> None:
+        """Drop pending events from ``index`` on (the first the store cannot write) and raise
+        :class:`HistoryUnwritable`; the driver ends the execution in that event's place."""
+        self.unwritable = HistoryUnwritable(self.pending[index].id, reason)
+        del self.pending[index:]
+        self.whole = min(self.whole, index)
+        self.failed = False
+        raise self.unwritable
+
+    def _arm(self) -> None:
+        """Commit the pending whole transitions when the event loop next idles past the interval
+        (a Parallel branch's pure states while another branch waits on a long task)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not driven by an event loop: the next boundary or flush commits
+            return
+        self._timer = loop.call_later(self.interval, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if not self.whole:
+            return
+        try:
+            self._commit(self.whole)
+        except StoreLocked:
+            self._arm()  # try again later; the driver's next commit raises if it persists
+        except (StoreError, HistoryUnwritable):
+            pass  # the driver's next commit or event raises it
+
+
+_BOUNDARY = "boundary"  # ends a transition: commit when the interval has passed
+_AT_ONCE = "at once"  # records the outside world (a task's outcome or progress): commit now
+_END = "end"  # the execution's end (commit now, with the outcome), unless a child's
+_INSIDE = "inside"  # the middle of a transition: never commit after it (unless flushed)
+_KINDS: dict[str, str] = {}
+_ENDS_TRANSITION = ("StateEntered", "Succeeded", "Failed", "TimedOut", "Aborted")
+_OUTSIDE_WORLD = ("Task", "LambdaFunction", "Activity", "MapRun")
+
+
+_RENDERING_ERRORS = (StatesError, TypeError, ValueError, RecursionError)
+"""What writing an event's payload as JSON raises when it is not JSON (deep, a set, a cycle)."""
+
+
+def _first_unwritable(events: list[Event]) -> tuple[int, str] | None:
+    """(index, reason) of the first event whose details cannot be written as JSON."""
+    for index, event in enumerate(events):
+        try:
+            text = event.details_json()
+            if text is not None and not text.isascii():
+                text.encode("utf-8")  # UnicodeEncodeError (a ValueError): a lone surrogate
+        except _RENDERING_ERRORS as exc:
+            return index, str(exc) or type(exc).__name__
+    return None
+
+
+def _kind(type_: str) -> str:
+    if type_ in _TERMINAL_EVENTS:
+        return _END
+    if type_ in INTERMEDIATE:
+        return _AT_ONCE
+    if not type_.endswith(_ENDS_TRANSITION):
+        return _INSIDE
+    if type_.startswith(_OUTSIDE_WORLD) and not type_.startswith("TaskState"):
+        return _AT_ONCE  # TaskSucceeded, LambdaFunctionFailed, MapRunSucceeded, ...
+    return _BOUNDARY
+
+
+def _commit_interval(value: float | None = None) -> float:
+    """The commit interval in seconds: ``value``, else ``$ASL_COMMIT_INTERVAL_MS``, else 2 ms."""
+    if value is None:
+        text = os.environ.get("ASL_COMMIT_INTERVAL_MS", "").strip()
+        if not text:
+            return DEFAULT_COMMIT_INTERVAL
+        try:
+            value = float(text) / 1000
+        except ValueError:
+            value = -1.0
+        if not (0 <= value < float("inf")):
+            raise RunError(
+                f"ASL_COMMIT_INTERVAL_MS={text!r}: expected a number of milliseconds, 0 or more"
+            )
+        return value
+    if not (0 <= value < float("inf")):
+        raise RunError(f"commit_interval={value!r}: expected a number of seconds, 0 or more")
+    return float(value)
+
+
+def _outcome(event: Event) -> Outcome | None:
+    status = _TERMINAL_EVENTS.get(event.type)
+    if status is None or event.frame:
+        return None
+    details = render_details(event.details) or {}
+    return Outcome(
+        status,
+        event.timestamp,
+        output=details.get("output") if status == "SUCCEEDED" else None,
+        error=details.get("error"),
+        cause=details.get("cause"),
+    )
+
+
+def _run(
+    store: HistoryStore,
+    record: ExecutionRecord,
+    machine: Any,
+    dispatch: Dispatch,
+    clock: RealClock | VirtualClock,
+    owner: str,
+    observer: Observer | None,
+    interval: float = DEFAULT_COMMIT_INTERVAL,
+    recorded: list[Event] | None = None,
+    keep: bool = True,
+) -> ExecutionResult:
+    arn = record.execution_arn
+    recorder = _Recorder(store, arn, record.last_event_id, observer, interval)
+    try:
+        coro = run_execution(
+            machine,
+            record.input_value,
+            dispatch=dispatch,
+            name=record.name,
+            machine_name=record.machine_name,
+            express=record.type == "EXPRESS",
+            clock=clock,
+            seed=record.seed,
+            sink=recorder,
+            recorded=recorded,
+            start_date=record.start_date,
+            redrive_count=record.redrive_count,
+            next_event_id=record.last_event_id + 1,
+            arn=arn,
+            keep_history=keep,
+        )
+        heartbeat = record.type == "STANDARD"
+        with using_store(store):  # pending callbacks and activity tasks live in this store
+            result = asyncio.run(_with_heartbeat(coro, store, arn, owner, heartbeat))
+    except BaseException:
+        # A bug, a store failure or Ctrl-C: keep the whole transitions recorded so far, as a
+        # commit per transition would have (resume carries on from them).
+        recorder.flush_whole()
+        raise
+    finally:
+        recorder.close()
+        _release(store, arn, owner)
+    final = store.get(arn)
+    if final.stop_date is not None:
+        result.stop_date = final.stop_date
+    return result
+
+
+async def _with_heartbeat(
+    coro: Coroutine[Any, Any, ExecutionResult],
+    store: HistoryStore,
+    arn: str,
+    owner: str,
+    enabled: bool,
+) -> ExecutionResult:
+    if not enabled:
+        return await coro
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            with suppress(StoreError):  # a busy store delays a beat; the next one catches up
+                store.heartbeat(arn, owner)
+
+    task = asyncio.ensure_future(beat())
+    try:
+        return await coro
+    finally:
+        task.cancel()
+
+
+def _release(store: HistoryStore, arn: str, owner: str) -> None:
+    with suppress(StoreError):  # the lease lapses with this process anyway
+        store.release(arn, owner)
+
+
+def _attach(store: HistoryStore, record: ExecutionRecord, poll: float = 0.2) -> ExecutionResult:
+    """The idempotent start: wait for the execution another live process is running."""
+    me = lease_owner()
+    while record.status == RUNNING:
+        if not lease_is_live(record.lease_owner, record.lease_heartbeat, me):
+            raise RunError(
+                f"execution {record.name!r} is already RUNNING but no process is running it; "
+                f"continue it with `asl resume {record.name}`"
+            )
+        time.sleep(poll)
+        record = store.get(record.execution_arn)
+    return result_of(record, store.events(record.execution_arn))
+
+
+def _durable(record: ExecutionRecord, verb: str) -> ExecutionRecord:
+    if record.type != "STANDARD":
+        raise RunError(f"cannot {verb} {record.name!r}: Express executions are not durable")
+    return record
+
+
+def _load(definition: str, kind: str, filename: str) -> Any:
+    from runtime.drivers import verdicts as _verdicts
+
+    if _verdicts.enabled:
+        return _verdicts.load(definition, kind, filename)
+    from runtime.drivers.api import load_cached
+
+    return load_cached(definition, kind, filename)
+
+
+def _options(record: ExecutionRecord, aws: str | None) -> RunOptions:
+    """The options an execution was started with, ``aws`` overriding its AWS mode."""
+    options = RunOptions.from_dict(record.options)
+    if aws is not None:
+        options.aws = aws
+    return options
+
+
+def _dispatch(options: RunOptions, machine_name: str, machine: Any, warn: Warn | None) -> Dispatch:
+    """The task dispatcher for ``options``, checked against the machine's Task resources: a Task
+    nothing can run (an AWS service while AWS calls are off) fails before the execution starts."""
+    if options.cwd and options.cwd not in sys.path:
+        sys.path.insert(0, options.cwd)
+    if options.cwd and warn is not None and os.path.realpath(options.cwd) != os.getcwd():
+        warn(f"the execution was started in {options.cwd}; relative paths now resolve from here")
+    from asl.model import TaskState
+    from runtime.tasks import build_dispatch
+
+    dispatch = build_dispatch(
+        lambdas=dict(options.lambdas),
+        bindings=dict(options.bindings),
+        mock_config=options.mock_config,
+        test_case=options.test_case,
+        state_machine_name=machine_name,
+        aws=options.aws,
+    )
+    tasks = [(s.name, s.resource) for s in machine.iter_all_states() if isinstance(s, TaskState)]
+    for warning in dispatch.preflight(tasks, strict=True):
+        if warn is not None:
+            warn(warning)
+    return dispatch
+
+
+def _clock(options: RunOptions, events: list[Event] | None = None) -> RealClock | VirtualClock:
+    if not options.time_skip:
+        return RealClock()
+    start = max((e.timestamp for e in events), default=None) if events else None
+    return VirtualClock(start) if start is not None else VirtualClock()

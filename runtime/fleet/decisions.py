@@ -1,0 +1,158 @@
+"""The fleet's side of decision tasks (SWF's task lists): queues, outcomes, timers, markers.
+
+Names in Redis, under the fleet's prefix (``ASL_FLEET_PREFIX``):
+
+* ``asl:result:<attempt id>``: an attempt's outcome, the first one stored (see :mod:`._wire`);
+  ``asl:heartbeat:<attempt id>``: the time of its start or latest heartbeat;
+* ``asl:timers``: a sorted set, one member per execution scored with the epoch second its next
+  timer is due. A worker sweeps it under a lease (``asl:timers:lease``) and asks for a decision
+  of every execution whose timer is due; only then is the member removed (if it was not set again
+  meanwhile), so a sweeper that dies mid-sweep loses nothing;
+* ``asl:recorded:<scope>``: values a decision records once and later decisions read back (the
+  deadline a Wait first computed, when an attempt was first scheduled);
+* ``asl:sent:<scope>``: the attempts sent, so a decision replaying sends each one once.
+
+Nothing above the fleet is imported: executions are just strings (their ARNs) here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from runtime.fleet._wire import PUBLISH_OUTCOME, RESULT_TTL, Keys
+
+DECISION_TASK = "asl.decide"
+ATTEMPT_TASK = "asl.attempt"
+DECISION_QUEUE = "asl.decisions"
+ATTEMPT_QUEUE = "asl.attempts"
+DECIDE_HEADER = "asl_decide"
+"""Header of an attempt's message: the execution to ask a decision of once its outcome is in."""
+LEASE_SECONDS = 5.0
+
+# KEYS[1] the timers set; ARGV[1] member, ARGV[2] due, ARGV[3] now. Keep the earlier of the two
+# due times, unless the stored one has passed (it is being swept: the new one replaces it).
+_SET_TIMER = """
+local current = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]))
+local due = tonumber(ARGV[2])
+if (not current) or due < current or current <= tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], due, ARGV[1])
+end
+return 1
+"""
+# KEYS[1] the timers set; ARGV[1] member, ARGV[2] now. Remove the member if still due.
+_REMOVE_DUE = """
+local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if current and tonumber(current) <= tonumber(ARGV[2]) then
+  return redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return 0
+"""
+# KEYS[1] the lease; ARGV[1] owner, ARGV[2] milliseconds. Take or renew it; 1 if held.
+_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if (not holder) or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+class FleetState:
+    """The fleet's Redis names for decisions, over one client (see the module docstring)."""
+
+    def __init__(self, client: Any, prefix: str = "") -> None:
+        self.client = client
+        self.keys = Keys(prefix)
+        self.prefix = prefix
+        self._timers = f"{prefix}asl:timers"
+        self._set_timer = client.register_script(_SET_TIMER)
+        self._remove_due = client.register_script(_REMOVE_DUE)
+        self._lease = client.register_script(_LEASE)
+        self._publish = client.register_script(PUBLISH_OUTCOME)
+
+    # -- outcomes -------------------------------------------------------------------------------
+
+    def outcome(self, attempt_id: str) -> dict[str, Any] | None:
+        text = self.client.get(self.keys.result(attempt_id))
+        return None if text is None else json.loads(text)
+
+    def post_outcome(self, attempt_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Store ``fields`` as the attempt's outcome unless one is; return the stored one."""
+        text = json.dumps({"id": attempt_id, "t": "done", **fields}, ensure_ascii=False)
+        channel = self.keys.channel("decider")
+        self._publish(keys=[self.keys.result(attempt_id)], args=[text, RESULT_TTL, channel])
+        stored = self.outcome(attempt_id)
+        return stored if stored is not None else json.loads(text)
+
+    def last_beat(self, attempt_id: str) -> float | None:
+        text = self.client.get(self.keys.heartbeat(attempt_id))
+        return None if text is None else float(text)
+
+    # -- values recorded once, attempts sent once ------------------------------------------------
+
+    def recorded(self, scope: str, name: str, value: float) -> float:
+        key = f"{self.prefix}asl:recorded:{scope}"
+        pipe = self.client.pipeline()
+        pipe.hsetnx(key, name, repr(value))
+        pipe.hget(key, name)
+        return float(pipe.execute()[1])
+
+    def was_sent(self, scope: str, attempt_id: str) -> bool:
+        return bool(self.client.hexists(f"{self.prefix}asl:sent:{scope}", attempt_id))
+
+    def mark_sent(self, scope: str, attempt_id: str) -> None:
+        self.client.hset(f"{self.prefix}asl:sent:{scope}", attempt_id, "1")
+
+    def forget(self, scope: str) -> None:
+        """Drop what was kept for ``scope`` (an execution that ended)."""
+        self.client.delete(f"{self.prefix}asl:recorded:{scope}", f"{self.prefix}asl:sent:{scope}")
+        self.client.zrem(self._timers, scope)
+
+    # -- timers ----------------------------------------------------------------------------------
+
+    def set_timer(self, member: str, due: float) -> None:
+        self._set_timer(keys=[self._timers], args=[member, repr(due), repr(time.time())])
+
+    def due_timers(self, now: float, limit: int = 1000) -> list[str]:
+        found = self.client.zrangebyscore(self._timers, "-inf", repr(now), start=0, num=limit)
+        return [m.decode() if isinstance(m, bytes) else m for m in found]
+
+    def remove_if_due(self, member: str, now: float) -> bool:
+        return bool(self._remove_due(keys=[self._timers], args=[member, repr(now)]))
+
+    def next_due(self) -> float | None:
+        found = self.client.zrange(self._timers, 0, 0, withscores=True)
+        return float(found[0][1]) if found else None
+
+    def timer_count(self) -> int:
+        return int(self.client.zcard(self._timers))
+
+    def hold_lease(self, owner: str, seconds: float = LEASE_SECONDS) -> bool:
+        """Take or renew the sweeper's lease for ``owner``; whether it holds it now."""
+        key = f"{self._timers}:lease"
+        return bool(self._lease(keys=[key], args=[owner, int(seconds * 1000)]))
+
+
+def send_decision(app: Any, arn: str) -> None:
+    """Ask the fleet for a decision of the execution ``arn``."""
+    app.send_task(
+        DECISION_TASK,
+        args=[arn],
+        queue=DECISION_QUEUE,
+        ignore_result=True,
+        retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
+    )
+
+
+__all__ = [
+    "ATTEMPT_QUEUE",
+    "ATTEMPT_TASK",
+    "DECIDE_HEADER",
+    "DECISION_QUEUE",
+    "DECISION_TASK",
+    "FleetState",
+    "send_decision",
+]

@@ -1,0 +1,243 @@
+"""The history store contract: execution records and their append-only event histories.
+
+A store keeps, per execution, one :class:`ExecutionRecord` (what was started, how it ended, who is
+running it) and its events. Appends are compare-and-swap on the record's ``last_event_id``, so two
+processes writing the same history fail cleanly instead of interleaving. A lease (owner host and
+pid plus a heartbeat) says which process is running an execution right now.
+
+Exceptions::
+
+    StoreError                  anything a store refuses; the CLI exits 2 with its message
+    ├── ExecutionNotFound       no execution has that ARN or name
+    ├── ExecutionAlreadyExists  StartExecution's name clash
+    ├── ConcurrentWriteError    the compare-and-swap on last_event_id failed
+    ├── LeaseHeld               another live process is running the execution
+    ├── StoreLocked             the database stayed locked past the busy timeout
+    └── StoreCorrupt            the file is not a (compatible) store; it is left untouched
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from runtime.core.events import Event
+
+RUNNING = "RUNNING"
+TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+REDRIVABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+REDIS_SCHEMES = ("redis://", "rediss://")
+"""Store locations naming a Redis store rather than an SQLite file."""
+
+
+class StoreError(Exception):
+    """A store operation that cannot be done; the message is meant for the user."""
+
+
+class ExecutionNotFound(StoreError):
+    """No execution has that ARN or name."""
+
+
+class ExecutionAlreadyExists(StoreError):
+    """An execution with that name exists and the start is not an idempotent repeat."""
+
+
+class ConcurrentWriteError(StoreError):
+    """Another writer appended to the history since this one last did."""
+
+
+class LeaseHeld(StoreError):
+    """Another live process is running the execution."""
+
+
+class StoreLocked(StoreError):
+    """The store stayed locked by another process past the busy timeout."""
+
+
+class StoreCorrupt(StoreError):
+    """The store file is not a database this version can use (it is left untouched)."""
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How an execution ended, stored together with its last event."""
+
+    status: str
+    stop_date: datetime
+    output: str | None = None  # JSON text
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(slots=True)
+class ExecutionRecord:
+    """One execution: what was started and how it stands. JSON values are kept as JSON text."""
+
+    execution_arn: str
+    name: str
+    machine_name: str
+    type: str  # "STANDARD" or "EXPRESS"
+    definition: str
+    input: str
+    seed: int
+    start_date: datetime
+    filename: str = "<definition>"
+    options: dict[str, Any] = field(default_factory=dict)
+    status: str = RUNNING
+    stop_date: datetime | None = None
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    redrive_count: int = 0
+    redrive_date: datetime | None = None
+    last_event_id: int = 0
+    lease_owner: str | None = None  # "host:pid"
+    lease_heartbeat: float | None = None  # time.time() of the last heartbeat
+
+    @property
+    def input_value(self) -> Any:
+        return json.loads(self.input)
+
+    @property
+    def output_value(self) -> Any:
+        return None if self.output is None else json.loads(self.output)
+
+    def copy(self) -> ExecutionRecord:
+        return replace(self, options=dict(self.options))
+
+
+class HistoryStore(Protocol):
+    """What the runner needs from a store. Every method is atomic."""
+
+    def create(self, record: ExecutionRecord) -> tuple[ExecutionRecord, bool]:
+        """Store a new RUNNING execution; ``(record, True)``.
+
+        As StartExecution: the same name with the same input while that execution is RUNNING
+        gives ``(existing, False)``; any other clash raises :class:`ExecutionAlreadyExists`.
+        """
+        ...
+
+    def get(self, execution_id: str) -> ExecutionRecord:
+        """The execution with that ARN or name; :class:`ExecutionNotFound` otherwise."""
+        ...
+
+    def list(self, *, status: str | None = None) -> list[ExecutionRecord]:
+        """Every execution (optionally of one status), newest first."""
+        ...
+
+    def events(self, execution_arn: str) -> list[Event]:
+        """The execution's history in id order, ``frame`` included."""
+        ...
+
+    def append(
+        self,
+        execution_arn: str,
+        events: Sequence[Event],
+        *,
+        expected_last_id: int,
+        outcome: Outcome | None = None,
+    ) -> None:
+        """Append events in one transaction, iff the history still ends at ``expected_last_id``.
+
+        With ``outcome`` the record is finished in the same transaction. Raises
+        :class:`ConcurrentWriteError` when another writer got there first.
+        """
+        ...
+
+    def redrive(self, execution_arn: str, event: Event, *, expected_last_id: int) -> None:
+        """Append an ``ExecutionRedriven`` event and make the record RUNNING again, atomically."""
+        ...
+
+    def acquire(self, execution_arn: str, owner: str) -> None:
+        """Take the execution's lease for ``owner``; :class:`LeaseHeld` if a live process has it."""
+        ...
+
+    def heartbeat(self, execution_arn: str, owner: str) -> bool:
+        """Renew the lease; False when ``owner`` no longer holds it."""
+        ...
+
+    def release(self, execution_arn: str, owner: str) -> None:
+        """Give the lease up (no-op unless ``owner`` holds it)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# -- shared helpers for backends ----------------------------------------------------------------
+
+LEASE_TTL = 60.0
+"""Seconds after which a lease held from another host counts as abandoned."""
+
+
+def lease_owner() -> str:
+    """This process's lease owner id: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def lease_is_live(owner: str | None, heartbeat: float | None, me: str) -> bool:
+    """Whether a lease held by ``owner`` still belongs to a running process other than ``me``.
+
+    On this host the owner's pid decides; a lease from another host lives while its heartbeat is
+    younger than :data:`LEASE_TTL`.
+    """
+    if not owner or owner == me:
+        return False
+    host, _, pid_text = owner.rpartition(":")
+    if host == socket.gethostname() and pid_text.isdigit():
+        return _pid_alive(int(pid_text))
+    return heartbeat is not None and time.time() - heartbeat < LEASE_TTL
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def check_start(existing: ExecutionRecord, record: ExecutionRecord) -> ExecutionRecord:
+    """StartExecution's name rule: the existing record, or raise :class:`ExecutionAlreadyExists`."""
+    same_input = _canonical(existing.input) == _canonical(record.input)
+    if existing.status == RUNNING and same_input and existing.type == record.type:
+        return existing
+    raise ExecutionAlreadyExists(
+        f"Execution Already Exists: '{record.execution_arn}' ({existing.status}"
+        f"{'' if same_input else ', different input'})"
+    )
+
+
+def _canonical(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def lease_error(record: ExecutionRecord) -> LeaseHeld:
+    owner = record.lease_owner or "?"
+    return LeaseHeld(
+        f"execution {record.name!r} is being run by another process ({owner}); "
+        "wait for it or stop that process first"
+    )
+
+
+def not_found(execution_id: str) -> ExecutionNotFound:
+    return ExecutionNotFound(f"no execution with ARN or name {execution_id!r} in the store")
+
+
+def ambiguous(execution_id: str, arns: Sequence[str]) -> ExecutionNotFound:
+    listed = ", ".join(arns)
+    return ExecutionNotFound(
+        f"the name {execution_id!r} matches several executions ({listed}); give the ARN"
+    )

@@ -1,0 +1,142 @@
+"""An in-process store: Express executions, and tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+from runtime.core.events import Event
+from runtime.stores.base import (
+    RUNNING,
+    ConcurrentWriteError,
+    ExecutionRecord,
+    Outcome,
+    ambiguous,
+    check_start,
+    lease_error,
+    lease_is_live,
+    not_found,
+)
+
+
+class MemoryStore:
+    """Records and histories in dictionaries; gone with the process.
+
+    ``keep_events=False`` keeps the records but no events (``events`` returns none): an Express
+    run whose history nobody reads then holds flat memory however long it loops.
+    """
+
+    def __init__(self, *, keep_events: bool = True) -> None:
+        self._records: dict[str, ExecutionRecord] = {}
+        self._events: dict[str, list[Event]] = {}
+        self._lock = threading.Lock()
+        self._keep = keep_events
+
+    def create(self, record: ExecutionRecord) -> tuple[ExecutionRecord, bool]:
+        with self._lock:
+            existing = self._records.get(record.execution_arn)
+            if existing is not None:
+                return check_start(existing, record).copy(), False
+            stored = record.copy()
+            stored.status, stored.last_event_id = RUNNING, 0
+            self._records[record.execution_arn] = stored
+            self._events[record.execution_arn] = []
+            return stored.copy(), True
+
+    def get(self, execution_id: str) -> ExecutionRecord:
+        with self._lock:
+            return self._find(execution_id).copy()
+
+    def list(self, *, status: str | None = None) -> list[ExecutionRecord]:
+        with self._lock:
+            records = [r.copy() for r in self._records.values()]
+        if status is not None:
+            records = [r for r in records if r.status == status]
+        records.sort(key=lambda r: r.start_date, reverse=True)
+        return records
+
+    def events(self, execution_arn: str) -> list[Event]:
+        with self._lock:
+            self._find(execution_arn)
+            return list(self._events[execution_arn])
+
+    def append(
+        self,
+        execution_arn: str,
+        events: Sequence[Event],
+        *,
+        expected_last_id: int,
+        outcome: Outcome | None = None,
+    ) -> None:
+        with self._lock:
+            record = self._checked(execution_arn, expected_last_id)
+            if events:
+                if self._keep:
+                    self._events[execution_arn].extend(events)
+                record.last_event_id = events[-1].id
+            if outcome is not None:
+                record.status, record.stop_date = outcome.status, outcome.stop_date
+                record.output, record.error, record.cause = (
+                    outcome.output,
+                    outcome.error,
+                    outcome.cause,
+                )
+
+    def redrive(self, execution_arn: str, event: Event, *, expected_last_id: int) -> None:
+        with self._lock:
+            record = self._checked(execution_arn, expected_last_id)
+            self._events[execution_arn].append(event)
+            record.last_event_id = event.id
+            record.status, record.stop_date = RUNNING, None
+            record.output = record.error = record.cause = None
+            record.redrive_count += 1
+            record.redrive_date = event.timestamp
+
+    def acquire(self, execution_arn: str, owner: str) -> None:
+        with self._lock:
+            record = self._find(execution_arn)
+            if lease_is_live(record.lease_owner, record.lease_heartbeat, owner):
+                raise lease_error(record)
+            record.lease_owner, record.lease_heartbeat = owner, time.time()
+
+    def heartbeat(self, execution_arn: str, owner: str) -> bool:
+        with self._lock:
+            record = self._find(execution_arn)
+            if record.lease_owner != owner:
+                return False
+            record.lease_heartbeat = time.time()
+            return True
+
+    def release(self, execution_arn: str, owner: str) -> None:
+        with self._lock:
+            record = self._find(execution_arn)
+            if record.lease_owner == owner:
+                record.lease_owner = record.lease_heartbeat = None
+
+    def close(self) -> None:
+        pass
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _find(self, execution_id: str) -> ExecutionRecord:
+        record = self._records.get(execution_id)
+        if record is not None:
+            return record
+        matches = [r for r in self._records.values() if r.name == execution_id]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise ambiguous(execution_id, [r.execution_arn for r in matches])
+        raise not_found(execution_id)
+
+    def _checked(self, execution_arn: str, expected_last_id: int) -> ExecutionRecord:
+        record = self._records.get(execution_arn)
+        if record is None:
+            raise not_found(execution_arn)
+        if record.last_event_id != expected_last_id:
+            raise ConcurrentWriteError(
+                f"history of {execution_arn} ends at event {record.last_event_id}, "
+                f"expected {expected_last_id}: another process is writing it"
+            )
+        return record

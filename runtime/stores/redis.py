@@ -1,0 +1,447 @@
+"""The fleet store: executions and histories in Redis, shared by every host that runs them.
+
+``ASL_STORE=redis://HOST:PORT/DB`` (or ``rediss://``; ``?prefix=NAME:`` puts the keys under
+another prefix than ``asl:``). Per execution, under the prefix::
+
+    x:{arn}       hash  the record (the SQLite store's columns; a missing field is None)
+    h:{arn}       list  its events, one JSON array each, in id order
+    n:{name}      set   the ARNs of the executions with that name
+    all, s:{ST}   zset  every ARN, and the ARNs of each status, scored by start time
+
+Creating, appending (compare-and-swap on ``last_event_id``), redriving, heartbeats and releases
+are Lua scripts, so each is atomic on the server. Taking a lease is WATCH/MULTI, because whether
+the holder still lives is decided here (by its pid, on this host). Heartbeats are stamped with
+the Redis server's clock, so hosts with skewed clocks agree on when a lease has expired.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from runtime.core.events import Event, payload_text
+from runtime.stores.base import (
+    REDIS_SCHEMES,
+    RUNNING,
+    ConcurrentWriteError,
+    ExecutionRecord,
+    Outcome,
+    StoreCorrupt,
+    StoreError,
+    ambiguous,
+    check_start,
+    lease_error,
+    lease_is_live,
+    not_found,
+)
+
+SCHEMES = REDIS_SCHEMES
+DEFAULT_PREFIX = "asl:"
+SCHEMA_VERSION = 1
+
+_FINISH_FIELDS = ("stop_date", "output", "error", "cause")
+
+# Helpers: move an execution between the status sets; push ARGV[first..last] onto a list, a
+# thousand at a time (Lua's unpack() takes at most about 8000 values).
+_MOVE = """
+local function move(record, prefix, arn, old, new)
+  if old == new then return end
+  local score = redis.call('HGET', record, 'score')
+  if old then redis.call('ZREM', prefix .. 's:' .. old, arn) end
+  redis.call('ZADD', prefix .. 's:' .. new, score, arn)
+end
+local function push(key, first, last)
+  for i = first, last, 1000 do
+    redis.call('RPUSH', key, unpack(ARGV, i, math.min(i + 999, last)))
+  end
+end
+"""
+
+# KEYS: record, names, all, seq. ARGV: prefix, arn, score, field, value, ...
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
+local seq = redis.call('INCR', KEYS[4])
+redis.call('HSET', KEYS[1], 'seq', seq, 'score', ARGV[3], unpack(ARGV, 4))
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+redis.call('ZADD', ARGV[1] .. 's:' .. redis.call('HGET', KEYS[1], 'status'), ARGV[3], ARGV[2])
+return false
+"""
+
+# KEYS: record, events. ARGV: prefix, arn, expected, new last id, status ('' = unchanged),
+# n events, events..., n fields, field, value, ..., n deleted, field, ...
+_APPEND = (
+    _MOVE
+    + """
+local last = redis.call('HGET', KEYS[1], 'last_event_id')
+if not last then return {'missing'} end
+if last ~= ARGV[3] then return {'conflict', last} end
+local old = redis.call('HGET', KEYS[1], 'status')
+local i = 7
+local n = tonumber(ARGV[6])
+push(KEYS[2], i, i + n - 1)
+i = i + n
+redis.call('HSET', KEYS[1], 'last_event_id', ARGV[4])
+n = tonumber(ARGV[i])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, i + 1, i + 2 * n)) end
+i = i + 2 * n + 1
+n = tonumber(ARGV[i])
+if n > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, i + 1, i + n)) end
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[1], 'status', ARGV[5])
+  move(KEYS[1], ARGV[1], ARGV[2], old, ARGV[5])
+end
+return {'ok'}
+"""
+)
+
+# KEYS: record, events. ARGV: prefix, arn, expected, new last id, event, redrive date.
+_REDRIVE = (
+    _MOVE
+    + """
+local last = redis.call('HGET', KEYS[1], 'last_event_id')
+if not last then return {'missing'} end
+if last ~= ARGV[3] then return {'conflict', last} end
+local old = redis.call('HGET', KEYS[1], 'status')
+redis.call('RPUSH', KEYS[2], ARGV[5])
+redis.call('HSET', KEYS[1], 'last_event_id', ARGV[4], 'status', 'RUNNING',
+           'redrive_date', ARGV[6])
+redis.call('HINCRBY', KEYS[1], 'redrive_count', 1)
+redis.call('HDEL', KEYS[1], 'stop_date', 'output', 'error', 'cause')
+move(KEYS[1], ARGV[1], ARGV[2], old, 'RUNNING')
+return {'ok'}
+"""
+)
+
+_NOW = """
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+"""
+
+# KEYS: record. ARGV: owner.
+_HEARTBEAT = (
+    _NOW
+    + """
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'lease_heartbeat', now)
+return 1
+"""
+)
+
+# KEYS: record. ARGV: owner.
+_RELEASE = """
+if redis.call('HGET', KEYS[1], 'lease_owner') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_heartbeat')
+end
+return 1
+"""
+
+
+def is_redis_url(text: str | None) -> bool:
+    """Whether a ``--store`` / ``ASL_STORE`` value names a Redis store."""
+    return bool(text) and str(text).startswith(SCHEMES)
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password hidden, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class RedisStore:
+    """A :class:`~runtime.stores.base.HistoryStore` in Redis, for executions shared by a fleet."""
+
+    def __init__(self, url: str, *, timeout: float = 5.0, prefix: str | None = None) -> None:
+        try:
+            import redis
+        except ImportError:
+            raise StoreError(
+                f"the store {redacted(url)} needs the redis package: pip install redis"
+            )
+        self._errors = redis.exceptions
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        self.prefix = prefix or dict(query).get("prefix") or DEFAULT_PREFIX
+        client_url = urlunsplit(
+            parts._replace(query=urlencode([q for q in query if q[0] != "prefix"]))
+        )
+        self.url = redacted(url)
+        try:
+            self._r = redis.Redis.from_url(
+                client_url,
+                decode_responses=True,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                health_check_interval=30,
+            )
+        except ValueError as exc:
+            raise StoreError(f"bad Redis URL {self.url}: {exc}")
+        with self._guard():
+            self._check_schema()
+            self._create = self._r.register_script(_CREATE)
+            self._append = self._r.register_script(_APPEND)
+            self._redrive = self._r.register_script(_REDRIVE)
+            self._heartbeat = self._r.register_script(_HEARTBEAT)
+            self._release = self._r.register_script(_RELEASE)
+
+    # -- HistoryStore ----------------------------------------------------------------------------
+
+    def create(self, record: ExecutionRecord) -> tuple[ExecutionRecord, bool]:
+        stored = record.copy()
+        stored.status, stored.last_event_id = RUNNING, 0
+        arn = stored.execution_arn
+        fields = [x for pair in _fields(stored).items() for x in pair]
+        keys = [
+            self._key("x", arn),
+            self._key("n", stored.name),
+            self._key("all"),
+            self._key("seq"),
+        ]
+        with self._guard():
+            existing = self._create(keys=keys, args=[self.prefix, arn, _score(stored), *fields])
+        if existing:
+            return check_start(_record(_pairs(existing)), record), False
+        return stored, True
+
+    def get(self, execution_id: str) -> ExecutionRecord:
+        with self._guard():
+            fields = self._r.hgetall(self._key("x", execution_id))
+            if fields:
+                return _record(fields)
+            arns = sorted(self._r.smembers(self._key("n", execution_id)))
+            if len(arns) > 1:
+                raise ambiguous(execution_id, arns)
+            fields = self._r.hgetall(self._key("x", arns[0])) if arns else {}
+        if not fields:
+            raise not_found(execution_id)
+        return _record(fields)
+
+    def list(self, *, status: str | None = None) -> list[ExecutionRecord]:
+        index = self._key("all") if status is None else self._key("s", status)
+        with self._guard():
+            arns = self._r.zrevrange(index, 0, -1)
+            pipe = self._r.pipeline(transaction=False)
+            for arn in arns:
+                pipe.hgetall(self._key("x", arn))
+            rows = [row for row in pipe.execute() if row]
+        records = [(_record(row), int(row.get("seq") or 0)) for row in rows]
+        records.sort(key=lambda pair: (pair[0].start_date, pair[1]), reverse=True)
+        return [r for r, _ in records if status is None or r.status == status]
+
+    def events(self, execution_arn: str) -> list[Event]:
+        with self._guard():
+            pipe = self._r.pipeline(transaction=True)
+            pipe.exists(self._key("x", execution_arn))
+            pipe.lrange(self._key("h", execution_arn), 0, -1)
+            exists, rows = pipe.execute()
+        if not exists:
+            raise not_found(execution_arn)
+        return [_event(row) for row in rows]
+
+    def append(
+        self,
+        execution_arn: str,
+        events: Sequence[Event],
+        *,
+        expected_last_id: int,
+        outcome: Outcome | None = None,
+    ) -> None:
+        last = events[-1].id if events else expected_last_id
+        sets: list[str] = []
+        deletes: list[str] = []
+        status = ""
+        if outcome is not None:
+            status = outcome.status
+            values = {
+                "stop_date": outcome.stop_date.isoformat(),
+                "output": outcome.output,
+                "error": outcome.error,
+                "cause": outcome.cause,
+            }
+            for name in _FINISH_FIELDS:
+                if values[name] is None:
+                    deletes.append(name)
+                else:
+                    sets += [name, values[name]]
+        args: list[Any] = [self.prefix, execution_arn, expected_last_id, last, status]
+        args += [len(events), *(_event_text(e) for e in events)]
+        args += [len(sets) // 2, *sets, len(deletes), *deletes]
+        self._swap(self._append, execution_arn, expected_last_id, args)
+
+    def redrive(self, execution_arn: str, event: Event, *, expected_last_id: int) -> None:
+        args = [
+            self.prefix,
+            execution_arn,
+            expected_last_id,
+            event.id,
+            _event_text(event),
+            event.timestamp.isoformat(),
+        ]
+        self._swap(self._redrive, execution_arn, expected_last_id, args)
+
+    def acquire(self, execution_arn: str, owner: str) -> None:
+        key = self._key("x", execution_arn)
+        with self._guard(), self._r.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    held_by, beat = pipe.hmget(key, "lease_owner", "lease_heartbeat")
+                    if not pipe.exists(key):
+                        raise not_found(execution_arn)
+                    seconds, micros = pipe.time()
+                    now = seconds + micros / 1e6
+                    # lease_is_live compares with time.time(): shift the server-clock heartbeat.
+                    local_beat = None if beat is None else float(beat) + (time.time() - now)
+                    if lease_is_live(held_by, local_beat, owner):
+                        raise lease_error(_record(pipe.hgetall(key)))
+                    pipe.multi()
+                    pipe.hset(key, mapping={"lease_owner": owner, "lease_heartbeat": repr(now)})
+                    pipe.execute()
+                    return
+                except self._errors.WatchError:
+                    continue
+
+    def heartbeat(self, execution_arn: str, owner: str) -> bool:
+        with self._guard():
+            return bool(self._heartbeat(keys=[self._key("x", execution_arn)], args=[owner]))
+
+    def release(self, execution_arn: str, owner: str) -> None:
+        with self._guard():
+            self._release(keys=[self._key("x", execution_arn)], args=[owner])
+
+    def close(self) -> None:
+        self._r.close()
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _key(self, kind: str, name: str = "") -> str:
+        return f"{self.prefix}{kind}:{name}" if name else f"{self.prefix}{kind}"
+
+    def _swap(self, script: Any, arn: str, expected: int, args: list[Any]) -> None:
+        keys = [self._key("x", arn), self._key("h", arn)]
+        with self._guard():
+            answer = script(keys=keys, args=args)
+        if answer[0] == "missing":
+            raise not_found(arn)
+        if answer[0] == "conflict":
+            raise ConcurrentWriteError(
+                f"history of {arn} ends at event {answer[1]}, expected {expected}: "
+                "another process is writing it"
+            )
+
+    def _check_schema(self) -> None:
+        key = self._key("schema")
+        self._r.set(key, SCHEMA_VERSION, nx=True)
+        found = self._r.get(key)
+        if not str(found).isdigit():
+            raise StoreCorrupt(f"{self.url}: key {key!r} is not an asl store's ({found!r})")
+        if int(found) > SCHEMA_VERSION:
+            raise StoreCorrupt(
+                f"store {self.url} has schema version {found}, newer than this asl supports "
+                f"({SCHEMA_VERSION}); upgrade asl-engine"
+            )
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        errors = self._errors
+        try:
+            yield
+        except errors.AuthenticationError as exc:
+            raise StoreError(f"the Redis store {self.url} refused the credentials: {exc}")
+        except (errors.ConnectionError, errors.TimeoutError) as exc:
+            raise StoreError(f"cannot reach the Redis store {self.url}: {exc}")
+        except errors.ResponseError as exc:
+            if "WRONGTYPE" in str(exc):
+                raise StoreCorrupt(f"{self.url}: keys under {self.prefix!r} are not an asl store's")
+            raise StoreError(f"the Redis store {self.url}: {exc}")
+        except errors.RedisError as exc:
+            raise StoreError(f"the Redis store {self.url}: {exc}")
+
+
+# -- encoding ------------------------------------------------------------------------------------
+
+
+def _score(record: ExecutionRecord) -> str:
+    return repr(record.start_date.timestamp())
+
+
+def _fields(r: ExecutionRecord) -> dict[str, str]:
+    values: dict[str, Any] = {
+        "arn": r.execution_arn,
+        "name": r.name,
+        "machine_name": r.machine_name,
+        "type": r.type,
+        "definition": r.definition,
+        "filename": r.filename,
+        "input": r.input,
+        "seed": r.seed,
+        "options": json.dumps(r.options),
+        "status": r.status,
+        "start_date": r.start_date.isoformat(),
+        "stop_date": None if r.stop_date is None else r.stop_date.isoformat(),
+        "output": r.output,
+        "error": r.error,
+        "cause": r.cause,
+        "redrive_count": r.redrive_count,
+        "redrive_date": None if r.redrive_date is None else r.redrive_date.isoformat(),
+        "last_event_id": r.last_event_id,
+        "lease_owner": r.lease_owner,
+        "lease_heartbeat": None if r.lease_heartbeat is None else repr(r.lease_heartbeat),
+    }
+    return {k: str(v) for k, v in values.items() if v is not None}
+
+
+def _pairs(flat: Sequence[str]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _date(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _record(f: dict[str, str]) -> ExecutionRecord:
+    beat = f.get("lease_heartbeat")
+    return ExecutionRecord(
+        execution_arn=f["arn"],
+        name=f["name"],
+        machine_name=f["machine_name"],
+        type=f["type"],
+        definition=f["definition"],
+        input=f["input"],
+        seed=int(f["seed"]),
+        start_date=datetime.fromisoformat(f["start_date"]),
+        filename=f["filename"],
+        options=json.loads(f["options"]),
+        status=f["status"],
+        stop_date=_date(f.get("stop_date")),
+        output=f.get("output"),
+        error=f.get("error"),
+        cause=f.get("cause"),
+        redrive_count=int(f.get("redrive_count") or 0),
+        redrive_date=_date(f.get("redrive_date")),
+        last_event_id=int(f.get("last_event_id") or 0),
+        lease_owner=f.get("lease_owner"),
+        lease_heartbeat=None if beat is None else float(beat),
+    )
+
+
+def _event_text(e: Event) -> str:
+    row = [e.id, e.previous_event_id, e.timestamp.isoformat(), e.type, e.details, e.frame]
+    return json.dumps(row, separators=(",", ":"), ensure_ascii=False, default=payload_text)
+
+
+def _event(text: str) -> Event:
+    id_, previous, timestamp, type_, details, frame = json.loads(text)
+    return Event(id_, previous, datetime.fromisoformat(timestamp), type_, details, frame)
+
+
+__all__ = ["DEFAULT_PREFIX", "RedisStore", "is_redis_url", "redacted"]

@@ -1,0 +1,492 @@
+"""The durable store: one SQLite file in WAL mode, every append one transaction.
+
+Each append inserts its events in one transaction, and only if the history still ends at the id
+the writer expects: the first event goes in only if the expected last event is there, and the
+events' primary key makes a racing second writer fail cleanly; a crash never leaves a half-written
+history. The execution row (which holds the definition) is written only when the execution
+starts, ends or changes hands, never per transition. Every sqlite3 error is translated into a
+:class:`~runtime.stores.base.StoreError` with a message for the user.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from runtime.core.events import Event
+from runtime.stores.base import (
+    RUNNING,
+    ConcurrentWriteError,
+    ExecutionRecord,
+    Outcome,
+    StoreCorrupt,
+    StoreError,
+    StoreLocked,
+    ambiguous,
+    check_start,
+    lease_error,
+    lease_is_live,
+    not_found,
+)
+
+SCHEMA_VERSION = 1
+DEFAULT_TIMEOUT = 5.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS executions (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    machine_name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    input TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    options TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_date TEXT NOT NULL,
+    stop_date TEXT,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    redrive_count INTEGER NOT NULL DEFAULT 0,
+    redrive_date TEXT,
+    last_event_id INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_heartbeat REAL
+);
+CREATE INDEX IF NOT EXISTS executions_by_name ON executions (name);
+CREATE INDEX IF NOT EXISTS executions_by_start ON executions (start_date);
+CREATE TABLE IF NOT EXISTS events (
+    execution_arn TEXT NOT NULL REFERENCES executions (arn),
+    id INTEGER NOT NULL,
+    previous_event_id INTEGER NOT NULL,
+    timestamp TEXT NOT NULL,
+    type TEXT NOT NULL,
+    details TEXT,
+    frame TEXT NOT NULL,
+    PRIMARY KEY (execution_arn, id)
+) WITHOUT ROWID;
+"""
+
+_RECORD_COLUMNS = (
+    "arn, name, machine_name, type, definition, filename, input, seed, options, status, "
+    "start_date, stop_date, output, error, cause, redrive_count, redrive_date, last_event_id, "
+    "lease_owner, lease_heartbeat"
+)
+# Reads take the last event id from the history itself (the column is set only at creation).
+_SELECT_COLUMNS = _RECORD_COLUMNS.replace(
+    "last_event_id",
+    "(SELECT coalesce(max(id), 0) FROM events WHERE execution_arn = executions.arn)",
+)
+
+
+class SqliteTransactions:
+    """Transactions and error mapping shared by the SQLite-backed stores.
+
+    Subclasses set ``path`` (for messages), ``_conn`` (a connection in autocommit mode) and
+    ``_lock`` (serialising this process's threads).
+    """
+
+    path: Path
+    _conn: sqlite3.Connection
+    _lock: threading.Lock
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if "locked" in text or "busy" in text:
+                raise StoreLocked(f"store {self.path} is locked by another process")
+            if "not a database" in text or "malformed" in text:
+                raise StoreCorrupt(f"store {self.path} is corrupt ({exc}); left untouched")
+            raise StoreError(f"store {self.path}: {exc}")
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"store {self.path}: {exc}")
+        except sqlite3.DatabaseError as exc:
+            if "closed database" in str(exc):  # a ProgrammingError: the file is fine
+                raise StoreError(f"store {self.path} is closed: it was used after close() ({exc})")
+            raise StoreCorrupt(
+                f"store {self.path} is corrupt or not a database ({exc}); left untouched"
+            )
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: committed if the block returns, rolled back otherwise."""
+        with self._lock, self._guard():
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._guard():
+            yield self._conn
+
+
+class SqliteStore(SqliteTransactions):
+    """A :class:`~runtime.stores.base.HistoryStore` in one SQLite file."""
+
+    def __init__(self, path: str | Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        if self.path.is_dir():
+            raise StoreError(f"store {self.path} is a directory, not a file")
+        if not self.path.exists():
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create store {self.path}: {exc.strerror or exc}")
+        try:
+            self._conn = sqlite3.connect(
+                str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}")
+        try:
+            self._open()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- setup -----------------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        with self._guard():
+            # Reading the header first: a file that is not a database fails here, unmodified.
+            # One statement, one snapshot: another process creating the schema between two
+            # reads would make a fresh store look like a foreign database.
+            version, tables = self._conn.execute(
+                "SELECT (SELECT user_version FROM pragma_user_version),"
+                " (SELECT count(*) FROM sqlite_master)"
+            ).fetchone()
+        if version > SCHEMA_VERSION:
+            raise StoreCorrupt(
+                f"store {self.path} has schema version {version}, newer than this asl "
+                f"supports ({SCHEMA_VERSION}); upgrade asl-engine"
+            )
+        if version == 0 and tables:
+            raise StoreCorrupt(f"{self.path} is an SQLite database but not an asl store")
+        with self._guard():
+            if version == 0:
+                mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreError(f"store {self.path}: cannot switch to WAL mode ({mode})")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            # No foreign_keys enforcement: every append first swaps the execution's last event
+            # id, which fails for a missing execution; the check would only cost time.
+        if version == 0:
+            with self._write() as conn:
+                if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    # -- HistoryStore ----------------------------------------------------------------------------
+
+    def create(self, record: ExecutionRecord) -> tuple[ExecutionRecord, bool]:
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT {_SELECT_COLUMNS} FROM executions WHERE arn = ?", (record.execution_arn,)
+            ).fetchone()
+            if row is not None:
+                return check_start(_record(row), record), False
+            stored = record.copy()
+            stored.status, stored.last_event_id = RUNNING, 0
+            conn.execute(
+                f"INSERT INTO executions ({_RECORD_COLUMNS}) VALUES ({', '.join('?' * 20)})",
+                _row(stored),
+            )
+            return stored, True
+
+    def get(self, execution_id: str) -> ExecutionRecord:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_SELECT_COLUMNS} FROM executions WHERE arn = ?", (execution_id,)
+            ).fetchone()
+            if row is not None:
+                return _record(row)
+            rows = conn.execute(
+                f"SELECT {_SELECT_COLUMNS} FROM executions WHERE name = ?", (execution_id,)
+            ).fetchall()
+        if len(rows) == 1:
+            return _record(rows[0])
+        if rows:
+            raise ambiguous(execution_id, [r[0] for r in rows])
+        raise not_found(execution_id)
+
+    def list(self, *, status: str | None = None) -> list[ExecutionRecord]:
+        query = f"SELECT {_SELECT_COLUMNS} FROM executions"
+        params: tuple[Any, ...] = ()
+        if status is not None:
+            query += " WHERE status = ?"
+            params = (status,)
+        with self._read() as conn:
+            rows = conn.execute(query + " ORDER BY start_date DESC, rowid DESC", params).fetchall()
+        return [_record(r) for r in rows]
+
+    def events(self, execution_arn: str) -> list[Event]:
+        with self._read() as conn:
+            if (
+                conn.execute("SELECT 1 FROM executions WHERE arn = ?", (execution_arn,)).fetchone()
+                is None
+            ):
+                raise not_found(execution_arn)
+            rows = conn.execute(
+                "SELECT id, previous_event_id, timestamp, type, details, frame FROM events "
+                "WHERE execution_arn = ? ORDER BY id",
+                (execution_arn,),
+            ).fetchall()
+        return [
+            Event(
+                i,
+                prev,
+                datetime.fromisoformat(ts),
+                type_,
+                None if details is None else json.loads(details),
+                frame,
+            )
+            for i, prev, ts, type_, details, frame in rows
+        ]
+
+    def append(
+        self,
+        execution_arn: str,
+        events: Sequence[Event],
+        *,
+        expected_last_id: int,
+        outcome: Outcome | None = None,
+    ) -> None:
+        rows = _event_rows(execution_arn, events)
+        with self._write() as conn:
+            self._swap(conn, execution_arn, expected_last_id, rows)
+            if outcome is not None:
+                conn.execute(
+                    "UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, "
+                    "cause = ? WHERE arn = ?",
+                    (
+                        outcome.status,
+                        outcome.stop_date.isoformat(),
+                        outcome.output,
+                        outcome.error,
+                        outcome.cause,
+                        execution_arn,
+                    ),
+                )
+
+    def redrive(self, execution_arn: str, event: Event, *, expected_last_id: int) -> None:
+        with self._write() as conn:
+            self._swap(conn, execution_arn, expected_last_id, _event_rows(execution_arn, [event]))
+            conn.execute(
+                "UPDATE executions SET status = ?, stop_date = NULL, output = NULL, "
+                "error = NULL, cause = NULL, redrive_count = redrive_count + 1, "
+                "redrive_date = ? WHERE arn = ?",
+                (RUNNING, event.timestamp.isoformat(), execution_arn),
+            )
+
+    def acquire(self, execution_arn: str, owner: str) -> None:
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT {_SELECT_COLUMNS} FROM executions WHERE arn = ?", (execution_arn,)
+            ).fetchone()
+            if row is None:
+                raise not_found(execution_arn)
+            record = _record(row)
+            if lease_is_live(record.lease_owner, record.lease_heartbeat, owner):
+                raise lease_error(record)
+            conn.execute(
+                "UPDATE executions SET lease_owner = ?, lease_heartbeat = ? WHERE arn = ?",
+                (owner, time.time(), execution_arn),
+            )
+
+    def heartbeat(self, execution_arn: str, owner: str) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE executions SET lease_heartbeat = ? WHERE arn = ? AND lease_owner = ?",
+                (time.time(), execution_arn, owner),
+            )
+            return cursor.rowcount == 1
+
+    def release(self, execution_arn: str, owner: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE executions SET lease_owner = NULL, lease_heartbeat = NULL "
+                "WHERE arn = ? AND lease_owner = ?",
+                (execution_arn, owner),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- internals -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _swap(
+        conn: sqlite3.Connection, arn: str, expected: int, rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Append ``rows`` iff the history ends at ``expected`` (a compare-and-swap).
+
+        One indexed lookup checks that event ``expected`` is stored (which also proves the
+        execution exists); then the first new event must be ``expected + 1``, and an event already
+        stored under one of the new ids (another writer got there first) fails the insert on the
+        primary key. Ids are dense, so together these say the history ended at ``expected``.
+        """
+        if rows and rows[0][1] != expected + 1:
+            raise ConcurrentWriteError(
+                f"history of {arn}: event {rows[0][1]} does not follow {expected}"
+            )
+        if not rows:  # an outcome alone
+            if not _exists(conn, arn):
+                raise not_found(arn)
+            last = _last_id(conn, arn)
+            if last != expected:
+                raise _concurrent(arn, last, expected)
+            return
+        if not expected:
+            if not _exists(conn, arn):
+                raise not_found(arn)
+        elif conn.execute(_HAS_EVENT, (arn, expected)).fetchone() is None:
+            if not _exists(conn, arn):
+                raise not_found(arn)
+            raise _concurrent(arn, _last_id(conn, arn), expected)
+        try:
+            conn.executemany(_INSERT_EVENT, rows)
+        except sqlite3.IntegrityError:
+            raise _concurrent(arn, _last_id(conn, arn), expected)
+
+
+def _exists(conn: sqlite3.Connection, arn: str) -> bool:
+    return conn.execute("SELECT 1 FROM executions WHERE arn = ?", (arn,)).fetchone() is not None
+
+
+def _last_id(conn: sqlite3.Connection, arn: str) -> int:
+    return conn.execute(
+        "SELECT coalesce(max(id), 0) FROM events WHERE execution_arn = ?", (arn,)
+    ).fetchone()[0]
+
+
+def _concurrent(arn: str, last: int | None, expected: int) -> ConcurrentWriteError:
+    where = f"ends at event {last}" if last is not None else "does not reach that event"
+    return ConcurrentWriteError(
+        f"history of {arn} {where}, expected {expected}: another process is writing it"
+    )
+
+
+_INSERT_EVENT = (
+    "INSERT INTO events (execution_arn, id, previous_event_id, timestamp, type, details, frame) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_HAS_EVENT = "SELECT 1 FROM events WHERE execution_arn = ? AND id = ?"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _date(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _row(r: ExecutionRecord) -> tuple[Any, ...]:
+    return (
+        r.execution_arn,
+        r.name,
+        r.machine_name,
+        r.type,
+        r.definition,
+        r.filename,
+        r.input,
+        r.seed,
+        json.dumps(r.options),
+        r.status,
+        r.start_date.isoformat(),
+        _iso(r.stop_date),
+        r.output,
+        r.error,
+        r.cause,
+        r.redrive_count,
+        _iso(r.redrive_date),
+        r.last_event_id,
+        r.lease_owner,
+        r.lease_heartbeat,
+    )
+
+
+def _record(row: Sequence[Any]) -> ExecutionRecord:
+    (
+        arn,
+        name,
+        machine_name,
+        type_,
+        definition,
+        filename,
+        input_,
+        seed,
+        options,
+        status,
+        start,
+        stop,
+        output,
+        error,
+        cause,
+        redrives,
+        redrive_date,
+        last_id,
+        owner,
+        heartbeat,
+    ) = row
+    return ExecutionRecord(
+        execution_arn=arn,
+        name=name,
+        machine_name=machine_name,
+        type=type_,
+        definition=definition,
+        input=input_,
+        seed=seed,
+        start_date=datetime.fromisoformat(start),
+        filename=filename,
+        options=json.loads(options),
+        status=status,
+        stop_date=_date(stop),
+        output=output,
+        error=error,
+        cause=cause,
+        redrive_count=redrives,
+        redrive_date=_date(redrive_date),
+        last_event_id=last_id,
+        lease_owner=owner,
+        lease_heartbeat=heartbeat,
+    )
+
+
+def _event_rows(arn: str, events: Sequence[Event]) -> list[tuple[Any, ...]]:
+    """The events as table rows."""
+    return [
+        (
+            arn,
+            e.id,
+            e.previous_event_id,
+            e.isoformat(),
+            e.type,
+            e.details_json(),
+            e.frame,
+        )
+        for e in events
+    ]
