@@ -1,4 +1,6 @@
-"""Every recorded AWS execution in the conformance folder, run through our engine.
+"""Every recorded AWS execution in the conformance folder, run through our engine: in process
+(``runtime.execute``) and through decisions (``runtime.drivers.decider_local``: each decision
+replays the stored history, runs on until every frame waits, and commits its events).
 
 Status first, then output (or error and cause), then the event type sequence where recorded.
 Known gaps are listed in ``KNOWN_GAPS`` with their reason and run as strict xfails.
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 
 from runtime import execute
+from runtime.drivers.decider_local import execute_decided
 from tests.conftest import conformance_dir, require_conformance
 from tests.runtime.conformance.normalise import matches, parse_json_strings, rewrite
 
@@ -89,7 +92,7 @@ def mask_keys(value: Any, keys: dict[str, str]) -> Any:
     return value
 
 
-def run_case(case: dict[str, Any], root: Path):
+def run_case(case: dict[str, Any], root: Path, driver: str = "in-process"):
     machine, execution, replacements = _names(case)
     lambdas: dict[str, Any] = {}
     if case.get("lambda_functions"):
@@ -98,9 +101,7 @@ def run_case(case: dict[str, Any], root: Path):
             handler = getattr(module, fn["handler"].split(":", 1)[1])
             lambdas[fn["function_name"]] = handler
             lambdas[fn["arn"]] = handler
-    result = execute(
-        case["definition"],
-        case["input"],
+    options: dict[str, Any] = dict(
         name=execution,
         state_machine_name=machine,
         express=case.get("state_machine_type") == "EXPRESS",
@@ -117,6 +118,10 @@ def run_case(case: dict[str, Any], root: Path):
             None,
         ),
     )
+    if driver == "decider":
+        result, _ = execute_decided(case["definition"], case["input"], **options)
+    else:
+        result = execute(case["definition"], case["input"], **options)
     return result, replacements
 
 
@@ -128,13 +133,14 @@ def _same_cause(expected: Any, actual: Any) -> bool:
     return matches(expected, actual)
 
 
+@pytest.mark.parametrize("driver", ["in-process", "decider"])
 @pytest.mark.parametrize("path", _case_files(), ids=lambda p: p.stem[:120])
-def test_execution_case(path: Path) -> None:
+def test_execution_case(path: Path, driver: str) -> None:
     root = require_conformance()
     case = json.loads(path.read_text())
     if case["id"] in KNOWN_GAPS:
         pytest.xfail(KNOWN_GAPS[case["id"]])
-    result, replacements = run_case(case, root)
+    result, replacements = run_case(case, root, driver)
     expected = case["expected"]
     detail = f"error={result.error!r} cause={result.cause!r}"
     assert result.status == expected["status"], detail

@@ -1,0 +1,378 @@
+"""The decider: advances a stored execution one decision at a time, as SWF's decision tasks do.
+
+A decision reads the execution's record and history from the shared store, replays the history
+through the deterministic core and lets the execution run on until every frame waits on the
+outside world: a task attempt out on the fleet, a timer, or nothing at all (it ended). The new
+events are appended with the store's compare-and-swap; only then are the decision's commands
+carried out (attempts sent, timers set). Whoever completes one of them (a worker storing an
+attempt's outcome, a timer firing) asks for the next decision. Any process can decide: nothing of
+an execution lives in memory between decisions.
+
+Two deciders on one execution: one wins the swap, the other drops its work and decides again
+from the new history (it may hold an outcome the winner had not seen yet). What a decision needs
+beside the history (attempt outcomes, deadlines first computed by an earlier decision, heartbeats)
+comes from :class:`DecisionServices`; see :mod:`runtime.drivers.decider_celery` (Redis and Celery)
+and :mod:`runtime.drivers.decider_local` (one process, for tests and the conformance suites).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import selectors
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from asl.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
+from runtime.core.events import Event
+from runtime.core.interpreter import Frame, SentFailure, TaskRequest
+from runtime.drivers.clock import RealClock
+from runtime.drivers.execution import ExecutionResult, Host, run_execution
+from runtime.drivers.runner import _load, _outcome, live_events
+from runtime.stores.base import RUNNING, ConcurrentWriteError, ExecutionRecord, HistoryStore
+
+MAX_RETRIES = 50
+"""How often a decision that lost the compare-and-swap decides again before giving up (the next
+completion asks again anyway)."""
+STARTED_CHECK_SECONDS = 5.0
+"""How soon a decision looks again at an attempt with HeartbeatSeconds that has not started."""
+
+
+class DecisionServices(Protocol):
+    """What a decision reads and asks for beside the history. Every method is idempotent."""
+
+    def now(self) -> datetime:
+        """The time of this decision."""
+        ...
+
+    def outcome(self, attempt_id: str) -> dict[str, Any] | None:
+        """The stored outcome of an attempt (the fleet's outcome message), if any."""
+        ...
+
+    def post_outcome(self, attempt_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Store ``message`` as the attempt's outcome unless one is; return the stored one."""
+        ...
+
+    def last_beat(self, attempt_id: str) -> float | None:
+        """Epoch seconds of the attempt's start or latest heartbeat, if it sent any."""
+        ...
+
+    def recorded(self, arn: str, name: str, value: float) -> float:
+        """The value first recorded under ``name`` for the execution (``value`` if none was)."""
+        ...
+
+    def send(self, arn: str, attempt_id: str, request: TaskRequest) -> None:
+        """Send the attempt to the fleet unless it was sent (at least once)."""
+        ...
+
+    def set_timer(self, arn: str, due: float) -> None:
+        """Ask for a decision of the execution at epoch seconds ``due``."""
+        ...
+
+    def finished(self, arn: str) -> None:
+        """The execution ended: forget what was kept for it."""
+        ...
+
+
+@dataclass(slots=True)
+class Decision:
+    """What one decision produced."""
+
+    events: list[Event] = field(default_factory=list)
+    sends: list[tuple[str, TaskRequest]] = field(default_factory=list)
+    timers: set[float] = field(default_factory=set)
+    result: ExecutionResult | None = None  # the execution ended
+
+    @property
+    def ended(self) -> bool:
+        return self.result is not None
+
+
+def decide(
+    store: HistoryStore,
+    arn: str,
+    services: DecisionServices,
+    *,
+    dispatch: Any = None,
+) -> Decision | None:
+    """Make the execution's next decision and carry it out; None if it is not RUNNING.
+
+    ``dispatch`` is lent to nested executions a Task state starts (as the in-process driver
+    lends its own); a decision runs no task itself.
+    """
+    for _ in range(MAX_RETRIES):
+        record = store.get(arn)
+        if record.status != RUNNING:
+            return None
+        events = store.events(arn)
+        decision = replay(record, events, services, dispatch=dispatch)
+        if decision.events:
+            last = decision.events[-1]
+            try:
+                store.append(
+                    arn,
+                    decision.events,
+                    expected_last_id=record.last_event_id,
+                    outcome=_outcome(last) if decision.ended else None,
+                )
+            except ConcurrentWriteError:
+                continue  # another decider got there first: decide again from its history
+        for attempt_id, request in decision.sends:
+            services.send(arn, attempt_id, request)
+        for due in sorted(decision.timers):
+            services.set_timer(arn, due)
+        if decision.ended:
+            services.finished(arn)
+        return decision
+    return None
+
+
+def replay(
+    record: ExecutionRecord,
+    events: list[Event],
+    services: DecisionServices,
+    *,
+    dispatch: Any = None,
+) -> Decision:
+    """Replay ``events`` and run the execution on until it waits; nothing is stored here."""
+    machine = _load(record.definition, record.type, record.filename)
+    options = record.options or {}
+    decision = Decision()
+    clock = _DecisionClock(services.now(), decision)
+    accepting = True
+
+    def sink(event: Event) -> None:
+        if accepting:  # (not the events of coroutines let go once parked)
+            decision.events.append(event)
+
+    def make_host(**kwargs: Any) -> Host:
+        return _DecisionHost(record=record, services=services, decision=decision, **kwargs)
+
+    run = run_execution(
+        machine,
+        record.input_value,
+        dispatch=dispatch or _no_dispatch,
+        name=record.name,
+        machine_name=record.machine_name,
+        express=record.type == "EXPRESS",
+        clock=clock,
+        seed=record.seed,
+        sink=sink,
+        recorded=live_events(events),
+        start_date=record.start_date,
+        redrive_count=record.redrive_count,
+        next_event_id=record.last_event_id + 1,
+        arn=record.execution_arn,
+        role_arn=options.get("role_arn"),
+        sync=options.get("sync", True),
+        keep_history=False,
+        host_factory=make_host,
+    )
+
+    def parked() -> None:
+        nonlocal accepting
+        accepting = False
+
+    decision.result = _run_until_parked(run, parked)
+    return decision
+
+
+# -- the decision's Host ----------------------------------------------------------------------
+
+
+class _DecisionClock(RealClock):
+    """The real clock, read once per decision; a sleep not yet over parks instead of sleeping."""
+
+    def __init__(self, now: datetime, decision: Decision) -> None:
+        self._now = now
+        self._decision = decision
+
+    def now(self) -> datetime:
+        return self._now
+
+    def now_ms(self) -> int:
+        return int(self._now.timestamp() * 1000)
+
+    def now_ns(self) -> int:
+        return int(self._now.timestamp() * 1_000_000_000)
+
+    async def sleep_until(self, deadline: datetime) -> None:
+        if deadline <= self._now:
+            return
+        self._decision.timers.add(deadline.timestamp())
+        await _park()
+
+
+class _DecisionHost(Host):
+    """The in-process Host, but an attempt is sent to the fleet (its outcome read from the
+    services on a later decision) and a sleep parks until a timer asks for the next decision."""
+
+    def __init__(
+        self,
+        *,
+        record: ExecutionRecord,
+        services: DecisionServices,
+        decision: Decision,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._record = record
+        self._services = services
+        self._decision = decision
+        self._sleeps: dict[str, int] = defaultdict(int)
+
+    async def sleep_until(self, frame: Frame, deadline: datetime) -> None:
+        self._sleeps[frame.key] += 1
+        if self.recording is not None and self.recording.pending(frame.key):
+            return  # the wait finished in an earlier decision
+        name = f"sleep:{self._record.redrive_count}:{frame.key}#{self._sleeps[frame.key]}"
+        due = self._services.recorded(self._record.execution_arn, name, deadline.timestamp())
+        if due <= self.clock.now().timestamp():
+            return
+        self._decision.timers.add(due)
+        await _park()
+
+    async def _run(self, request: TaskRequest) -> Any:
+        from runtime.tasks.celery import task_id
+
+        services, arn = self._services, self._record.execution_arn
+        attempt = task_id(request)
+        message = services.outcome(attempt)
+        if message is None:
+            message = self._deadline_passed(arn, attempt, request)
+        if message is not None:
+            return answer(message, request.resource)
+        self._decision.sends.append((attempt, request))
+        await _park()
+
+    def _deadline_passed(
+        self, arn: str, attempt: str, request: TaskRequest
+    ) -> dict[str, Any] | None:
+        """The timeout the attempt ran into by now (stored as its outcome), else None after
+        setting a timer for its next deadline."""
+        services, now = self._services, self.clock.now().timestamp()
+        scheduled = services.recorded(arn, f"scheduled:{attempt}", now)
+        deadlines: list[tuple[float, str]] = []
+        if request.timeout_seconds is not None and not _owns_timeout(self.dispatch, request):
+            deadlines.append((scheduled + request.timeout_seconds, TIMEOUT))
+        if request.heartbeat_seconds is not None:
+            beat = services.last_beat(attempt)
+            if beat is None:  # not started: the queue's time does not count
+                deadlines.append((now + STARTED_CHECK_SECONDS, ""))
+            else:
+                deadlines.append((beat + request.heartbeat_seconds, HEARTBEAT_TIMEOUT))
+        for due, error in sorted(deadlines):
+            if error and due <= now:
+                return services.post_outcome(attempt, {"raised": {"error": error, "cause": None}})
+        for due, _ in deadlines:
+            self._decision.timers.add(max(due, now))
+        return None
+
+
+def answer(message: dict[str, Any], resource: str) -> Any:
+    """The result an outcome message carries, or raise the failure it reports."""
+    from runtime.tasks.celery import outcome
+
+    raised = message.get("raised")
+    if isinstance(raised, dict) and raised.get("sent"):  # SendTaskFailure's, as sent
+        raise SentFailure(raised.get("error"), raised.get("cause"))
+    if "value" in message:  # an activity runner's answer: the route's result as it returned it
+        return json.loads(message["value"])
+    return outcome(message, resource)
+
+
+async def run_attempt(dispatch: Any, request: TaskRequest) -> dict[str, Any]:
+    """Run one task attempt where a worker takes it; its outcome message for the decider.
+
+    The dispatcher is the in-process driver's (the route runs as it would there); nested
+    executions it starts borrow it. TimeoutSeconds bounds the attempt here as well (the decider
+    also enforces it from its own durable deadline: whichever outcome is stored first counts).
+    """
+    from runtime.callbacks import machines
+
+    lent = machines.DISPATCH.set(dispatch)
+    try:
+        call = dispatch(request)
+        if request.timeout_seconds is not None and not _owns_timeout(dispatch, request):
+            value = await asyncio.wait_for(call, request.timeout_seconds)
+        else:
+            value = await call
+        return {"value": json.dumps(value, ensure_ascii=False, allow_nan=False)}
+    except TimeoutError:
+        return {"raised": {"error": TIMEOUT, "cause": None}}
+    except SentFailure as exc:
+        return {"raised": {"error": exc.sent_error, "cause": exc.cause, "sent": True}}
+    except StatesError as exc:
+        return {"raised": {"error": exc.error, "cause": exc.cause}}
+    except (TypeError, ValueError, RecursionError) as exc:  # a result that is not JSON
+        cause = f"The task's result is not a JSON payload: {exc}"
+        return {"raised": {"error": RUNTIME, "cause": cause}}
+    finally:
+        machines.DISPATCH.reset(lent)
+
+
+def _owns_timeout(dispatch: Any, request: TaskRequest) -> bool:
+    owns = getattr(dispatch, "owns_timeout", None)
+    return bool(owns is not None and owns(request))
+
+
+async def _no_dispatch(request: TaskRequest) -> Any:
+    raise AssertionError("a decision runs no task itself")
+
+
+async def _park() -> None:
+    """Wait for what never comes in this decision: the next decision carries on from here."""
+    await asyncio.get_running_loop().create_future()
+
+
+# -- running until every frame waits -------------------------------------------------------------
+
+
+class _IdleSelector(selectors.DefaultSelector):
+    """A selector that stops its event loop when the loop would wait with no timeout: nothing is
+    ready to run and no timer is due, so every coroutine waits on what this decision cannot give.
+
+    (A decision does no real I/O on its loop, so "wait forever" can only mean parked.)
+    """
+
+    loop: asyncio.AbstractEventLoop | None = None
+    idle = False
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is None and self.loop is not None:
+            self.idle = True
+            self.loop.stop()
+            return []
+        return super().select(timeout)
+
+
+def _run_until_parked(run: Any, parked: Callable[[], None]) -> ExecutionResult | None:
+    """Run ``run`` (a coroutine) until it returns (its result) or every coroutine parks (None,
+    after calling ``parked``)."""
+    selector = _IdleSelector()
+    loop = asyncio.SelectorEventLoop(selector)
+    selector.loop = loop
+    try:
+        task = loop.create_task(run)
+        task.add_done_callback(lambda _: loop.stop())
+        loop.run_forever()
+        if task.done():
+            return task.result()
+        # Parked: let the coroutines go; what their cancellation handlers record is dropped.
+        parked()
+        selector.loop = None
+        task.cancel()
+        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+        return None
+    finally:
+        loop.close()
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = ["Decision", "DecisionServices", "answer", "decide", "now_utc", "replay", "run_attempt"]

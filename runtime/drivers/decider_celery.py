@@ -1,0 +1,301 @@
+"""The decider on the Celery fleet: decision tasks, attempt tasks, the timer sweeper, submitting.
+
+``asl worker --store redis://...`` registers two tasks besides the users' own:
+
+* ``asl.decide(arn)`` (queue ``asl.decisions``): one decision of the execution
+  (:func:`runtime.drivers.decider.decide`) against the shared store;
+* ``asl.attempt(arn, attempt id, request)`` (queue ``asl.attempts``): one attempt of a Task state
+  whose resource is not a Celery task (Lambda, AWS services, Python, programs, activities...), run
+  by the in-process driver's dispatcher; its outcome is stored and a decision asked for.
+
+A ``celery:`` Task's attempt goes straight to its own queue as an ordinary Celery message; the
+worker that runs it stores its outcome and asks for the decision (:mod:`runtime.fleet._replies`).
+Every worker runs a timer sweeper; the one holding the lease asks for the decisions whose timers
+are due. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from runtime.core.interpreter import TaskRequest
+from runtime.drivers.decider import decide, run_attempt
+from runtime.drivers.execution import execution_arn
+from runtime.drivers.loop import run_sync
+from runtime.drivers.runner import _NAME, RunError, RunOptions, _dispatch, _load
+from runtime.fleet.decisions import (
+    ATTEMPT_QUEUE,
+    ATTEMPT_TASK,
+    DECIDE_HEADER,
+    DECISION_QUEUE,
+    DECISION_TASK,
+    FleetState,
+    send_decision,
+)
+from runtime.stores.base import ExecutionRecord, HistoryStore
+
+QUEUES = (DECISION_QUEUE, ATTEMPT_QUEUE)
+SWEEP_SECONDS = 0.2
+_log = logging.getLogger("asl.decider")
+
+
+class CeleryServices:
+    """:class:`~runtime.drivers.decider.DecisionServices` over the fleet's Redis and Celery."""
+
+    def __init__(self, app: Any, state: FleetState) -> None:
+        self.app = app
+        self.state = state
+
+    def now(self) -> datetime:
+        return now()
+
+    def outcome(self, attempt_id: str) -> dict[str, Any] | None:
+        return self.state.outcome(attempt_id)
+
+    def post_outcome(self, attempt_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        return self.state.post_outcome(attempt_id, message)
+
+    def last_beat(self, attempt_id: str) -> float | None:
+        return self.state.last_beat(attempt_id)
+
+    def recorded(self, arn: str, name: str, value: float) -> float:
+        return self.state.recorded(arn, name, value)
+
+    def send(self, arn: str, attempt_id: str, request: TaskRequest) -> None:
+        if self.state.was_sent(arn, attempt_id):
+            return
+        from runtime.tasks.celery import PREFIX, parse
+
+        if request.resource.startswith(PREFIX):
+            name, queue = parse(request.resource)
+            self._send_celery(arn, attempt_id, name, queue, request)
+        else:
+            self.app.send_task(
+                ATTEMPT_TASK,
+                args=[arn, attempt_id, request_to_wire(request)],
+                task_id=attempt_id,
+                queue=ATTEMPT_QUEUE,
+                ignore_result=True,
+            )
+        self.state.mark_sent(arn, attempt_id)
+
+    def _send_celery(
+        self, arn: str, attempt_id: str, name: str, queue: str | None, request: TaskRequest
+    ) -> None:
+        from runtime.fleet._wire import HEARTBEAT_HEADER, PREFIX_HEADER, REPLY_HEADER
+
+        headers: dict[str, Any] = {
+            REPLY_HEADER: self.state.keys.channel("decider"),
+            PREFIX_HEADER: self.state.prefix,
+            DECIDE_HEADER: arn,
+        }
+        if request.heartbeat_seconds is not None:
+            headers[HEARTBEAT_HEADER] = request.heartbeat_seconds
+        self.app.send_task(
+            name,
+            args=[request.parameters],
+            task_id=attempt_id,
+            queue=queue or "celery",
+            headers=headers,
+            ignore_result=True,
+        )
+
+    def set_timer(self, arn: str, due: float) -> None:
+        self.state.set_timer(arn, due)
+
+    def finished(self, arn: str) -> None:
+        self.state.forget(arn)
+
+
+def now() -> datetime:
+    """The time, to the millisecond (as history records it)."""
+    return datetime.fromtimestamp(time.time_ns() // 1_000_000 / 1000, UTC)
+
+
+def request_to_wire(request: TaskRequest) -> dict[str, Any]:
+    """A task attempt as JSON for an ``asl.attempt`` message."""
+    return {
+        "resource": request.resource,
+        "parameters": request.parameters,
+        "state_name": request.state_name,
+        "context": request.context,
+        "timeout_seconds": request.timeout_seconds,
+        "heartbeat_seconds": request.heartbeat_seconds,
+        "credentials": request.credentials,
+        "attempt": request.attempt,
+        "key": request.key,
+    }
+
+
+def request_from_wire(data: dict[str, Any]) -> TaskRequest:
+    return TaskRequest(**data)
+
+
+# -- the worker's side ---------------------------------------------------------------------------
+
+
+class Decider:
+    """What a worker process needs to decide and run attempts: the store, the fleet's Redis."""
+
+    def __init__(self, app: Any, store_url: str, broker_url: str, prefix: str = "") -> None:
+        self.app = app
+        self.store_url = store_url
+        self.broker_url = broker_url
+        self.prefix = prefix
+        self._pid: int | None = None
+        self._store: HistoryStore | None = None
+        self._services: CeleryServices | None = None
+        self._dispatches: dict[str, Any] = {}
+
+    def services(self) -> CeleryServices:
+        self._per_process()
+        assert self._services is not None
+        return self._services
+
+    def store(self) -> HistoryStore:
+        self._per_process()
+        assert self._store is not None
+        return self._store
+
+    def _per_process(self) -> None:
+        """Connections of this process (a prefork pool's children each open their own)."""
+        if self._pid == os.getpid():
+            return
+        import redis
+
+        from runtime.stores import open_store
+
+        self._store = open_store(self.store_url)
+        client = redis.Redis.from_url(self.broker_url)
+        self._services = CeleryServices(self.app, FleetState(client, self.prefix))
+        self._dispatches = {}
+        self._pid = os.getpid()
+
+    def decide(self, arn: str) -> None:
+        decide(self.store(), arn, self.services())
+
+    def attempt(self, arn: str, attempt_id: str, wire: dict[str, Any]) -> None:
+        services = self.services()
+        if services.outcome(attempt_id) is None:
+            request = request_from_wire(wire)
+            store = self.store()
+            from runtime.callbacks import using_store
+
+            with using_store(store):
+                message = run_sync(run_attempt(self._dispatch_for(arn), request))
+            services.post_outcome(attempt_id, message)
+        send_decision(self.app, arn)
+
+    def _dispatch_for(self, arn: str) -> Any:
+        record = self.store().get(arn)
+        key = json.dumps([record.machine_name, record.options], sort_keys=True)
+        found = self._dispatches.get(key)
+        if found is None:
+            machine = _load(record.definition, record.type, record.filename)
+            options = RunOptions.from_dict(record.options)
+            found = self._dispatches[key] = _dispatch(options, record.machine_name, machine, None)
+        return found
+
+
+def register(app: Any, store_url: str, broker_url: str, prefix: str = "") -> Decider:
+    """Register ``asl.decide`` and ``asl.attempt`` on the worker's app."""
+    decider = Decider(app, store_url, broker_url, prefix)
+
+    @app.task(name=DECISION_TASK, ignore_result=True)
+    def decide_task(arn: str) -> None:
+        decider.decide(arn)
+
+    @app.task(name=ATTEMPT_TASK, ignore_result=True)
+    def attempt_task(arn: str, attempt_id: str, wire: dict[str, Any]) -> None:
+        decider.attempt(arn, attempt_id, wire)
+
+    return decider
+
+
+class Sweeper(threading.Thread):
+    """Asks for the decisions whose timers are due, while this process holds the sweep lease."""
+
+    def __init__(self, app: Any, broker_url: str, prefix: str = "") -> None:
+        super().__init__(name="asl-timer-sweeper", daemon=True)
+        self.app = app
+        self.broker_url = broker_url
+        self.prefix = prefix
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        import redis
+
+        state = FleetState(redis.Redis.from_url(self.broker_url), self.prefix)
+        while not self.stopped.wait(SWEEP_SECONDS):
+            try:
+                self.sweep(state)
+            except Exception:  # a broker hiccup: the next sweep tries again
+                _log.exception("asl: the timer sweep failed")
+
+    def sweep(self, state: FleetState) -> int:
+        if not state.hold_lease(self.owner):
+            return 0
+        now = time.time()
+        due = state.due_timers(now)
+        for arn in due:
+            send_decision(self.app, arn)
+            state.remove_if_due(arn, now)
+        return len(due)
+
+
+# -- submitting ------------------------------------------------------------------------------
+
+
+def submit(
+    store: HistoryStore,
+    app: Any,
+    definition: str,
+    input_text: str,
+    *,
+    name: str | None = None,
+    machine_name: str = "machine",
+    express: bool = False,
+    options: RunOptions | None = None,
+    filename: str = "<definition>",
+    seed: int | None = None,
+) -> tuple[ExecutionRecord, bool]:
+    """Store a new execution and ask the fleet for its first decision; ``(record, created)``.
+
+    The definition is checked first (:class:`asl.DefinitionError`); a repeated start of a
+    RUNNING execution with the same name and input returns it (``created`` False).
+    """
+    import random
+
+    if name is not None and not _NAME.match(name):
+        raise RunError(f"invalid execution name {name!r}")
+    kind = "EXPRESS" if express else "STANDARD"
+    _load(definition, kind, filename)
+    name = name or str(uuid.uuid4())
+    record = ExecutionRecord(
+        execution_arn=execution_arn(machine_name, name, express),
+        name=name,
+        machine_name=machine_name,
+        type=kind,
+        definition=definition,
+        input=input_text,
+        seed=seed if seed is not None else random.SystemRandom().getrandbits(63),
+        start_date=now(),
+        filename=filename,
+        options=(options or RunOptions()).to_dict(),
+    )
+    stored, created = store.create(record)
+    if created:
+        send_decision(app, stored.execution_arn)
+    return stored, created
+
+
+__all__ = ["QUEUES", "CeleryServices", "Decider", "Sweeper", "register", "submit"]
