@@ -1,87 +1,31 @@
-"""Task tokens: which resources get one, and how it is derived and checked.
+"""Task tokens for the callback API: the core's derivation (re-exported) and checking sent ones.
 
-A token is derived from the attempt it belongs to (execution, redrive count, the state's place
-and visit, attempt number) and the execution's secret seed, so a resumed execution computes
-the same token again and keeps waiting for the answer to it. It is 56 URL-safe base64
-characters: a magic prefix, a 32-byte digest and a check, so a mistyped token is told apart
-(``InvalidToken``) from one no task has (``TaskDoesNotExist``).
+How a token is derived lives in :mod:`runtime.core.tokens` (a pure function of the attempt and
+the execution's seed, computed by the interpreter); here a token a caller sends is checked, a
+mistyped one answered ``InvalidToken`` rather than ``TaskDoesNotExist``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-from collections.abc import Mapping
 from typing import Any
 
 from runtime.callbacks.errors import InvalidToken
-
-WAIT_SUFFIX = ".waitForTaskToken"
-_MAGIC = b"ASL\x01"
-_CHECK = 6
-_LENGTH = len(_MAGIC) + 32 + _CHECK  # 42 bytes: 56 base64 characters, no padding
-
-
-def is_activity(resource: str) -> bool:
-    """Whether ``resource`` is an activity ARN (``arn:aws:states:REGION:ACCOUNT:activity:NAME``)."""
-    return resource.startswith("arn:") and ":activity:" in resource
-
-
-def wants_token(resource: str) -> bool:
-    """Whether a Task with this resource gets ``$$.Task.Token``."""
-    return resource.endswith(WAIT_SUFFIX) or is_activity(resource)
-
-
-def token_for(context: Mapping[str, Any], key: str, attempt: int, seed: int = 0) -> str:
-    """The token of one task attempt (the same on every replay of that attempt)."""
-    execution = context.get("Execution") or {}
-    text = "\x1f".join(
-        (
-            "asl-task-token",
-            str(execution.get("Id", "")),
-            str(execution.get("RedriveCount", 0)),
-            key,
-            str(attempt),
-            str(seed),
-        )
-    )
-    body = _MAGIC + hashlib.sha256(text.encode()).digest()
-    return base64.urlsafe_b64encode(body + _check(body)).decode()
-
-
-def with_token(
-    context: dict[str, Any], resource: str, key: str, attempt: int, seed: int = 0
-) -> dict[str, Any]:
-    """``context`` with ``Task.Token`` when ``resource`` wants one, else ``context`` itself."""
-    if not wants_token(resource):
-        return context
-    return {**context, "Task": {"Token": token_for(context, key, attempt, seed)}}
-
-
-def request_token(context: Mapping[str, Any]) -> str | None:
-    """The token a task request's context carries, if any."""
-    task = context.get("Task")
-    token = task.get("Token") if isinstance(task, Mapping) else None
-    return token if isinstance(token, str) else None
+from runtime.core.tokens import (
+    WAIT_SUFFIX,
+    is_activity,
+    request_token,
+    token_for,
+    wants_token,
+    well_formed,
+    with_token,
+)
 
 
 def check(token: Any) -> str:
     """``token`` if it is well-formed; :class:`InvalidToken` otherwise."""
-    if not isinstance(token, str) or len(token) != 56:
-        raise InvalidToken("Invalid Token: 'Invalid token'")
-    try:
-        raw = base64.urlsafe_b64decode(token.encode("ascii"))
-    except (ValueError, binascii.Error, UnicodeEncodeError):
-        raise InvalidToken("Invalid Token: 'Invalid token'")
-    body = raw[:-_CHECK]
-    if len(raw) != _LENGTH or not raw.startswith(_MAGIC) or raw[-_CHECK:] != _check(body):
+    if not well_formed(token):
         raise InvalidToken("Invalid Token: 'Invalid token'")
     return token
-
-
-def _check(body: bytes) -> bytes:
-    return hashlib.sha256(b"check" + body).digest()[:_CHECK]
 
 
 __all__ = [

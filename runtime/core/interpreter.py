@@ -9,57 +9,32 @@ iterations are asyncio tasks (no thread per item), each running in its own :clas
 from __future__ import annotations
 
 import asyncio
-import random
 import re
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from asl import errors as E
 from asl import model as m
 from asl.errors import PathNotFound, StatesError
 from asl.timestamps import parse_timestamp
-from runtime.callbacks.tokens import with_token
 from runtime.core.events import (
     _NOT_TRUNCATED,
-    EventDetails,
     Payload,
     from_millis,
     iso_of_millis,
     payload_details,
     to_json,
 )
+from runtime.core.host import Host
 from runtime.core.jsontext import MAX_DEPTH
 from runtime.core.jsontext import depth as json_depth
 from runtime.core.size import DEEP_SIZE, PAYLOAD_LIMIT, SizeGauge
+from runtime.core.tokens import with_token
 
 INLINE_MAP_CONCURRENCY = 40
-
-
-class Host(Protocol):
-    """What the interpreter needs from its driver."""
-
-    def emit(
-        self,
-        frame: Frame,
-        type: str,
-        details: EventDetails = None,
-        previous: int | None = None,
-        advance: bool = True,
-    ) -> tuple[Any, ...]:
-        """Record an event; return its record: (id, previousEventId, nanoseconds since the
-        epoch, type, details, frame key)."""
-        ...
-
-    def now(self) -> datetime: ...
-
-    async def sleep_until(self, frame: Frame, deadline: datetime) -> None: ...
-
-    async def invoke(self, frame: Frame, request: TaskRequest) -> Any: ...
-
-    def rng(self, frame: Frame) -> random.Random: ...
 
 
 @dataclass(slots=True)
@@ -1005,7 +980,7 @@ class Interpreter:
     ) -> dict[str, Any]:
         """The context object of a task attempt: with ``$$.Task.Token`` for .waitForTaskToken
         and activity tasks (this attempt's token)."""
-        return with_token(context, state.resource, key, attempt, getattr(self.host, "seed", 0))
+        return with_token(context, state.resource, key, attempt, self.host.seed)
 
     def _task_parameters(
         self, state: m.TaskState, frame: Frame, value: Any, effective: Any, eid: int

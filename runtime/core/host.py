@@ -1,0 +1,61 @@
+"""The Host: everything the core needs from the outside world, as one typed contract.
+
+A driver (``runtime.drivers.execution.Host`` and its subclasses) implements it: it records every
+event, supplies the clock, randomness and task outcomes, and on replay hands recorded ones back.
+The core reads nothing else of its host.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from runtime.core.events import EventDetails
+
+if TYPE_CHECKING:
+    from runtime.core.interpreter import Frame, TaskRequest
+
+Record = tuple[int, int, int, str, EventDetails, str]
+"""An event as the host records it: (id, previousEventId, nanoseconds since the epoch, type,
+details, frame key)."""
+
+
+class Host(Protocol):
+    """What the interpreter needs from its driver."""
+
+    seed: int
+    """The execution's secret seed: task tokens and random draws derive from it (the same on
+    every replay of the execution)."""
+
+    def emit(
+        self,
+        frame: Frame,
+        type_: str,
+        details: EventDetails = None,
+        previous: int | None = None,
+        advance: bool = True,
+    ) -> Record:
+        """Record an event of ``frame``; return its :data:`Record`. Its previousEventId is
+        ``previous`` or the frame's last event; ``advance=False`` leaves the frame's last event
+        as it was."""
+        ...
+
+    def now(self) -> datetime:
+        """The execution's clock (recorded time on replay, virtual time under time skipping)."""
+        ...
+
+    async def sleep_until(self, frame: Frame, deadline: datetime) -> None:
+        """Wait until ``deadline`` (at once when the wait is already on record)."""
+        ...
+
+    async def invoke(self, frame: Frame, request: TaskRequest) -> Any:
+        """Run one task attempt: its result, or a StatesError (recorded ones handed back)."""
+        ...
+
+    def rng(self, frame: Frame) -> random.Random:
+        """The frame's random source, drawing the same numbers on every replay."""
+        ...
+
+
+__all__ = ["Host", "Record"]
