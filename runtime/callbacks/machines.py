@@ -108,7 +108,7 @@ def register_machine(
     name: str, definition: str, *, type: str = "STANDARD", filename: str = "<definition>"
 ) -> str:
     """Make ``definition`` the machine ``name`` for nested executions in this process; its ARN."""
-    from runtime.drivers.execution import machine_arn
+    from runtime.core.arns import machine_arn
 
     with _lock:
         _registered[name] = MachineSpec(name, definition, type, filename)

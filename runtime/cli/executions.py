@@ -166,7 +166,7 @@ def _continue(args: argparse.Namespace, verb: str) -> int:
 
 def describe_record(record: Any) -> dict[str, Any]:
     """An ExecutionRecord as DescribeExecution returns it."""
-    from runtime.drivers.execution import machine_arn_of
+    from runtime.core.arns import machine_arn_of
     from runtime.stores.base import REDRIVABLE_STATUSES
 
     out: dict[str, Any] = {
@@ -224,7 +224,7 @@ def summary(event: Any) -> str:
 
 
 def _list_item(record: Any) -> dict[str, Any]:
-    from runtime.drivers.execution import machine_arn_of
+    from runtime.core.arns import machine_arn_of
 
     item = {
         "executionArn": record.execution_arn,

@@ -23,6 +23,10 @@ from typing import Any
 from asl import model as m
 from asl.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from runtime.callbacks import machines, progress
+from runtime.core.arns import ACCOUNT as ACCOUNT  # re-exported: the ARN helpers live there
+from runtime.core.arns import REGION, execution_arn, machine_arn_of
+from runtime.core.arns import machine_arn as machine_arn
+from runtime.core.arns import resource_parts as _resource_parts
 from runtime.core.events import (
     Event,
     EventDetails,
@@ -40,8 +44,6 @@ from runtime.drivers.gc import tune_collector
 
 _time_ns = time.time_ns
 
-REGION = "us-east-1"
-ACCOUNT = "111111111111"
 HISTORY_LIMIT = 25_000
 """Events in a Standard execution's history. The last one may only end the execution: AWS
 fails an execution whose event 25,000 would be anything else (with room for that event)."""
@@ -570,42 +572,6 @@ def _nothing() -> None:
 
 def _is_legacy_lambda(resource: str) -> bool:
     return resource.startswith("arn:") and ":lambda:" in resource and ":function:" in resource
-
-
-def _resource_parts(resource: str) -> tuple[str, str]:
-    """(resourceType, resource) as history names them: ``lambda``/``invoke`` etc."""
-    if resource.startswith("arn:") and ":states:::" in resource:
-        rest = resource.split(":states:::", 1)[1]
-        if rest.startswith("aws-sdk:"):
-            service, _, action = rest[len("aws-sdk:") :].partition(":")
-            return f"aws-sdk:{service}", action
-        service, _, action = rest.partition(":")
-        return service, action
-    if resource.startswith("arn:") and ":activity:" in resource:
-        return "activity", resource
-    scheme, _, rest = resource.partition(":")
-    return scheme, rest
-
-
-def machine_arn(name: str) -> str:
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
-
-
-def machine_arn_of(execution: str, machine_name: str) -> str:
-    """The ARN of the state machine ``machine_name`` in the partition, region and account of
-    the execution ARN ``execution`` (a child started in another account names its own)."""
-    parts = execution.split(":")
-    if len(parts) < 6 or parts[0] != "arn" or parts[2] != "states":
-        return machine_arn(machine_name)
-    return ":".join([*parts[:5], "stateMachine", machine_name])
-
-
-def execution_arn(machine_name: str, name: str, express: bool = False) -> str:
-    """An execution's ARN; Express ARNs carry a unique suffix as AWS's do."""
-    if express:
-        suffix = uuid.uuid5(uuid.NAMESPACE_URL, f"{machine_name}/{name}")
-        return f"arn:aws:states:{REGION}:{ACCOUNT}:express:{machine_name}:{name}:{suffix}"
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine_name}:{name}"
 
 
 async def run_execution(

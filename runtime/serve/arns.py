@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from runtime.drivers.execution import ACCOUNT, REGION, execution_arn, machine_arn
+from runtime.core.arns import ACCOUNT, REGION, execution_arn, machine_arn
 from runtime.serve.errors import ApiError, invalid_arn, invalid_name
 
 _ARN = re.compile(

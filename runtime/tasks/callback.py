@@ -27,6 +27,7 @@ from runtime.callbacks import CallbackError, current_hub, result_of
 from runtime.callbacks.progress import note
 from runtime.callbacks.records import CALLBACK, FAILED, STARTED, TIMED_OUT, PendingTask
 from runtime.callbacks.tokens import WAIT_SUFFIX, request_token
+from runtime.core.arns import resource_parts
 from runtime.core.events import payload_details, to_json
 from runtime.core.interpreter import TaskRequest
 
@@ -147,13 +148,6 @@ def pending_task(
         deadline=None if timeout is None else now + timeout,
         **{name: now if value is NOW else value for name, value in fields.items()},
     )
-
-
-def resource_parts(resource: str) -> tuple[str, str]:
-    """``(resourceType, resource)`` as the history names them."""
-    from runtime.drivers.execution import _resource_parts
-
-    return _resource_parts(resource)
 
 
 __all__ = [

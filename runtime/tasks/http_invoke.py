@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asl.errors import RUNTIME, StatesError
+from runtime.core.arns import REGION
 from runtime.core.events import to_json
 from runtime.core.interpreter import TaskRequest
-from runtime.drivers.execution import REGION
 from runtime.tasks import _calls, http_connection
 from runtime.tasks.aws.clients import AwsClients
 

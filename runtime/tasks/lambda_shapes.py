@@ -27,8 +27,8 @@ from email.utils import formatdate
 from typing import Any
 
 from asl.errors import StatesError
+from runtime.core.arns import ACCOUNT, REGION
 from runtime.core.interpreter import TaskRequest
-from runtime.drivers.execution import ACCOUNT, REGION
 from runtime.tasks import _calls
 from runtime.tasks.aws.shapes import http_metadata
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.drivers.execution import ACCOUNT, REGION
+from runtime.core.arns import ACCOUNT, REGION
 from runtime.tasks.aws import AwsMode, resolve_mode
 from runtime.templates._errors import TemplateError
 from runtime.templates._functions import bind, read_function

@@ -125,7 +125,7 @@ def environment(
 
 def local_role() -> str:
     """The execution role of local runs: what ``roleArn`` is when the caller gives none."""
-    from runtime.drivers.execution import ACCOUNT
+    from runtime.core.arns import ACCOUNT
 
     return f"arn:aws:iam::{ACCOUNT}:role/asl-local"
 

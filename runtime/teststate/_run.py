@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asl.errors import TIMEOUT, StatesError
+from runtime.core.arns import ACCOUNT, REGION
 from runtime.core.interpreter import Frame, TaskRequest, _Failed
-from runtime.drivers.execution import ACCOUNT, REGION, Dispatch
+from runtime.drivers.execution import Dispatch
 from runtime.drivers.loop import run_sync
 from runtime.teststate import _checks, _definition
 from runtime.teststate._inspection import inspection, render

@@ -23,9 +23,9 @@ import urllib.parse
 from typing import Any
 
 from asl.errors import StatesError
+from runtime.core.arns import REGION
 from runtime.core.events import to_json
 from runtime.core.interpreter import TaskRequest
-from runtime.drivers.execution import REGION
 from runtime.tasks import _calls, http_invoke
 from runtime.tasks.aws.clients import AwsClients
 from runtime.tasks.aws.errors import CLIENT_EXCEPTION, unsupported_field

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from runtime.drivers.execution import REGION
+from runtime.core.arns import REGION
 from runtime.tasks._loading import ConfigurationError
 from runtime.tasks.aws import AwsMode, embedded
 

@@ -15,7 +15,7 @@ import os
 import threading
 from typing import Any
 
-from runtime.drivers.execution import ACCOUNT, REGION
+from runtime.core.arns import ACCOUNT, REGION
 from runtime.tasks._loading import ConfigurationError
 
 CONFIG: dict[str, Any] = {"batch": {"use_docker": False}}
