@@ -58,6 +58,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="refuse request bodies larger than N bytes with 413 (default 2 MiB)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="with a Redis store, run Standard executions in this server as with SQLite, "
+        "instead of handing them to the fleet's deciders (asl worker --store)",
+    )
     code = parser.add_argument_group(
         "local code", "what clients may run on this machine (default: nothing but --lambda/--bind)"
     )
@@ -145,14 +151,19 @@ def _serve(args: argparse.Namespace) -> int:
     location = args.store or os.environ.get("ASL_STORE") or None
     aws = resolve_mode(args.aws)
     store = open_store(args.store)
+    fleet = None
+    if (location or "").startswith(("redis://", "rediss://")) and not args.in_process:
+        from runtime.fleet import app as fleet_app
+
+        fleet = fleet_app.make_app()  # Standard executions run on the fleet's deciders
     service = Service(
         store,
-        location=location,
         lambdas=lambdas,
         bindings=bindings,
         time_skip=args.time_skip,
         policy=policy,
         aws=aws.value,
+        fleet=fleet,
     )
     service.dispatch()  # a bad --lambda or --bind fails here, before listening
     try:
@@ -172,7 +183,7 @@ def _serve(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: threading.Thread(target=server.shutdown).start())
     print(
         f"asl serve: listening on {server.url} (store: {store_location(args.store)}; "
-        f"AWS calls: {aws.value})",
+        f"AWS calls: {aws.value}{'; executions run on the fleet' if fleet else ''})",
         file=sys.stderr,
         flush=True,
     )

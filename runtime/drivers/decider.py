@@ -105,7 +105,8 @@ def decide(
     """
     for _ in range(MAX_RETRIES):
         record = store.get(arn)
-        if record.status != RUNNING:
+        if record.status != RUNNING:  # ended (a StopExecution, or a decision before this one)
+            services.finished(arn)
             return None
         events = store.events(arn)
         decision = replay(record, events, services, dispatch=dispatch)
@@ -166,7 +167,7 @@ def replay(
         redrive_count=record.redrive_count,
         next_event_id=record.last_event_id + 1,
         arn=record.execution_arn,
-        role_arn=options.get("role_arn"),
+        role_arn=options.get("role_arn") or (options.get("serve") or {}).get("roleArn"),
         sync=options.get("sync", True),
         keep_history=False,
         host_factory=make_host,

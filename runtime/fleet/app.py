@@ -6,7 +6,8 @@
   the worker process running it dies (``task_acks_late``, ``task_reject_on_worker_lost``);
 * a prefetch of one, so a busy worker does not sit on messages others could run;
 * a broker visibility timeout (``ASL_VISIBILITY_TIMEOUT``, default 6 hours) that must be longer
-  than the longest task: a message not acknowledged by then is delivered again;
+  than the longest task: a message not acknowledged by then is delivered again (workers look for
+  such messages every few seconds, not Kombu's default 100);
 * only registered tasks run: a message naming any other task is dropped and logged.
 
 The broker is ``ASL_BROKER_URL`` (default ``redis://127.0.0.1:6379/0``); ``ASL_FLEET_PREFIX``
@@ -49,7 +50,16 @@ def settings(
 ) -> dict[str, Any]:
     """The Celery configuration of a fleet app."""
     url = broker_url(broker)
-    transport: dict[str, Any] = {"visibility_timeout": visibility_timeout(visibility)}
+    timeout = visibility_timeout(visibility)
+    transport: dict[str, Any] = {
+        "visibility_timeout": timeout,
+        # Kombu looks for messages whose visibility timeout passed (their worker was lost) every
+        # interval x throttle seconds, 100 s by default, under a mutex that a worker killed
+        # while holding it keeps for 300 s: look every few seconds, and hold it briefly.
+        "unacked_restore_interval": max(1, min(10, int(timeout // 2))),
+        "unacked_restore_throttle": 1,
+        "unacked_mutex_expire": 30,
+    }
     backend: dict[str, Any] = {}
     prefix = key_prefix(prefix)
     if prefix:

@@ -24,7 +24,6 @@ from runtime.drivers.clock import RealClock, VirtualClock
 from runtime.drivers.execution import Dispatch, machine_arn
 from runtime.drivers.runner import RunOptions, live_events
 from runtime.serve.errors import ApiError, execution_not_found, machine_not_found
-from runtime.serve.machines import MachineRecord, MachineStore, open_machines
 from runtime.serve.policy import CodePolicy, GuardedDispatch
 from runtime.serve.runs import Launch, Log, Loop, log_to_stderr
 from runtime.stores import MemoryStore
@@ -36,6 +35,7 @@ from runtime.stores.base import (
     StoreError,
     lease_owner,
 )
+from runtime.stores.contracts import MachineRecord, MachineStore, Store
 
 T = TypeVar("T")
 Action = Callable[["Service", dict[str, Any]], dict[str, Any]]
@@ -51,10 +51,8 @@ class Service:
 
     def __init__(
         self,
-        store: HistoryStore,
+        store: Store,
         *,
-        location: str | None = None,
-        machines: MachineStore | None = None,
         lambdas: dict[str, str] | None = None,
         bindings: dict[str, str] | None = None,
         time_skip: bool = False,
@@ -62,12 +60,16 @@ class Service:
         activity_wait: float = 60.0,
         log: Log = log_to_stderr,
         aws: str | None = None,
+        fleet: Any = None,
     ) -> None:
+        """``fleet``: a Celery app; Standard executions are then run by the fleet's deciders
+        (``asl worker --store``) and this server only starts and observes them."""
         self.store = store
+        self.fleet = fleet
         # Express executions are not durable and keep no history, as on AWS: their records
         # only, so an endless loop holds flat memory until its 5 minutes are up.
         self.express = MemoryStore(keep_events=False)
-        self.machines = machines or open_machines(store, location)
+        self.machines: MachineStore = store  # state machines live beside the executions
         self.options = RunOptions(
             lambdas=dict(lambdas or {}),
             bindings=dict(bindings or {}),
@@ -107,11 +109,10 @@ class Service:
         for unhook in self._unhook:
             unhook()
         self.loop.close()
-        for closable in (self.machines, self.store):
-            try:
-                closable.close()
-            except Exception as exc:  # closing is best effort
-                self.log(f"closing the store: {exc}")
+        try:
+            self.store.close()
+        except Exception as exc:  # closing is best effort
+            self.log(f"closing the store: {exc}")
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -175,7 +176,7 @@ class Service:
         return machine
 
     def machine(self, arn: str) -> MachineRecord:
-        record = self.machines.get(arn)
+        record = self.machines.get_machine(arn)
         if record is None:
             raise machine_not_found(arn)
         return record
@@ -189,7 +190,7 @@ class Service:
         if getattr(self._resolving, "active", False):
             return None
         name = machine_name(arn)
-        record = self.machines.get(machine_arn(name)) if name else None
+        record = self.machines.get_machine(machine_arn(name)) if name else None
         if record is not None:
             spec = MachineSpec(record.name, record.definition, record.type, record.name, record.arn)
         else:
@@ -255,7 +256,7 @@ class Service:
                 self.store.release(record.execution_arn, self.owner)
                 return False
             events = live_events(self.store.events(record.execution_arn))
-            machine = self.machines.get(machine_arn(record.machine_name))
+            machine = self.machines.get_machine(machine_arn(record.machine_name))
             self.launch(record, role_of(record, machine), events)
         except StoreError as exc:
             self.log(f"not resuming {record.execution_arn}: {exc}")
@@ -270,8 +271,14 @@ class Service:
     def launch(
         self, record: ExecutionRecord, role_arn: str, recorded: list[Event] | None = None
     ) -> None:
-        """Run a stored execution on the loop (from its start, or continuing ``recorded``)."""
+        """Run a stored execution on the loop (from its start, or continuing ``recorded``); with
+        a fleet, a Standard one is handed to the fleet's deciders instead."""
         durable = record.type == "STANDARD"
+        if durable and self.fleet is not None:
+            from runtime.fleet.decisions import send_decision
+
+            send_decision(self.fleet, record.execution_arn)
+            return
         self.loop.launch(
             Launch(
                 store=self.store if durable else self.express,
@@ -287,13 +294,16 @@ class Service:
         )
 
     def resume_all(self) -> int:
-        """Continue every RUNNING Standard execution this server started that nothing runs."""
+        """Continue every RUNNING Standard execution this server started that nothing runs
+        (none with a fleet: its deciders run them)."""
+        if self.fleet is not None:
+            return 0
         resumed = 0
         for record in self.store.list(status=RUNNING):
             if record.type != "STANDARD" or self.loop.is_running(record.execution_arn):
                 continue
             ours = "serve" in record.options  # started here, or nested in one started here
-            if not ours and self.machines.get(machine_arn(record.machine_name)) is None:
+            if not ours and self.machines.get_machine(machine_arn(record.machine_name)) is None:
                 continue
             resumed += self._continue(record)
         if resumed:

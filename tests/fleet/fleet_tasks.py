@@ -90,3 +90,10 @@ other_app = Celery("other", set_as_current=False)
 @other_app.task(name="fleet_tasks.adopted")
 def adopted(event: Any) -> str:
     return f"adopted {event}"
+
+
+@runtime.task
+def step(event: dict[str, Any]) -> dict[str, Any]:
+    """One step of the decider tests' three-Task workflow: ``n`` goes up by one."""
+    time.sleep(event.get("sleep", 0.0))
+    return {**event, "n": event.get("n", 0) + 1}

@@ -181,7 +181,7 @@ def test_validator_is_built_once() -> None:
 
 def _codes_in_source() -> set[str]:
     text = "".join(
-        (ROOT / "asl" / name).read_text() for name in ("_structure.py", "_rules.py", "_validate.py")
+        (ROOT / "asl" / name).read_text() for name in ("structure.py", "rules.py", "validation.py")
     )
     return set(re.findall(r'"(ASL\d{3})"', text))
 

@@ -1,0 +1,143 @@
+"""The fleet runs the workflows: decisions on real ``asl worker`` processes over a real Redis.
+
+No process holds an execution: executions are started through ``asl serve`` (with a Redis store
+it only submits and observes) and ``asl run --detach``; workers are SIGKILLed and restarted, the
+serve instance too, and every execution still completes with each task's completion recorded
+once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fleet.decider_support import (
+    DeciderFleet,
+    event_counts,
+    kill,
+    three_tasks,
+    wait_all_ended,
+)
+from tests.serve.conftest import client
+
+MACHINE_ARN = "arn:aws:states:us-east-1:111111111111:stateMachine:{}"
+ROLE = "arn:aws:iam::111111111111:role/test"
+
+
+@pytest.fixture
+def decider_fleet(redis_url: str, tmp_path: Path) -> Iterator[DeciderFleet]:
+    fleet = DeciderFleet(redis_url, f"asl-decider-{uuid.uuid4().hex[:10]}:", tmp_path)
+    try:
+        yield fleet
+    finally:
+        fleet.close()
+
+
+def _create(serve_url: str, name: str, definition: dict) -> str:
+    sfn = client(serve_url)
+    return sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+
+
+def test_200_executions_survive_killed_worker_and_serve(
+    decider_fleet: DeciderFleet, tmp_path: Path
+) -> None:
+    fleet = decider_fleet
+    fleet.start_worker("w1")
+    fleet.start_worker("w2")
+    serve = fleet.start_serve()
+    definition = three_tasks(wait_seconds=1, sleep=0.01)
+    machine = _create(serve.url, "three", definition)
+    file = tmp_path / "three.asl.json"
+    file.write_text(json.dumps(definition))
+
+    arns: list[str] = []
+    detached = []
+    sfn = client(serve.url)
+    for i in range(150):
+        if i == 40:  # a worker lost mid-run, then back
+            kill(fleet.workers["w1"])
+            fleet.start_worker("w1")
+        if i == 80:  # the serve instance lost mid-run; another takes its place
+            serve.kill()
+            serve = fleet.start_serve()
+            sfn = client(serve.url)
+        started = sfn.start_execution(stateMachineArn=machine, name=f"s{i}", input='{"n": 0}')
+        arns.append(started["executionArn"])
+        if i % 3 == 0 and len(detached) < 50:
+            name = f"d{len(detached)}"
+            detached.append((name, fleet.detach(file, name, {"n": 0})))
+    kill(fleet.workers["w2"])  # and another worker, while the Waits run
+    fleet.start_worker("w2")
+    for name, process in detached:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err.decode()
+        arns.append(json.loads(out)["executionArn"])
+    assert len(arns) == 200
+
+    store = fleet.store()
+    statuses = wait_all_ended(store, arns, timeout=180)
+    assert list(statuses.values()).count("SUCCEEDED") == 200, {
+        a: s for a, s in statuses.items() if s != "SUCCEEDED"
+    }
+    for arn in arns:
+        record = store.get(arn)
+        assert json.loads(record.output)["n"] == 3, arn
+        counts = event_counts(store, arn)
+        assert counts["TaskScheduled"] == counts["TaskSucceeded"] == 3, (arn, counts)
+        assert counts["TaskFailed"] == counts["TaskTimedOut"] == 0, (arn, counts)
+        ids = [e.id for e in store.events(arn)]
+        assert ids == list(range(1, len(ids) + 1)), arn
+
+
+def test_two_serve_instances_answer_for_each_other(decider_fleet: DeciderFleet) -> None:
+    fleet = decider_fleet
+    fleet.start_worker("w1")
+    one, two = fleet.start_serve(), fleet.start_serve()
+    machine = _create(one.url, "shared", three_tasks(wait_seconds=0))
+    started = client(one.url).start_execution(stateMachineArn=machine, name="x", input='{"n": 0}')
+    arn = started["executionArn"]
+    other = client(two.url)
+    assert other.describe_state_machine(stateMachineArn=machine)["name"] == "shared"
+    deadline = time.monotonic() + 30
+    while other.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution did not end"
+        time.sleep(0.1)
+    described = other.describe_execution(executionArn=arn)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"])["n"] == 3
+    listed = other.list_executions(stateMachineArn=machine)["executions"]
+    assert [e["executionArn"] for e in listed] == [arn]
+    history = other.get_execution_history(executionArn=arn)["events"]
+    assert [e["type"] for e in history].count("TaskSucceeded") == 3
+
+
+def test_a_wait_outlasts_every_process_restarting(decider_fleet: DeciderFleet) -> None:
+    fleet = decider_fleet
+    fleet.start_worker("w1")
+    serve = fleet.start_serve()
+    machine = _create(serve.url, "long-wait", three_tasks(wait_seconds=6))
+    arn = client(serve.url).start_execution(stateMachineArn=machine, name="w", input='{"n": 0}')[
+        "executionArn"
+    ]
+    store = fleet.store()
+    deadline = time.monotonic() + 30
+    while event_counts(store, arn)["WaitStateEntered"] == 0:
+        assert time.monotonic() < deadline, "the execution did not reach its Wait"
+        time.sleep(0.05)
+    kill(fleet.workers["w1"])  # every process gone: the Wait lives in the store alone
+    serve.kill()
+    time.sleep(7)  # past the Wait's end, with nothing running
+    assert store.get(arn).status == "RUNNING"
+    fleet.start_worker("w1")
+    fleet.start_serve()
+    statuses = wait_all_ended(store, [arn], timeout=60)
+    assert statuses[arn] == "SUCCEEDED"
+    counts = event_counts(store, arn)
+    assert counts["WaitStateExited"] == 1 and counts["TaskSucceeded"] == 3, counts
