@@ -99,6 +99,12 @@ class LocalFleet:
         self._queue.append(stored.execution_arn)
         return stored
 
+    def take_attempts(self) -> list[_Attempt]:
+        """Take the queued attempts off the queue, unrun (a test answers them itself)."""
+        attempts = [item for item in self._queue if isinstance(item, _Attempt)]
+        self._queue = deque(item for item in self._queue if not isinstance(item, _Attempt))
+        return attempts
+
     def run(self) -> None:
         """Serve the queue until nothing is queued and no timer is set."""
         while True:
