@@ -8,7 +8,7 @@ Names are snake_case; AWS spellings live only in ``raw`` (the state's JSON objec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +174,7 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _WithResult(State):
+class WithResult(State):
     """States that produce a result: Pass, Task, Parallel, Map."""
 
     parameters: Getter | None = None  # JSONPath Parameters / ItemSelector
@@ -185,7 +185,9 @@ class _WithResult(State):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _WithErrors(_WithResult):
+class WithErrors(WithResult):
+    """States that may fail and handle it: Task, Parallel, Map (Retry and Catch)."""
+
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
     _handlers: dict[str, tuple[int | None, int | None]] = field(
@@ -209,7 +211,7 @@ class _WithErrors(_WithResult):
 _HANDLERS_REMEMBERED = 256  # error names per state (a dynamic ErrorPath could make any number)
 
 
-def _first_match(handlers: tuple[Retrier, ...] | tuple[Catcher, ...], error: str) -> int | None:
+def _first_match(handlers: Sequence[Retrier | Catcher], error: str) -> int | None:
     for index, handler in enumerate(handlers):
         if error_matches(handler.error_equals, error):
             return index
@@ -217,7 +219,7 @@ def _first_match(handlers: tuple[Retrier, ...] | tuple[Catcher, ...], error: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PassState(_WithResult):
+class PassState(WithResult):
     result: JSON = None
     has_result: bool = False
     direct: bool = field(init=False, repr=False, compare=False)
@@ -234,7 +236,7 @@ class PassState(_WithResult):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TaskState(_WithErrors):
+class TaskState(WithErrors):
     resource: str = ""
     timeout_seconds: Dynamic | None = None
     heartbeat_seconds: Dynamic | None = None
@@ -295,7 +297,7 @@ class FailState(State):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ParallelState(_WithErrors):
+class ParallelState(WithErrors):
     branches: tuple[StateMachine, ...] = ()
     immediate: bool = field(init=False, repr=False, compare=False)
     """Whether every branch is an immediate scope (see :attr:`StateMachine.immediate`)."""
@@ -328,7 +330,7 @@ class ResultWriter:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MapState(_WithErrors):
+class MapState(WithErrors):
     processor: StateMachine | None = None
     mode: str = "INLINE"  # INLINE | DISTRIBUTED
     execution_type: str | None = None  # STANDARD | EXPRESS for DISTRIBUTED

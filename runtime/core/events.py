@@ -166,7 +166,8 @@ _NOT_TRUNCATED_JSON = '{"truncated":false}'
 
 _STATE_JSON_ENTERED = '{"name":%s,"input":%s,"inputDetails":{"truncated":false}}'
 _STATE_JSON_EXITED = '{"name":%s,"output":%s,"outputDetails":{"truncated":false}}'
-_STATE_DETAILS_JSON = {  # a state's entry or exit, the commonest details: one format each
+# A state's entry or exit, the commonest details: one format each.
+_STATE_DETAILS_JSON: dict[tuple[str, ...], str] = {
     ("name", "input", "inputDetails"): _STATE_JSON_ENTERED,
     ("name", "output", "outputDetails"): _STATE_JSON_EXITED,
 }

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from asl import errors as E
 from asl import model as m
@@ -35,6 +35,9 @@ from runtime.core.size import DEEP_SIZE, PAYLOAD_LIMIT, SizeGauge
 from runtime.core.tokens import with_token
 
 INLINE_MAP_CONCURRENCY = 40
+
+Step = tuple[str | None, Any]
+"""What running a state gives: the next state's name (None: the scope ends) and its output."""
 
 
 @dataclass(slots=True)
@@ -96,7 +99,7 @@ class Frame:
         self,
         key: str,
         variables: dict[str, Any],
-        scope: Mapping[str, Any],
+        scope: MutableMapping[str, Any],
         context: dict[str, Any],
         *,
         detached: bool = False,
@@ -104,7 +107,8 @@ class Frame:
         self.key = key
         self.variables = variables
         self.scope = scope  # variables visible for reading (own + outer)
-        self._base = self._context = context
+        self._base = context
+        self._context: dict[str, Any] | None = context  # None: made when first read
         self._state: m.State | None = None  # the state running in the frame
         self.last_event_id = 0
         self.entered_ns: int | None = None  # when the current state was entered
@@ -119,7 +123,7 @@ class Frame:
         context = self._context
         if context is None:
             current = self._state
-            state = {
+            state: dict[str, Any] = {
                 "EnteredTime": iso_of_millis(self.entered_ms or 0),
                 "Name": "" if current is None else current.name,
             }
@@ -281,7 +285,7 @@ class Interpreter:
             )
         return value
 
-    async def run_state(self, state: m.State, frame: Frame, value: Any) -> tuple[str | None, Any]:
+    async def run_state(self, state: m.State, frame: Frame, value: Any) -> Step:
         """Run one state; return (next state name or None at the end, output)."""
         eid = self._enter(state, frame, value)
         handler = _IMMEDIATE.get(type(state))
@@ -388,7 +392,7 @@ class Interpreter:
         output: Any,
         assigned: dict[str, Any] | None,
         eid: int,
-    ) -> tuple[str | None, Any]:
+    ) -> Step:
         return self._exit_to(state, None if state.end else state.next, frame, output, assigned, eid)
 
     def _exit_to(
@@ -401,7 +405,7 @@ class Interpreter:
         eid: int,
         bound: int = -1,
         depth: int = -1,
-    ) -> tuple[str | None, Any]:
+    ) -> Step:
         """Record the state's StateExited event; the execution goes on at ``target``.
 
         ``bound``, when known (>= 0), bounds the output's size from above (see
@@ -485,8 +489,8 @@ class Interpreter:
         return self._template(state, eid, fn, data, frame)
 
     def _finish_jp(
-        self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int
-    ) -> tuple[str | None, Any]:
+        self, state: m.WithResult, frame: Frame, raw_input: Any, result: Any, eid: int
+    ) -> Step:
         """ResultSelector is done by the caller; Assign, ResultPath, OutputPath, exit."""
         assigned = None
         if state.assign is not None:
@@ -546,7 +550,7 @@ class Interpreter:
         return bound, placed if placed > depth else depth
 
     def _result_path(
-        self, state: m.State, frame: Frame, raw_input: Any, result: Any, eid: int
+        self, state: m.WithResult, frame: Frame, raw_input: Any, result: Any, eid: int
     ) -> Any:
         if state.result_path_null:
             return raw_input
@@ -565,7 +569,7 @@ class Interpreter:
         result: Any,
         eid: int,
         extra: dict[str, Any] | None = None,
-    ) -> tuple[str | None, Any]:
+    ) -> Step:
         states = self._states_var(frame, raw_input, **(extra or {}))
         assigned = None
         if state.assign is not None:
@@ -576,8 +580,8 @@ class Interpreter:
         return self._exit(state, frame, output, assigned, eid)
 
     def finish_result(
-        self, state: m.State, frame: Frame, value: Any, result: Any, eid: int
-    ) -> tuple[str | None, Any]:
+        self, state: m.WithErrors, frame: Frame, value: Any, result: Any, eid: int
+    ) -> Step:
         """Task, Parallel and Map after their work: ResultSelector (or ``$states.result``),
         Assign, ResultPath, OutputPath/Output and exit; a failure there goes to Catch."""
         try:
@@ -592,20 +596,20 @@ class Interpreter:
     # --- errors: Retry and Catch ------------------------------------------------------------
 
     @staticmethod
-    def _retrier_index(state: m.State, error: StatesError) -> int | None:
+    def _retrier_index(state: m.WithErrors, error: StatesError) -> int | None:
         """The index of the retrier that handles ``error``; None when none does."""
         if error.error in E.UNCATCHABLE:
             return None
-        return state.handlers_for(error.error)[0]  # type: ignore[attr-defined]
+        return state.handlers_for(error.error)[0]
 
     def _retrier(
-        self, state: m.State, frame: Frame, error: StatesError, counts: list[int]
+        self, state: m.WithErrors, frame: Frame, error: StatesError, counts: list[int]
     ) -> float | None:
         """The delay before the next attempt, or None when no retrier applies any more."""
         index = self._retrier_index(state, error)
         if index is None:
             return None
-        retrier = state.retry[index]  # type: ignore[attr-defined]
+        retrier = state.retry[index]
         counts[index] += 1
         if counts[index] > retrier.max_attempts:
             return None
@@ -615,14 +619,14 @@ class Interpreter:
         return delay
 
     def _catch(
-        self, state: m.State, frame: Frame, raw_input: Any, error: StatesError, eid: int
-    ) -> tuple[str | None, Any]:
+        self, state: m.WithErrors, frame: Frame, raw_input: Any, error: StatesError, eid: int
+    ) -> Step:
         index = None
         if error.error not in E.UNCATCHABLE:
-            index = state.handlers_for(error.error)[1]  # type: ignore[attr-defined]
+            index = state.handlers_for(error.error)[1]
         if index is None:
             raise _Failed(error)
-        catcher = state.catch[index]  # type: ignore[attr-defined]
+        catcher = state.catch[index]
         if type(error) is SentFailure:  # as the worker sent it: nulls for what it left out
             error_output = {"Error": error.sent_error, "Cause": error.cause}
         elif error.cause is None:
@@ -653,7 +657,7 @@ class Interpreter:
 
     # --- state handlers ---------------------------------------------------------------------
 
-    def _pass(self, state: m.PassState, frame: Frame, value: Any, eid: int):
+    def _pass(self, state: m.PassState, frame: Frame, value: Any, eid: int) -> Step:
         target = None if state.end else state.next
         if state.direct:  # the output is the result: Result, Parameters or the input
             try:
@@ -679,7 +683,7 @@ class Interpreter:
                 raise _Failed(exc)
         return self._pass_stages(state, frame, value, eid)
 
-    def _pass_stages(self, state: m.PassState, frame: Frame, value: Any, eid: int):
+    def _pass_stages(self, state: m.PassState, frame: Frame, value: Any, eid: int) -> Step:
         """A Pass state stage by stage (what the direct path above does in one step)."""
         try:
             if state.is_jsonata:
@@ -697,7 +701,7 @@ class Interpreter:
         except StatesError as exc:
             raise _Failed(exc)
 
-    def _succeed(self, state: m.SucceedState, frame: Frame, value: Any, eid: int):
+    def _succeed(self, state: m.SucceedState, frame: Frame, value: Any, eid: int) -> Step:
         try:
             if state.is_jsonata:
                 output = value
@@ -715,7 +719,7 @@ class Interpreter:
         )
         return None, output
 
-    def _fail(self, state: m.FailState, frame: Frame, value: Any, eid: int):
+    def _fail(self, state: m.FailState, frame: Frame, value: Any, eid: int) -> NoReturn:
         if state.literal:
             error, cause = state.error, state.cause
             raise _Failed(
@@ -758,13 +762,15 @@ class Interpreter:
             raise _runtime(state, eid, f"The {key}Path field must reference a string value.")
         return out
 
-    def _choice(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int):
+    def _choice(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int) -> Step:
         if state.direct:  # the rules only choose: the output is the input
             context, scope = _context(state, frame), frame.scope
             target = state.default
             for rule in state.choices:
+                predicate = rule.predicate
+                assert predicate is not None  # a JSONPath rule is compiled to a predicate
                 try:
-                    matched = rule.predicate(value, context, scope)  # type: ignore[misc]
+                    matched = predicate(value, context, scope)
                 except StatesError as exc:
                     raise _Failed(self._wrap(state, eid, exc, frame))
                 if matched:
@@ -778,7 +784,7 @@ class Interpreter:
                 raise _Failed(exc)
         return self._choice_stages(state, frame, value, eid)
 
-    def _choice_stages(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int):
+    def _choice_stages(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int) -> Step:
         """A Choice state stage by stage (what the direct path above does in one step)."""
         try:
             if state.is_jsonata:
@@ -801,8 +807,10 @@ class Interpreter:
                 effective = self._input(state, frame, value, eid)
             context, scope = _context(state, frame), frame.scope
             for rule in state.choices:
+                predicate = rule.predicate
+                assert predicate is not None  # a JSONPath rule is compiled to a predicate
                 try:
-                    matched = rule.predicate(effective, context, scope)
+                    matched = predicate(effective, context, scope)
                 except StatesError as exc:
                     raise self._wrap(state, eid, exc, frame)
                 if matched:
@@ -829,7 +837,7 @@ class Interpreter:
                 output = self._output(state, frame, value, eid)
         return self._exit_to(state, target, frame, output, assigned, eid)
 
-    async def _wait(self, state: m.WaitState, frame: Frame, value: Any, eid: int):
+    async def _wait(self, state: m.WaitState, frame: Frame, value: Any, eid: int) -> Step:
         try:
             deadline = self._wait_deadline(state, frame, value, eid)
         except StatesError as exc:
@@ -910,7 +918,7 @@ class Interpreter:
         except RecursionError:
             raise _too_deep(state, eid, f"value of {key}") from None
 
-    async def _task(self, state: m.TaskState, frame: Frame, value: Any, eid: int):
+    async def _task(self, state: m.TaskState, frame: Frame, value: Any, eid: int) -> Step:
         states = self._states_var(frame, value) if state.is_jsonata else None
         try:
             effective = value if state.is_jsonata else self._input(state, frame, value, eid)
@@ -1004,7 +1012,7 @@ class Interpreter:
             raise _runtime(state, eid, message)
         return out
 
-    async def _parallel(self, state: m.ParallelState, frame: Frame, value: Any, eid: int):
+    async def _parallel(self, state: m.ParallelState, frame: Frame, value: Any, eid: int) -> Step:
         try:
             if state.is_jsonata:
                 states = self._states_var(frame, value)
@@ -1099,7 +1107,7 @@ class Interpreter:
                 latest = child.last_event_id
         frame.last_event_id = frame.exit_previous = latest
 
-    async def _map(self, state: m.MapState, frame: Frame, value: Any, eid: int):
+    async def _map(self, state: m.MapState, frame: Frame, value: Any, eid: int) -> Step:
         from runtime.core.map import run_map
 
         return await run_map(self, state, frame, value, eid)
@@ -1155,13 +1163,18 @@ def _bracket(path: str) -> str:
     return "$" + "".join(f"['{p}']" for p in parts)
 
 
-_IMMEDIATE = {  # states that finish without waiting: plain functions
+# A handler for each state type; typed for any state, as a mapping cannot tie the handler's
+# state type to its key.
+_Handler = Callable[[Interpreter, Any, Frame, Any, int], Step]
+_WaitingHandler = Callable[[Interpreter, Any, Frame, Any, int], Awaitable[Step]]
+_IMMEDIATE: dict[type[m.State], _Handler] = {  # states that finish without waiting: functions
     m.PassState: Interpreter._pass,
     m.ChoiceState: Interpreter._choice,
     m.SucceedState: Interpreter._succeed,
     m.FailState: Interpreter._fail,
 }
-_WAITING = {  # states that may wait (tasks, time, branches, iterations): coroutines
+# States that may wait (tasks, time, branches, iterations): coroutines.
+_WAITING: dict[type[m.State], _WaitingHandler] = {
     m.TaskState: Interpreter._task,
     m.WaitState: Interpreter._wait,
     m.ParallelState: Interpreter._parallel,

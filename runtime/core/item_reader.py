@@ -219,7 +219,7 @@ def _max_items(it, state, frame, reader: m.ItemReader, data, states, eid) -> int
     if from_path and isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        if from_path:
+        if isinstance(reader.max_items, m.FromPath):
             message = (
                 f"The MaxItemsPath field refers to value {to_json(value)} which is not a valid "
                 f"integer: {reader.max_items.path}"

@@ -101,9 +101,11 @@ def _items(it, state, frame, value, eid) -> tuple[Any, Any, Any]:
         if state.items is not None:
             items = _resolve(it, state, frame, state.items, value, states, eid, "Items")
             if not isinstance(items, list) and isinstance(state.items, m.FromJsonata):
-                from asl.jsonata import unexpected_type_error
+                from asl.jsonata import CompiledJsonata, unexpected_type_error
 
-                error = unexpected_type_error(state.items.builder, "array", items)
+                builder = state.items.builder  # one expression: a template gives an array
+                assert isinstance(builder, CompiledJsonata)
+                error = unexpected_type_error(builder, "array", items)
                 raise it._wrap(state, eid, error, frame)
             it.check_depth(state, eid, items, "Items")
         else:
@@ -597,7 +599,7 @@ def tolerance(it, state, frame, data, states, eid) -> tuple[int | None, float | 
 
 def threshold(count: int | None, percentage: float | None, total: int) -> float:
     """How many failed iterations are tolerated (failing when failures exceed it)."""
-    limits = []
+    limits: list[float] = []
     if count is not None:
         limits.append(count)
     if percentage is not None:

@@ -14,11 +14,11 @@ import re
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from asl import model as m
 from asl.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
@@ -170,8 +170,25 @@ def event_of(record: Record) -> Event:
     return Event(event_id, previous, nanos // 1_000_000, type_, details, frame)
 
 
-Dispatch = Callable[[TaskRequest], Any]
-"""Runs one task attempt: an async callable returning the raw result or raising StatesError."""
+class Dispatch(Protocol):
+    """Runs one task attempt: an async callable returning the raw result or raising StatesError.
+
+    A dispatcher may also be a :class:`TimeoutOwner` (the optional part of the contract)."""
+
+    def __call__(self, request: TaskRequest, /) -> Awaitable[Any]: ...
+
+
+@runtime_checkable
+class TimeoutOwner(Protocol):
+    """A dispatcher whose routes enforce some attempts' ``TimeoutSeconds`` themselves, from
+    stored times (callbacks, activities, nested executions, ``.sync`` jobs)."""
+
+    def owns_timeout(self, request: TaskRequest) -> bool: ...
+
+
+def owns_timeout(dispatch: Dispatch, request: TaskRequest) -> bool:
+    """Whether ``dispatch`` enforces the attempt's ``TimeoutSeconds`` itself (the driver not)."""
+    return isinstance(dispatch, TimeoutOwner) and dispatch.owns_timeout(request)
 
 
 class _Recording:
@@ -502,8 +519,7 @@ class Host:
     async def _run(self, request: TaskRequest) -> Any:
         clock = self.clock
         call = self.dispatch(request)
-        owns = getattr(self.dispatch, "owns_timeout", None)  # routes with durable deadlines
-        if request.timeout_seconds is None or (owns is not None and owns(request)):
+        if request.timeout_seconds is None or owns_timeout(self.dispatch, request):
             if isinstance(clock, VirtualClock):
                 with clock.busy():
                     return await call
