@@ -16,9 +16,10 @@
             token, input_json = task
             hub.send_task_success(token, json.dumps(work(json.loads(input_json))))
 
-Pending tasks live in the execution's store (:mod:`runtime.callbacks.storage`), so an answer can
-come from another process, and an execution resumed after its process died keeps waiting for
-the same tokens. Errors are :mod:`runtime.callbacks.errors`, each with AWS's error ``code``.
+Pending tasks live in the execution's store (its :class:`~runtime.stores.TaskTokenStore` side), so
+an answer can come from another process, and an execution resumed after its process died keeps
+waiting for the same tokens. Errors are :mod:`runtime.callbacks.errors`, each with AWS's error
+``code``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import tokens
 from runtime.callbacks._local import SIGNALS, wait_for
@@ -61,7 +62,9 @@ from runtime.callbacks.records import (
     Activity,
     PendingTask,
 )
-from runtime.callbacks.storage import task_store_for
+
+if TYPE_CHECKING:
+    from runtime.stores import Store
 
 OUTPUT_LIMIT = 256 * 1024
 ERROR_LIMIT = 256
@@ -83,11 +86,11 @@ class CallbackHub:
     AWS's errors, and ``StoreError`` when the store itself fails.
     """
 
-    def __init__(self, store: Any, *, poll_interval: float = 0.5) -> None:
-        """``store`` is a history store (``runtime.stores``); ``poll_interval`` the longest
-        pause between two looks at the store while waiting on another process."""
+    def __init__(self, store: Store, *, poll_interval: float = 0.5) -> None:
+        """``store`` keeps the executions and their pending tasks (``runtime.stores``);
+        ``poll_interval`` the longest pause between two looks at the store while waiting on
+        another process."""
         self.store = store
-        self.tasks = task_store_for(store)
         self.poll_interval = poll_interval
         self._owns_store = False
 
@@ -112,7 +115,7 @@ class CallbackHub:
         """CreateActivity: the activity's ARN; idempotent by name. InvalidName if malformed."""
         if not isinstance(name, str) or not _NAME.match(name):
             raise InvalidName(f"Invalid Name: '{name}'")
-        return self.tasks.put_activity(Activity(name, activity_arn(name), time.time())).arn
+        return self.store.put_activity(Activity(name, activity_arn(name), time.time())).arn
 
     def describe_activity(self, activity_arn: str) -> dict[str, Any]:
         """DescribeActivity: ``{"activityArn", "name", "creationDate"}`` (a UTC datetime)."""
@@ -120,11 +123,11 @@ class CallbackHub:
 
     def list_activities(self) -> list[dict[str, Any]]:
         """ListActivities' items, oldest first (each as :meth:`describe_activity` returns)."""
-        return [_activity_shape(a) for a in self.tasks.list_activities()]
+        return [_activity_shape(a) for a in self.store.list_activities()]
 
     def delete_activity(self, activity_arn: str) -> None:
         """DeleteActivity; deleting an unknown activity is not an error (as on AWS)."""
-        self.tasks.delete_activity(activity_name(activity_arn))
+        self.store.delete_activity(activity_name(activity_arn))
 
     async def get_activity_task(
         self, activity_arn: str, worker_name: str | None = None, wait_seconds: float = 60.0
@@ -162,7 +165,7 @@ class CallbackHub:
         :meth:`get_activity_task`)."""
         name = activity_name(activity_arn)
         while True:
-            task = self.tasks.claim(name, worker_name, time.time())
+            task = self.store.claim_task(name, worker_name, time.time())
             if task is None:
                 return None
             if self._execution_ended(task) is not None:
@@ -216,12 +219,12 @@ class CallbackHub:
         Raises InvalidToken, TaskDoesNotExist, TaskTimedOut.
         """
         task = self._open_task(tokens.check(token))
-        if self.tasks.update(task.token, OPEN, {"beat": time.time()}) is None:
+        if self.store.update_task(task.token, OPEN, {"beat": time.time()}) is None:
             raise TaskTimedOut(_GONE)
 
     def describe_task(self, token: str) -> PendingTask:
         """The stored task for ``token``: InvalidToken, TaskDoesNotExist."""
-        task = self.tasks.get(tokens.check(token))
+        task = self.store.get_task(tokens.check(token))
         if task is None or task.kind == NESTED:
             raise TaskDoesNotExist("Task Does Not Exist: 'Provided task does not exist'")
         return task
@@ -231,14 +234,14 @@ class CallbackHub:
     ) -> list[PendingTask]:
         """Callback and activity tasks (of one execution), oldest first; open ones only unless
         ``open_only=False``."""
-        found = self.tasks.list(execution_arn, open_only=open_only)
+        found = self.store.list_tasks(execution_arn, open_only=open_only)
         return [t for t in found if t.kind != NESTED]
 
     # -- the engine's side (task routes) ---------------------------------------------------------
 
     def register(self, task: PendingTask) -> PendingTask:
         """Store a new pending task, or return the one a previous run of the attempt stored."""
-        stored, created = self.tasks.add(task)
+        stored, created = self.store.add_task(task)
         if created and stored.activity is not None:
             SIGNALS.notify("a:" + stored.activity)
         return stored
@@ -246,17 +249,19 @@ class CallbackHub:
     def ensure_activity(self, resource: str) -> Activity:
         """The activity an activity ARN names, registered if it is not (a local convenience)."""
         name = activity_name(resource)
-        return self.tasks.get_activity(name) or self.tasks.put_activity(
+        return self.store.get_activity(name) or self.store.put_activity(
             Activity(name, resource, time.time())
         )
 
     def mark_submitted(self, token: str, response: str) -> None:
         """Record the integration's response: the work was handed over (not to be redone)."""
-        self.tasks.update(token, OPEN + CLOSED, {"submitted": response})
+        self.store.update_task(token, OPEN + CLOSED, {"submitted": response})
 
     def settle(self, token: str, status: str, changes: dict[str, Any]) -> PendingTask | None:
         """Close an open task (the engine's own outcome: a timeout, a failed submission)."""
-        task = self.tasks.update(token, OPEN, {**changes, "status": status, "closed": time.time()})
+        task = self.store.update_task(
+            token, OPEN, {**changes, "status": status, "closed": time.time()}
+        )
         if task is not None:
             SIGNALS.notify("t:" + token)
         return task
@@ -273,7 +278,7 @@ class CallbackHub:
         with SIGNALS.listen("t:" + token) as event:
             while True:
                 event.clear()
-                task = self.tasks.get(token)
+                task = self.store.get_task(token)
                 if task is None:
                     raise LookupError(f"the pending task {token} vanished from the store")
                 if task.started is not None and not noted and on_started is not None:
@@ -294,13 +299,13 @@ class CallbackHub:
     # -- internals -------------------------------------------------------------------------------
 
     def _activity(self, activity_arn: str) -> Activity:
-        activity = self.tasks.get_activity(activity_name(activity_arn))
+        activity = self.store.get_activity(activity_name(activity_arn))
         if activity is None:
             raise ActivityDoesNotExist(f"Activity Does Not Exist: '{activity_arn}'")
         return activity
 
     def _open_task(self, token: str) -> PendingTask:
-        task = self.tasks.get(token)
+        task = self.store.get_task(token)
         if task is None or task.kind == NESTED:
             raise TaskDoesNotExist("Task Does Not Exist: 'Provided task does not exist'")
         if task.status in CLOSED:

@@ -277,7 +277,7 @@ def redrive_execution(service: Service, params: dict[str, Any]) -> dict[str, Any
         raise _not_redrivable(arn, "Express executions cannot be redriven")
     if record.status not in REDRIVABLE_STATUSES:
         raise _not_redrivable(arn, f"the execution is {record.status}")
-    if service.machines.get(machine_of(record)) is None:
+    if service.machines.get_machine(machine_of(record)) is None:
         raise _not_redrivable(arn, "its state machine was deleted")
     store = service.store
     try:
@@ -294,7 +294,7 @@ def redrive_execution(service: Service, params: dict[str, Any]) -> dict[str, Any
         events = store.events(arn)
         redriven_at = service.clock(events).now()
         record, replay = mark_redriven(store, record, events, redriven_at)
-        machine = service.machines.get(machine_of(record))
+        machine = service.machines.get_machine(machine_of(record))
         service.launch(record, role_of(record, machine), replay)
     except BaseException:
         store.release(arn, service.owner)
@@ -305,7 +305,7 @@ def redrive_execution(service: Service, params: dict[str, Any]) -> dict[str, Any
 def describe_machine_for_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     record = service.execution(_execution_arn(params))
     serve = serve_options(record)
-    machine = service.machines.get(machine_of(record))
+    machine = service.machines.get_machine(machine_of(record))
     out: dict[str, Any] = {
         "stateMachineArn": machine_of(record),
         "name": record.machine_name,

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from runtime.core import jsontext
 from runtime.serve import arns
 from runtime.serve.errors import ApiError, machine_not_found, validation
-from runtime.serve.machines import MachineRecord
 from runtime.serve.params import (
     DEFINITION_LIMIT,
     bounded,
@@ -18,6 +17,7 @@ from runtime.serve.params import (
     page,
     required,
 )
+from runtime.stores.contracts import MachineRecord
 
 if TYPE_CHECKING:
     from runtime.serve.service import Service
@@ -48,7 +48,7 @@ def create_state_machine(service: Service, params: dict[str, Any]) -> dict[str, 
         tags=_tags(optional(params, "tags", list, [])),
     )
     with service.lock:
-        stored, created = service.machines.add(record)
+        stored, created = service.machines.add_machine(record)
     if not created and not _same(stored, record):
         raise ApiError("StateMachineAlreadyExists", f"State Machine Already Exists: '{stored.arn}'")
     if created:
@@ -81,7 +81,7 @@ def describe(record: MachineRecord) -> dict[str, Any]:
 
 
 def list_state_machines(service: Service, params: dict[str, Any]) -> dict[str, Any]:
-    records = service.machines.list()
+    records = service.machines.list_machines()
     items, token = page(
         records,
         lambda r: r.arn,
@@ -128,7 +128,7 @@ def update_state_machine(service: Service, params: dict[str, Any]) -> dict[str, 
         record.tracing = optional(params, "tracingConfiguration", dict, record.tracing)
         record.revision_id = new_revision()
         record.update_date = now()
-        service.machines.put(record)
+        service.machines.put_machine(record)
     _preflight(service, record)
     return {"updateDate": record.update_date, "revisionId": record.revision_id}
 
@@ -136,7 +136,7 @@ def update_state_machine(service: Service, params: dict[str, Any]) -> dict[str, 
 def delete_state_machine(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     arn = _machine_arn(params)
     with service.lock:
-        service.machines.delete(arn)
+        service.machines.delete_machine(arn)
     return {}
 
 
@@ -171,7 +171,7 @@ def tag_resource(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     with service.lock:
         record = _taggable(service, params)
         record.tags.update(_tags(required(params, "tags", list)))
-        service.machines.put(record)
+        service.machines.put_machine(record)
     return {}
 
 
@@ -180,7 +180,7 @@ def untag_resource(service: Service, params: dict[str, Any]) -> dict[str, Any]:
         record = _taggable(service, params)
         for key in required(params, "tagKeys", list):
             record.tags.pop(key, None)
-        service.machines.put(record)
+        service.machines.put_machine(record)
     return {}
 
 
@@ -201,7 +201,7 @@ def _machine_arn(params: dict[str, Any]) -> str:
 
 def _taggable(service: Service, params: dict[str, Any]) -> MachineRecord:
     arn = arns.parse(required(params, "resourceArn"), "stateMachine")
-    record = service.machines.get(arn.text)
+    record = service.machines.get_machine(arn.text)
     if record is None:
         raise ApiError("ResourceNotFound", f"Resource not found: '{arn.text}'")
     return record

@@ -1,8 +1,11 @@
-"""History stores: where executions and their events live.
+"""Stores: where executions and their events, pending tasks (task tokens), activities and
+state machines live.
 
-``SqliteStore`` (durable, the default for Standard executions), ``RedisStore`` (durable and
-shared by a fleet: ``ASL_STORE=redis://...``), ``MemoryStore`` (Express executions, tests) and
-``JsonlStore`` (in memory plus a JSON Lines log of every event).
+One class per backend implements the whole :class:`Store` (the :class:`HistoryStore`,
+:class:`TaskTokenStore` and :class:`MachineStore` contracts): ``SqliteStore`` (durable, the
+default for Standard executions), ``RedisStore`` (durable and shared by a fleet:
+``ASL_STORE=redis://...``), ``MemoryStore`` (Express executions, tests) and ``JsonlStore`` (in
+memory plus a JSON Lines log of every event).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from runtime.stores.base import (
     StoreError,
     StoreLocked,
 )
+from runtime.stores.contracts import MachineStore, Store, TaskTokenStore
 from runtime.stores.memory import MemoryStore
 from runtime.stores.sqlite import DEFAULT_TIMEOUT, SqliteStore
 
@@ -35,13 +39,16 @@ __all__ = [
     "HistoryStore",
     "JsonlStore",
     "LeaseHeld",
+    "MachineStore",
     "MemoryStore",
     "Outcome",
     "RedisStore",
     "SqliteStore",
+    "Store",
     "StoreCorrupt",
     "StoreError",
     "StoreLocked",
+    "TaskTokenStore",
     "default_store_path",
     "open_store",
     "store_location",
@@ -96,7 +103,7 @@ def store_location(path: str | os.PathLike[str] | None = None) -> str:
     return str(default_store_path(path))
 
 
-def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> HistoryStore:
+def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
     """The store ``path`` (else ``$ASL_STORE``) names: a ``redis://`` or ``rediss://`` URL gives
     a :class:`RedisStore`, anything else the SQLite store at :func:`default_store_path`.
 

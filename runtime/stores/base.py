@@ -22,7 +22,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -33,6 +33,8 @@ RUNNING = "RUNNING"
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 REDRIVABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 REDIS_SCHEMES = ("redis://", "rediss://")
+MAP_RUN = "MAP_RUN"
+"""The ``type`` of a Map Run's record: its history holds the run's S3 calls and their answers."""
 """Store locations naming a Redis store rather than an SQLite file."""
 
 
@@ -99,6 +101,10 @@ class ExecutionRecord:
     last_event_id: int = 0
     lease_owner: str | None = None  # "host:pid"
     lease_heartbeat: float | None = None  # time.time() of the last heartbeat
+    parent_arn: str | None = None
+    """A Distributed Map child's (or Map Run's) parent execution; None for any other."""
+    map_run_arn: str | None = None
+    """The Map Run a Distributed Map child belongs to (a Map Run's record: its own ARN)."""
 
     @property
     def input_value(self) -> Any:
@@ -110,6 +116,21 @@ class ExecutionRecord:
 
     def copy(self) -> ExecutionRecord:
         return replace(self, options=dict(self.options))
+
+
+@dataclass(slots=True)
+class ChildAppend:
+    """What one :meth:`HistoryStore.append` adds to a Distributed Map child's history (or a Map
+    Run's), in the same transaction as its parent's events.
+
+    ``record`` comes with the child's first events (``expected_last_id`` 0): the child is created
+    then (RUNNING, linked by its ``parent_arn`` and ``map_run_arn``), hidden from
+    :meth:`HistoryStore.list` unless its Map Run is asked for."""
+
+    events: Sequence[Event]
+    expected_last_id: int
+    outcome: Outcome | None = None
+    record: ExecutionRecord | None = None
 
 
 class HistoryStore(Protocol):
@@ -127,8 +148,16 @@ class HistoryStore(Protocol):
         """The execution with that ARN or name; :class:`ExecutionNotFound` otherwise."""
         ...
 
-    def list(self, *, status: str | None = None) -> list[ExecutionRecord]:
-        """Every execution (optionally of one status), newest first."""
+    def list(
+        self, *, status: str | None = None, map_run_arn: str | None = None
+    ) -> list[ExecutionRecord]:
+        """Every execution (optionally of one status), newest first. Distributed Map children
+        are left out, as ListExecutions leaves them, unless ``map_run_arn`` asks for that Map
+        Run's children (then only them)."""
+        ...
+
+    def children(self, parent_arn: str) -> list[ExecutionRecord]:
+        """The Distributed Map children and Map Runs whose parent is ``parent_arn``."""
         ...
 
     def events(self, execution_arn: str) -> list[Event]:
@@ -142,11 +171,14 @@ class HistoryStore(Protocol):
         *,
         expected_last_id: int,
         outcome: Outcome | None = None,
+        children: Mapping[str, ChildAppend] | None = None,
     ) -> None:
         """Append events in one transaction, iff the history still ends at ``expected_last_id``.
 
-        With ``outcome`` the record is finished in the same transaction. Raises
-        :class:`ConcurrentWriteError` when another writer got there first.
+        With ``outcome`` the record is finished in the same transaction. ``children`` (by child
+        ARN) are committed in the same transaction too, each with its own compare-and-swap (a
+        child to create must not exist yet); ``events`` may then be empty. Raises
+        :class:`ConcurrentWriteError` when another writer got there first (nothing is written).
         """
         ...
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 from runtime.core.events import Event
 from runtime.stores.base import (
@@ -18,10 +21,20 @@ from runtime.stores.base import (
     lease_is_live,
     not_found,
 )
+from runtime.stores.contracts import (
+    CHANGEABLE,
+    SCHEDULED,
+    STARTED,
+    TIMED_OUT,
+    Activity,
+    MachineRecord,
+    PendingTask,
+)
 
 
 class MemoryStore:
-    """Records and histories in dictionaries; gone with the process.
+    """Records and histories, pending tasks, activities and state machines in dictionaries;
+    gone with the process.
 
     ``keep_events=False`` keeps the records but no events (``events`` returns none): an Express
     run whose history nobody reads then holds flat memory however long it loops.
@@ -32,6 +45,10 @@ class MemoryStore:
         self._events: dict[str, list[Event]] = {}
         self._lock = threading.Lock()
         self._keep = keep_events
+        self._tasks: dict[str, PendingTask] = {}
+        self._task_seq = itertools.count(1)
+        self._activities: dict[str, Activity] = {}
+        self._machines: dict[str, MachineRecord] = {}
 
     def create(self, record: ExecutionRecord) -> tuple[ExecutionRecord, bool]:
         with self._lock:
@@ -116,6 +133,112 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+    # -- TaskTokenStore --------------------------------------------------------------------------
+
+    def put_activity(self, activity: Activity) -> Activity:
+        with self._lock:
+            return replace(self._activities.setdefault(activity.name, replace(activity)))
+
+    def get_activity(self, name: str) -> Activity | None:
+        with self._lock:
+            found = self._activities.get(name)
+            return None if found is None else replace(found)
+
+    def list_activities(self) -> list[Activity]:
+        with self._lock:
+            found = [replace(a) for a in self._activities.values()]
+        return sorted(found, key=lambda a: (a.created, a.name))
+
+    def delete_activity(self, name: str) -> bool:
+        with self._lock:
+            return self._activities.pop(name, None) is not None
+
+    def add_task(self, task: PendingTask) -> tuple[PendingTask, bool]:
+        with self._lock:
+            existing = self._tasks.get(task.token)
+            if existing is not None:
+                return replace(existing), False
+            stored = self._tasks[task.token] = replace(task, seq=next(self._task_seq))
+            return replace(stored), True
+
+    def get_task(self, token: str) -> PendingTask | None:
+        with self._lock:
+            task = self._tasks.get(token)
+            return None if task is None else replace(task)
+
+    def update_task(
+        self, token: str, expect: tuple[str, ...], changes: dict[str, Any]
+    ) -> PendingTask | None:
+        with self._lock:
+            task = self._tasks.get(token)
+            if task is None or task.status not in expect:
+                return None
+            known = {k: v for k, v in changes.items() if k in CHANGEABLE}
+            task = self._tasks[token] = replace(task, **known)
+            return replace(task)
+
+    def claim_task(self, activity: str, worker: str | None, now: float) -> PendingTask | None:
+        with self._lock:
+            queued = sorted(
+                (
+                    t
+                    for t in self._tasks.values()
+                    if t.activity == activity and t.status == SCHEDULED
+                ),
+                key=lambda t: t.seq,
+            )
+            for task in queued:
+                if task.deadline is not None and task.deadline <= now:
+                    self._tasks[task.token] = replace(
+                        task, status=TIMED_OUT, error="States.Timeout", closed=now
+                    )
+                    continue
+                task = self._tasks[task.token] = replace(
+                    task, status=STARTED, worker=worker, started=now, beat=now
+                )
+                return replace(task)
+            return None
+
+    def list_tasks(
+        self, execution_arn: str | None = None, *, open_only: bool = False
+    ) -> list[PendingTask]:
+        with self._lock:
+            tasks = [
+                replace(t)
+                for t in self._tasks.values()
+                if (execution_arn is None or t.execution_arn == execution_arn)
+                and (not open_only or t.is_open)
+            ]
+        return sorted(tasks, key=lambda t: t.seq)
+
+    # -- MachineStore ----------------------------------------------------------------------------
+
+    def add_machine(self, record: MachineRecord) -> tuple[MachineRecord, bool]:
+        with self._lock:
+            existing = self._machines.get(record.arn)
+            if existing is not None:
+                return existing.copy(), False
+            self._machines[record.arn] = record.copy()
+            return record.copy(), True
+
+    def get_machine(self, arn: str) -> MachineRecord | None:
+        with self._lock:
+            record = self._machines.get(arn)
+            return None if record is None else record.copy()
+
+    def list_machines(self) -> list[MachineRecord]:
+        with self._lock:
+            records = [r.copy() for r in self._machines.values()]
+        return sorted(records, key=lambda r: (r.creation_date, r.arn))
+
+    def put_machine(self, record: MachineRecord) -> None:
+        with self._lock:
+            self._machines[record.arn] = record.copy()
+
+    def delete_machine(self, arn: str) -> bool:
+        with self._lock:
+            return self._machines.pop(arn, None) is not None
 
     # -- internals -------------------------------------------------------------------------------
 

@@ -8,10 +8,24 @@ another prefix than ``asl:``). Per execution, under the prefix::
     n:{name}      set   the ARNs of the executions with that name
     all, s:{ST}   zset  every ARN, and the ARNs of each status, scored by start time
 
-Creating, appending (compare-and-swap on ``last_event_id``), redriving, heartbeats and releases
-are Lua scripts, so each is atomic on the server. Taking a lease is WATCH/MULTI, because whether
-the holder still lives is decided here (by its pid, on this host). Heartbeats are stamped with
-the Redis server's clock, so hosts with skewed clocks agree on when a lease has expired.
+Pending tasks and activities (task tokens)::
+
+    cb:t:{token}  hash  a pending task (a missing field is None)
+    cb:e:{arn}    zset  an execution's task tokens, by queue order
+    cb:q:{name}   zset  an activity's SCHEDULED task tokens, by queue order
+    cb:a:{name}   hash  an activity; cb:acts (zset) their names, by creation time
+    cb:seq              the queue-order counter
+
+State machines (``asl serve``)::
+
+    sm:{arn}      string  the record as JSON
+    sm            zset    every state machine ARN, by creation time
+
+Creating, appending (compare-and-swap on ``last_event_id``), redriving, heartbeats and releases,
+adding, answering and claiming tasks, and adding state machines are Lua scripts, so each is
+atomic on the server. Taking a lease is WATCH/MULTI, because whether the holder still lives is
+decided here (by its pid, on this host). Heartbeats are stamped with the Redis server's clock, so
+hosts with skewed clocks agree on when a lease has expired.
 """
 
 from __future__ import annotations
@@ -38,6 +52,15 @@ from runtime.stores.base import (
     lease_error,
     lease_is_live,
     not_found,
+)
+from runtime.stores.contracts import (
+    CHANGEABLE,
+    COLUMNS,
+    SCHEDULED,
+    STARTED,
+    Activity,
+    MachineRecord,
+    PendingTask,
 )
 
 SCHEMES = REDIS_SCHEMES
@@ -142,6 +165,73 @@ end
 return 1
 """
 
+# Tasks. KEYS: task, execution index, seq. ARGV: tasks prefix, token, field, value, ...
+_ADD_TASK = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
+local seq = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 3))
+redis.call('ZADD', KEYS[2], seq, ARGV[2])
+if redis.call('HGET', KEYS[1], 'status') == 'SCHEDULED' then
+  local activity = redis.call('HGET', KEYS[1], 'activity')
+  if activity then redis.call('ZADD', ARGV[1] .. 'q:' .. activity, seq, ARGV[2]) end
+end
+return false
+"""
+
+# KEYS: task. ARGV: tasks prefix, token, n expected, status..., n set, field, value, ...,
+# deleted field...
+_UPDATE_TASK = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return false end
+local n = tonumber(ARGV[3])
+local ok = false
+for i = 4, 3 + n do if ARGV[i] == status then ok = true end end
+if not ok then return false end
+local i = 4 + n
+local m = tonumber(ARGV[i])
+if m > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, i + 1, i + 2 * m)) end
+i = i + 2 * m + 1
+if i <= #ARGV then redis.call('HDEL', KEYS[1], unpack(ARGV, i)) end
+if redis.call('HGET', KEYS[1], 'status') ~= 'SCHEDULED' then
+  local activity = redis.call('HGET', KEYS[1], 'activity')
+  if activity then redis.call('ZREM', ARGV[1] .. 'q:' .. activity, ARGV[2]) end
+end
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# KEYS: queue. ARGV: tasks prefix, now, worker ('' = none).
+_CLAIM_TASK = """
+while true do
+  local head = redis.call('ZRANGE', KEYS[1], 0, 0)
+  if #head == 0 then return false end
+  local token = head[1]
+  redis.call('ZREM', KEYS[1], token)
+  local key = ARGV[1] .. 't:' .. token
+  if redis.call('HGET', key, 'status') == 'SCHEDULED' then
+    local deadline = redis.call('HGET', key, 'deadline')
+    if deadline and tonumber(deadline) <= tonumber(ARGV[2]) then
+      redis.call('HSET', key, 'status', 'TIMED_OUT', 'error', 'States.Timeout',
+                 'closed', ARGV[2])
+    else
+      redis.call('HSET', key, 'status', 'STARTED', 'started', ARGV[2], 'beat', ARGV[2])
+      if ARGV[3] ~= '' then redis.call('HSET', key, 'worker', ARGV[3]) end
+      return redis.call('HGETALL', key)
+    end
+  end
+end
+"""
+
+# State machines. KEYS: record, index. ARGV: JSON, creation date, arn.
+_ADD_MACHINE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+  return false
+end
+return redis.call('GET', KEYS[1])
+"""
+
+_TASK_FLOATS = {"created", "started", "beat", "deadline", "heartbeat_seconds", "closed"}
+
 
 def is_redis_url(text: str | None) -> bool:
     """Whether a ``--store`` / ``ASL_STORE`` value names a Redis store."""
@@ -158,7 +248,7 @@ def redacted(url: str) -> str:
 
 
 class RedisStore:
-    """A :class:`~runtime.stores.base.HistoryStore` in Redis, for executions shared by a fleet."""
+    """A :class:`~runtime.stores.contracts.Store` in Redis, for executions shared by a fleet."""
 
     def __init__(self, url: str, *, timeout: float = 5.0, prefix: str | None = None) -> None:
         try:
@@ -192,6 +282,10 @@ class RedisStore:
             self._redrive = self._r.register_script(_REDRIVE)
             self._heartbeat = self._r.register_script(_HEARTBEAT)
             self._release = self._r.register_script(_RELEASE)
+            self._add_task = self._r.register_script(_ADD_TASK)
+            self._update_task = self._r.register_script(_UPDATE_TASK)
+            self._claim_task = self._r.register_script(_CLAIM_TASK)
+            self._add_machine = self._r.register_script(_ADD_MACHINE)
 
     # -- HistoryStore ----------------------------------------------------------------------------
 
@@ -321,6 +415,141 @@ class RedisStore:
     def close(self) -> None:
         self._r.close()
 
+    # -- TaskTokenStore --------------------------------------------------------------------------
+
+    def put_activity(self, activity: Activity) -> Activity:
+        key = self._key("cb:a", activity.name)
+        with self._guard():
+            mapping = {"arn": activity.arn, "created": repr(activity.created)}
+            if self._r.hsetnx(key, "arn", activity.arn):
+                self._r.hset(key, mapping=mapping)
+                self._r.zadd(self._key("cb:acts"), {activity.name: activity.created})
+        found = self.get_activity(activity.name)
+        if found is None:
+            raise StoreError(f"activity {activity.name!r} vanished while being created")
+        return found
+
+    def get_activity(self, name: str) -> Activity | None:
+        with self._guard():
+            fields = self._r.hgetall(self._key("cb:a", name))
+        if not fields or "created" not in fields:
+            return None
+        return Activity(name, fields["arn"], float(fields["created"]))
+
+    def list_activities(self) -> list[Activity]:
+        with self._guard():
+            names = self._r.zrange(self._key("cb:acts"), 0, -1)
+        found = (self.get_activity(n) for n in names)
+        return [a for a in found if a is not None]
+
+    def delete_activity(self, name: str) -> bool:
+        with self._guard():
+            self._r.zrem(self._key("cb:acts"), name)
+            return bool(self._r.delete(self._key("cb:a", name)))
+
+    def add_task(self, task: PendingTask) -> tuple[PendingTask, bool]:
+        fields = _task_fields(task)
+        fields.pop("seq", None)
+        keys = [
+            self._key("cb:t", task.token),
+            self._key("cb:e", task.execution_arn),
+            self._key("cb:seq"),
+        ]
+        args = [self._key("cb:"), task.token, *(x for pair in fields.items() for x in pair)]
+        with self._guard():
+            existing = self._add_task(keys=keys, args=args)
+        if existing:
+            return _task(_pairs(existing)), False
+        stored = self.get_task(task.token)
+        if stored is None:
+            raise StoreError(f"pending task {task.token} vanished while being added")
+        return stored, True
+
+    def get_task(self, token: str) -> PendingTask | None:
+        with self._guard():
+            fields = self._r.hgetall(self._key("cb:t", token))
+        return _task(fields) if fields else None
+
+    def update_task(
+        self, token: str, expect: tuple[str, ...], changes: dict[str, Any]
+    ) -> PendingTask | None:
+        sets: list[str] = []
+        deletes: list[str] = []
+        for name, value in changes.items():
+            if name not in CHANGEABLE:
+                continue
+            if value is None:
+                deletes.append(name)
+            else:
+                sets += [name, _task_text(value)]
+        args = [self._key("cb:"), token, len(expect), *expect, len(sets) // 2, *sets, *deletes]
+        with self._guard():
+            answer = self._update_task(keys=[self._key("cb:t", token)], args=args)
+        return _task(_pairs(answer)) if answer else None
+
+    def claim_task(self, activity: str, worker: str | None, now: float) -> PendingTask | None:
+        with self._guard():
+            answer = self._claim_task(
+                keys=[self._key("cb:q", activity)],
+                args=[self._key("cb:"), repr(now), worker or ""],
+            )
+        return _task(_pairs(answer)) if answer else None
+
+    def list_tasks(
+        self, execution_arn: str | None = None, *, open_only: bool = False
+    ) -> list[PendingTask]:
+        with self._guard():
+            if execution_arn is not None:
+                tokens = self._r.zrange(self._key("cb:e", execution_arn), 0, -1)
+            else:
+                start = len(self._key("cb:t", "x")) - 1
+                pattern = self._key("cb:t", "*")
+                tokens = [key[start:] for key in self._r.scan_iter(match=pattern, count=500)]
+            pipe = self._r.pipeline(transaction=False)
+            for token in tokens:
+                pipe.hgetall(self._key("cb:t", token))
+            rows = [row for row in pipe.execute() if row]
+        tasks = [_task(row) for row in rows]
+        if open_only:
+            tasks = [t for t in tasks if t.status in (SCHEDULED, STARTED)]
+        return sorted(tasks, key=lambda t: t.seq)
+
+    # -- MachineStore ----------------------------------------------------------------------------
+
+    def add_machine(self, record: MachineRecord) -> tuple[MachineRecord, bool]:
+        keys = [self._key("sm", record.arn), self._key("sm")]
+        with self._guard():
+            existing = self._add_machine(
+                keys=keys, args=[record.to_json(), repr(record.creation_date), record.arn]
+            )
+        if existing:
+            return MachineRecord.from_json(existing), False
+        return record.copy(), True
+
+    def get_machine(self, arn: str) -> MachineRecord | None:
+        with self._guard():
+            text = self._r.get(self._key("sm", arn))
+        return None if text is None else MachineRecord.from_json(text)
+
+    def list_machines(self) -> list[MachineRecord]:
+        with self._guard():
+            arns = self._r.zrange(self._key("sm"), 0, -1)
+            texts = self._r.mget([self._key("sm", a) for a in arns]) if arns else []
+        return [MachineRecord.from_json(t) for t in texts if t is not None]
+
+    def put_machine(self, record: MachineRecord) -> None:
+        with self._guard(), self._r.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("sm", record.arn), record.to_json())
+            pipe.zadd(self._key("sm"), {record.arn: record.creation_date})
+            pipe.execute()
+
+    def delete_machine(self, arn: str) -> bool:
+        with self._guard(), self._r.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key("sm", arn))
+            pipe.zrem(self._key("sm"), arn)
+            removed, _ = pipe.execute()
+        return bool(removed)
+
     # -- internals -------------------------------------------------------------------------------
 
     def _key(self, kind: str, name: str = "") -> str:
@@ -432,6 +661,30 @@ def _record(f: dict[str, str]) -> ExecutionRecord:
         lease_owner=f.get("lease_owner"),
         lease_heartbeat=None if beat is None else float(beat),
     )
+
+
+def _task_text(value: Any) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _task_fields(task: PendingTask) -> dict[str, str]:
+    return {c: _task_text(getattr(task, c)) for c in COLUMNS if getattr(task, c) is not None}
+
+
+def _task(fields: dict[str, str]) -> PendingTask:
+    values: dict[str, Any] = {}
+    for name in COLUMNS:
+        raw = fields.get(name)
+        if raw is None:
+            values[name] = None
+        elif name in _TASK_FLOATS:
+            values[name] = float(raw)
+        elif name == "seq":
+            values[name] = int(raw)
+        else:
+            values[name] = raw
+    values["seq"] = values["seq"] or 0
+    return PendingTask(**values)
 
 
 def _event_text(e: Event) -> str:

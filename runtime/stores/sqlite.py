@@ -1,5 +1,10 @@
 """The durable store: one SQLite file in WAL mode, every append one transaction.
 
+The file holds the executions and their histories, the pending tasks and activities
+(``asl_tasks``, ``asl_activities``) and ``asl serve``'s state machines
+(``serve_state_machines``), all through one connection; a file from before those tables existed
+gets them when opened.
+
 Each append inserts its events in one transaction, and only if the history still ends at the id
 the writer expects: the first event goes in only if the expected last event is there, and the
 events' primary key makes a racing second writer fail cleanly; a crash never leaves a half-written
@@ -34,6 +39,16 @@ from runtime.stores.base import (
     lease_error,
     lease_is_live,
     not_found,
+)
+from runtime.stores.contracts import (
+    CHANGEABLE,
+    COLUMNS,
+    SCHEDULED,
+    STARTED,
+    TIMED_OUT,
+    Activity,
+    MachineRecord,
+    PendingTask,
 )
 
 SCHEMA_VERSION = 1
@@ -76,6 +91,46 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 """
 
+# Pending tasks, activities and state machines: in the same schema version, created (if
+# missing) whenever a file is opened, as the previous version created them on first use.
+_TOKENS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS asl_tasks (
+    token TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    state_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    activity TEXT,
+    input TEXT,
+    worker TEXT,
+    started REAL,
+    beat REAL,
+    deadline REAL,
+    heartbeat_seconds REAL,
+    submitted TEXT,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    closed REAL,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS asl_tasks_queue ON asl_tasks (activity, status, seq);
+CREATE INDEX IF NOT EXISTS asl_tasks_by_execution ON asl_tasks (execution_arn, seq);
+CREATE TABLE IF NOT EXISTS asl_activities (
+    name TEXT PRIMARY KEY,
+    arn TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS serve_state_machines (
+    arn TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    data TEXT NOT NULL
+);
+"""
+_TOKENS_TABLES = ("asl_tasks", "asl_activities", "serve_state_machines")
+
 _RECORD_COLUMNS = (
     "arn, name, machine_name, type, definition, filename, input, seed, options, status, "
     "start_date, stop_date, output, error, cause, redrive_count, redrive_date, last_event_id, "
@@ -88,16 +143,30 @@ _SELECT_COLUMNS = _RECORD_COLUMNS.replace(
 )
 
 
-class SqliteTransactions:
-    """Transactions and error mapping shared by the SQLite-backed stores.
+class SqliteStore:
+    """A :class:`~runtime.stores.contracts.Store` in one SQLite file."""
 
-    Subclasses set ``path`` (for messages), ``_conn`` (a connection in autocommit mode) and
-    ``_lock`` (serialising this process's threads).
-    """
-
-    path: Path
-    _conn: sqlite3.Connection
-    _lock: threading.Lock
+    def __init__(self, path: str | Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        if self.path.is_dir():
+            raise StoreError(f"store {self.path} is a directory, not a file")
+        if not self.path.exists():
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create store {self.path}: {exc.strerror or exc}")
+        try:
+            self._conn = sqlite3.connect(
+                str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}")
+        try:
+            self._open()
+        except BaseException:
+            self._conn.close()
+            raise
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -138,32 +207,6 @@ class SqliteTransactions:
         with self._lock, self._guard():
             yield self._conn
 
-
-class SqliteStore(SqliteTransactions):
-    """A :class:`~runtime.stores.base.HistoryStore` in one SQLite file."""
-
-    def __init__(self, path: str | Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.path = Path(path)
-        self._lock = threading.RLock()
-        if self.path.is_dir():
-            raise StoreError(f"store {self.path} is a directory, not a file")
-        if not self.path.exists():
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create store {self.path}: {exc.strerror or exc}")
-        try:
-            self._conn = sqlite3.connect(
-                str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}")
-        try:
-            self._open()
-        except BaseException:
-            self._conn.close()
-            raise
-
     # -- setup -----------------------------------------------------------------------------------
 
     def _open(self) -> None:
@@ -171,9 +214,11 @@ class SqliteStore(SqliteTransactions):
             # Reading the header first: a file that is not a database fails here, unmodified.
             # One statement, one snapshot: another process creating the schema between two
             # reads would make a fresh store look like a foreign database.
-            version, tables = self._conn.execute(
+            version, tables, families = self._conn.execute(
                 "SELECT (SELECT user_version FROM pragma_user_version),"
-                " (SELECT count(*) FROM sqlite_master)"
+                " (SELECT count(*) FROM sqlite_master),"
+                " (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?))",
+                _TOKENS_TABLES,
             ).fetchone()
         if version > SCHEMA_VERSION:
             raise StoreCorrupt(
@@ -193,10 +238,11 @@ class SqliteStore(SqliteTransactions):
         if version == 0:
             with self._write() as conn:
                 if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
+                    _script(conn, _SCHEMA + _TOKENS_SCHEMA)
                     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        elif families < len(_TOKENS_TABLES):  # a file written before these tables existed
+            with self._write() as conn:
+                _script(conn, _TOKENS_SCHEMA)
 
     # -- HistoryStore ----------------------------------------------------------------------------
 
@@ -335,6 +381,114 @@ class SqliteStore(SqliteTransactions):
         with self._lock:
             self._conn.close()
 
+    # -- TaskTokenStore --------------------------------------------------------------------------
+
+    def put_activity(self, activity: Activity) -> Activity:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO asl_activities (name, arn, created) VALUES (?, ?, ?)",
+                (activity.name, activity.arn, activity.created),
+            )
+            row = conn.execute(_ACTIVITY + " WHERE name = ?", (activity.name,)).fetchone()
+        return Activity(*row)
+
+    def get_activity(self, name: str) -> Activity | None:
+        with self._read() as conn:
+            row = conn.execute(_ACTIVITY + " WHERE name = ?", (name,)).fetchone()
+        return None if row is None else Activity(*row)
+
+    def list_activities(self) -> list[Activity]:
+        with self._read() as conn:
+            rows = conn.execute(_ACTIVITY + " ORDER BY created, name").fetchall()
+        return [Activity(*row) for row in rows]
+
+    def delete_activity(self, name: str) -> bool:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM asl_activities WHERE name = ?", (name,)).rowcount > 0
+
+    def add_task(self, task: PendingTask) -> tuple[PendingTask, bool]:
+        with self._write() as conn:
+            existing = _task(conn, task.token)
+            if existing is not None:
+                return existing, False
+            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM asl_tasks").fetchone()[0]
+            values = (*(getattr(task, c) for c in COLUMNS[:-1]), seq)
+            conn.execute(_INSERT_TASK, values)
+            return PendingTask(*values), True
+
+    def get_task(self, token: str) -> PendingTask | None:
+        with self._read() as conn:
+            return _task(conn, token)
+
+    def update_task(
+        self, token: str, expect: tuple[str, ...], changes: dict[str, Any]
+    ) -> PendingTask | None:
+        with self._write() as conn:
+            return _update_task(conn, token, expect, changes)
+
+    def claim_task(self, activity: str, worker: str | None, now: float) -> PendingTask | None:
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT token, deadline FROM asl_tasks WHERE activity = ? AND status = ? "
+                "ORDER BY seq",
+                (activity, SCHEDULED),
+            ).fetchall()
+            for token, deadline in rows:
+                if deadline is not None and deadline <= now:
+                    changes = {"status": TIMED_OUT, "error": "States.Timeout", "closed": now}
+                    _update_task(conn, token, (SCHEDULED,), changes)
+                    continue
+                changes = {"status": STARTED, "worker": worker, "started": now, "beat": now}
+                return _update_task(conn, token, (SCHEDULED,), changes)
+        return None
+
+    def list_tasks(
+        self, execution_arn: str | None = None, *, open_only: bool = False
+    ) -> list[PendingTask]:
+        query = _SELECT_TASK
+        where: list[str] = []
+        params: list[Any] = []
+        if execution_arn is not None:
+            where.append("execution_arn = ?")
+            params.append(execution_arn)
+        if open_only:
+            where.append("status IN (?, ?)")
+            params += [SCHEDULED, STARTED]
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        with self._read() as conn:
+            rows = conn.execute(query + " ORDER BY seq", params).fetchall()
+        return [PendingTask(*row) for row in rows]
+
+    # -- MachineStore ----------------------------------------------------------------------------
+
+    def add_machine(self, record: MachineRecord) -> tuple[MachineRecord, bool]:
+        with self._write() as conn:
+            row = conn.execute(_MACHINE + " WHERE arn = ?", (record.arn,)).fetchone()
+            if row is not None:
+                return MachineRecord.from_json(row[0]), False
+            conn.execute(_PUT_MACHINE, (record.arn, record.creation_date, record.to_json()))
+        return record.copy(), True
+
+    def get_machine(self, arn: str) -> MachineRecord | None:
+        with self._read() as conn:
+            row = conn.execute(_MACHINE + " WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else MachineRecord.from_json(row[0])
+
+    def list_machines(self) -> list[MachineRecord]:
+        with self._read() as conn:
+            rows = conn.execute(_MACHINE + " ORDER BY created, arn").fetchall()
+        return [MachineRecord.from_json(row[0]) for row in rows]
+
+    def put_machine(self, record: MachineRecord) -> None:
+        with self._write() as conn:
+            conn.execute(_PUT_MACHINE, (record.arn, record.creation_date, record.to_json()))
+
+    def delete_machine(self, arn: str) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute("DELETE FROM serve_state_machines WHERE arn = ?", (arn,))
+            return cursor.rowcount > 0
+
     # -- internals -------------------------------------------------------------------------------
 
     @staticmethod
@@ -372,6 +526,12 @@ class SqliteStore(SqliteTransactions):
             raise _concurrent(arn, _last_id(conn, arn), expected)
 
 
+def _script(conn: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 def _exists(conn: sqlite3.Connection, arn: str) -> bool:
     return conn.execute("SELECT 1 FROM executions WHERE arn = ?", (arn,)).fetchone() is not None
 
@@ -394,6 +554,32 @@ _INSERT_EVENT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _HAS_EVENT = "SELECT 1 FROM events WHERE execution_arn = ? AND id = ?"
+
+_TASK_COLUMNS = ", ".join(COLUMNS)
+_SELECT_TASK = f"SELECT {_TASK_COLUMNS} FROM asl_tasks"
+_INSERT_TASK = f"INSERT INTO asl_tasks ({_TASK_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_ACTIVITY = "SELECT name, arn, created FROM asl_activities"
+_MACHINE = "SELECT data FROM serve_state_machines"
+_PUT_MACHINE = "INSERT OR REPLACE INTO serve_state_machines (arn, created, data) VALUES (?, ?, ?)"
+
+
+def _task(conn: sqlite3.Connection, token: str) -> PendingTask | None:
+    row = conn.execute(_SELECT_TASK + " WHERE token = ?", (token,)).fetchone()
+    return None if row is None else PendingTask(*row)
+
+
+def _update_task(
+    conn: sqlite3.Connection, token: str, expect: tuple[str, ...], changes: dict[str, Any]
+) -> PendingTask | None:
+    """Apply ``changes`` to the task iff its status is one of ``expect`` (a compare-and-swap)."""
+    names = [c for c in changes if c in CHANGEABLE]
+    sets = ", ".join(f"{c} = ?" for c in names) or "status = status"
+    marks = ", ".join("?" * len(expect))
+    cursor = conn.execute(
+        f"UPDATE asl_tasks SET {sets} WHERE token = ? AND status IN ({marks})",
+        (*(changes[c] for c in names), token, *expect),
+    )
+    return _task(conn, token) if cursor.rowcount == 1 else None
 
 
 def _iso(value: datetime | None) -> str | None:

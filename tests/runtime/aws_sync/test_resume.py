@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runtime.callbacks import CallbackHub
 from runtime.stores import SqliteStore, StoreError
 from tests.callbacks.conftest import wait_until
 from tests.runtime.aws_sync.conftest import FOREVER, World
@@ -111,7 +110,7 @@ def test_timeout_seconds_counts_from_the_attempt_before_the_crash(
     world.transition("athena::execution", FOREVER)
     arn = run_until_submitted(tmp_path, {**QUERY, "TimeoutSeconds": 2})
     with contextlib.closing(SqliteStore(tmp_path / "store.sqlite3")) as store:
-        [record] = CallbackHub(store).tasks.list(arn)
+        [record] = store.list_tasks(arn)
     assert record.deadline is not None
     time.sleep(max(0.0, record.deadline - time.time()))  # the task's time is up while it is down
     release(world)  # a query described now would succeed
