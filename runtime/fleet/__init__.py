@@ -66,9 +66,9 @@ def heartbeat() -> bool:
     A Task state with ``HeartbeatSeconds`` fails with ``States.HeartbeatTimeout`` when that long
     passes without a heartbeat once a worker has started it.
     """
-    from runtime.tasks import _heartbeat
+    from runtime.handlers.heartbeat import beat
 
-    if _heartbeat.beat():  # a python: handler running in this process
+    if beat():  # a python: handler running in this process
         return True
     if "celery" not in sys.modules:  # not inside a worker
         return False

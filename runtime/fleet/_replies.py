@@ -1,8 +1,8 @@
-"""Worker side: answering the engine from Celery's signals (see :mod:`runtime.fleet._wire`).
+"""Worker side: answering the engine from Celery's signals (see :mod:`runtime.fleet.wire`).
 
 Every task a worker runs for the engine, ``runtime.task`` function or plain Celery task alike,
 reports its outcome here: the return value marshalled as Lambda marshals one, an exception as the
-Lambda error object (the same code as the ``python:`` route, :mod:`runtime.tasks._calls`).
+Lambda error object (the same code as the ``python:`` route, :mod:`runtime.handlers.calls`).
 Messages without the engine's headers (plain Celery callers) are left alone.
 """
 
@@ -20,7 +20,8 @@ import celery
 from celery import signals
 
 from asl.errors import StatesError
-from runtime.fleet._wire import (
+from runtime.fleet.decisions import DECIDE_HEADER
+from runtime.fleet.wire import (
     HEARTBEAT_HEADER,
     HEARTBEAT_TTL,
     PREFIX_HEADER,
@@ -29,8 +30,7 @@ from runtime.fleet._wire import (
     RESULT_TTL,
     Keys,
 )
-from runtime.fleet.decisions import DECIDE_HEADER
-from runtime.tasks import _calls
+from runtime.handlers import calls
 
 NOT_REGISTERED = "Celery.NotRegistered"
 _log = logging.getLogger("asl.fleet")
@@ -95,7 +95,7 @@ def _on_success(sender: Any = None, result: Any = None, **_: Any) -> None:
     route = _route(request)
     if route is None:
         return
-    outcome = _calls.marshal_outcome(result, None)
+    outcome = calls.marshal_outcome(result, None)
     if outcome.error is not None:
         _publish(route, request.id, {"error": outcome.error})
     else:
@@ -113,7 +113,7 @@ def _on_failure(
         reply: dict[str, Any] = {"raised": {"error": exception.error, "cause": exception.cause}}
     else:
         skip = _internal_frames(exception.__traceback__)
-        reply = {"error": _calls.error_object(exception, None, skip_frames=skip)}
+        reply = {"error": calls.error_object(exception, None, skip_frames=skip)}
     _publish(route, task_id, reply)
     _ask_decision(getattr(getattr(sender, "request", None), DECIDE_HEADER, None))
 

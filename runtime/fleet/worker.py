@@ -20,7 +20,7 @@ from typing import Any
 
 from runtime.fleet import app as fleet_app
 from runtime.fleet import registered
-from runtime.tasks._loading import ConfigurationError
+from runtime.handlers.loading import ConfigurationError
 
 _log = logging.getLogger("asl.fleet")
 
@@ -60,9 +60,9 @@ def build_app(options: WorkerOptions) -> Any:
 
 def import_module(name: str) -> ModuleType:
     """Import a ``--tasks`` module (dotted name, importable from the working directory)."""
-    from runtime.tasks import _loading
+    from runtime.handlers.loading import load_module
 
-    return _loading._import(name, f"--tasks {name}")
+    return load_module(name, purpose=f"--tasks {name}")
 
 
 def register(app: Any, modules: Sequence[ModuleType] = ()) -> list[str]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from asl.errors import RUNTIME
 from runtime.core.interpreter import TaskRequest
+from runtime.handlers.loading import ConfigurationError
 from runtime.tasks import (
     activity,
     callback,
@@ -36,7 +37,6 @@ from runtime.tasks import (
     python,
     sfn_api,
 )
-from runtime.tasks._loading import ConfigurationError
 from runtime.tasks.aws import AwsMode, resolve_mode
 from runtime.tasks.aws.route import AwsRoute, Unanswered, unanswered_states
 from runtime.tasks.bindings import LAMBDA_PREFIX, Bindings, Target

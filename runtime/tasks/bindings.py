@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from runtime.handlers.loading import ConfigurationError
 from runtime.tasks import program, python
-from runtime.tasks._loading import ConfigurationError
 from runtime.tasks.lambda_local import FunctionRef, LambdaFunctions
 
 LAMBDA_PREFIX = "lambda:"

@@ -4,7 +4,7 @@ Each attempt is sent as a Celery message to QUEUE (default ``celery``) with a de
 id (execution, redrive count, the state's place and visit, attempt number), the state's
 effective input as its one argument and the engine's reply channel in its headers. The
 engine awaits exactly one outcome per id: workers store it with ``SET NX`` and publish it only
-when that store won (:mod:`runtime.fleet._wire`), and a redispatched attempt (a resumed
+when that store won (:mod:`runtime.fleet.wire`), and a redispatched attempt (a resumed
 execution) takes a stored outcome instead of sending again. Outcomes arrive on one Redis pub/sub
 connection per event loop, so thousands of tasks in flight cost no thread each.
 
@@ -29,9 +29,9 @@ from typing import Any
 from asl.errors import HEARTBEAT_TIMEOUT, StatesError
 from runtime.core.interpreter import TaskRequest
 from runtime.fleet import app as fleet_app
-from runtime.fleet._wire import HEARTBEAT_HEADER, PREFIX_HEADER, REPLY_HEADER, Keys
-from runtime.tasks import _calls
-from runtime.tasks._loading import ConfigurationError
+from runtime.fleet.wire import HEARTBEAT_HEADER, PREFIX_HEADER, REPLY_HEADER, Keys
+from runtime.handlers import calls
+from runtime.handlers.loading import ConfigurationError
 
 PREFIX = "celery:"
 BROKER_ERROR = "Celery.BrokerError"
@@ -74,8 +74,8 @@ def outcome(message: dict[str, Any], resource: str) -> Any:
     """The task result a worker's outcome message carries, or the StatesError it reports."""
     if "body" in message:
         body = message["body"]
-        _calls.check_size(body, resource)
-        return _calls.unmarshal(body)
+        calls.check_size(body, resource)
+        return calls.unmarshal(body)
     raised = message.get("raised")
     if isinstance(raised, dict):
         raise StatesError(str(raised.get("error") or "States.TaskFailed"), raised.get("cause"))

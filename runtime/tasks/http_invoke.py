@@ -30,7 +30,8 @@ from asl.errors import RUNTIME, StatesError
 from runtime.core.arns import REGION
 from runtime.core.events import to_json
 from runtime.core.interpreter import TaskRequest
-from runtime.tasks import _calls, http_connection
+from runtime.handlers import calls
+from runtime.tasks import http_connection
 from runtime.tasks.aws.clients import AwsClients
 
 RESOURCE = "arn:aws:states:::http:invoke"
@@ -166,9 +167,9 @@ async def invoke(request: TaskRequest, clients: AwsClients | None) -> Exchange:
                 "or --aws aws (AWS, or AWS_ENDPOINT_URL), or leave Authentication out to call "
                 "the endpoint without credentials.",
             )
-        connection = await _calls.in_thread(http_connection.resolve, arn, clients, name="asl-http")
+        connection = await calls.in_thread(http_connection.resolve, arn, clients, name="asl-http")
     call = build(params, connection, clients.region if clients is not None else REGION)
-    return await _calls.in_thread(send, call, name="asl-http")
+    return await calls.in_thread(send, call, name="asl-http")
 
 
 def build(params: dict[str, Any], connection: http_connection.Connection, region: str) -> Call:

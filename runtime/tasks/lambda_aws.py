@@ -26,8 +26,8 @@ from dataclasses import replace
 from typing import Any
 
 from asl.errors import RUNTIME, StatesError
-from runtime.tasks import _calls
-from runtime.tasks._loading import ConfigurationError
+from runtime.handlers import calls
+from runtime.handlers.loading import ConfigurationError
 from runtime.tasks.aws import AwsMode
 from runtime.tasks.aws.clients import AwsClients
 from runtime.tasks.aws.errors import client_failure
@@ -87,7 +87,7 @@ class AwsLambda:
             qualifier = function.qualifier or call.ref.qualifier
             call = replace(call, ref=replace(function, qualifier=qualifier))
         clients = self._clients()
-        return await _calls.in_thread(_invoke, clients, call, name=f"lambda-aws-{call.ref.name}")
+        return await calls.in_thread(_invoke, clients, call, name=f"lambda-aws-{call.ref.name}")
 
 
 # -- in a worker thread --------------------------------------------------------------------------
@@ -159,7 +159,7 @@ def _arguments(call: LambdaCall) -> dict[str, Any]:
     arguments: dict[str, Any] = {
         "FunctionName": name,
         "InvocationType": call.invocation_type,
-        "Payload": _calls.marshal(call.event).encode(),
+        "Payload": calls.marshal(call.event).encode(),
     }
     if ref.qualifier:
         arguments["Qualifier"] = ref.qualifier

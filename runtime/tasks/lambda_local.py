@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from runtime.tasks import _calls
-from runtime.tasks._loading import ConfigurationError, load_callable
+from runtime.handlers import calls
+from runtime.handlers.loading import ConfigurationError, load_callable
 from runtime.tasks.lambda_shapes import (
     INVOKE_ARN,
     LEGACY_ARN,
@@ -112,8 +112,8 @@ async def invoke(handler: LambdaHandler, call: LambdaCall, timeout: float | None
         return service_response(None, "", HttpMeta(str(uuid.uuid4()), status=204))
     request_id = str(uuid.uuid4())
     context = LambdaContext.for_call(call.ref, request_id, timeout)
-    run = _calls.in_thread(
-        _calls.call, handler, (call.event, context), request_id, name=f"lambda-{call.ref.name}"
+    run = calls.in_thread(
+        calls.call, handler, (call.event, context), request_id, name=f"lambda-{call.ref.name}"
     )
     if call.invocation_type == "Event":
         _background(run)

@@ -29,7 +29,7 @@ from typing import Any
 from asl.errors import StatesError
 from runtime.core.arns import ACCOUNT, REGION
 from runtime.core.interpreter import TaskRequest
-from runtime.tasks import _calls
+from runtime.handlers import calls
 from runtime.tasks.aws.shapes import http_metadata
 
 LEGACY_ARN = re.compile(
@@ -175,8 +175,8 @@ class HttpMeta:
 
 def task_result(body: str, call: LambdaCall, meta: HttpMeta) -> Any:
     """The task result for a function's response ``body`` (JSON text, or raw text)."""
-    _calls.check_size(body, call.task_name)
-    value = _calls.unmarshal(body)
+    calls.check_size(body, call.task_name)
+    value = calls.unmarshal(body)
     if not call.service or call.wait_for_token:
         return value
     return service_response(value, body, meta)
@@ -186,7 +186,7 @@ def shape(value: Any, call: LambdaCall) -> Any:
     """A result produced by some other route, shaped as this Lambda form returns it."""
     if not call.service or call.wait_for_token:
         return value
-    body = _calls.marshal(value)
+    body = calls.marshal(value)
     return service_response(value, body, HttpMeta(str(uuid.uuid4())))
 
 
@@ -230,7 +230,7 @@ def failure(error: dict[str, Any], call: LambdaCall) -> StatesError:
 
 def function_failure(body: str, call: LambdaCall) -> StatesError:
     """The task failure for a response Lambda marked with ``X-Amz-Function-Error``."""
-    value = _calls.unmarshal(body)
+    value = calls.unmarshal(body)
     if isinstance(value, dict):
         return failure(value, call)
     return failure({"errorMessage": value if isinstance(value, str) else body}, call)

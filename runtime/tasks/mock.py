@@ -26,7 +26,7 @@ from typing import Any
 
 from asl.errors import StatesError
 from runtime.core.interpreter import TaskRequest
-from runtime.tasks._loading import ConfigurationError
+from runtime.handlers.loading import ConfigurationError
 
 
 @dataclass(frozen=True, slots=True)

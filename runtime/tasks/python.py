@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from asl.errors import RUNTIME, StatesError
-from runtime.tasks import _calls, _heartbeat
-from runtime.tasks._loading import ConfigurationError, load_callable
+from runtime.handlers import calls, heartbeat
+from runtime.handlers.loading import ConfigurationError, load_callable
 
 PREFIX = "python:"
 
@@ -50,15 +50,15 @@ async def call(fn: Callable[..., Any], value: Any, heartbeat_seconds: float | No
     With ``heartbeat_seconds``, the function must call :func:`runtime.heartbeat` at least that
     often, or the attempt fails with ``States.HeartbeatTimeout``.
     """
-    return await _heartbeat.watched(lambda: _call(fn, value), heartbeat_seconds)
+    return await heartbeat.watched(lambda: _call(fn, value), heartbeat_seconds)
 
 
 async def _call(fn: Callable[..., Any], value: Any) -> Any:
     if inspect.iscoroutinefunction(fn):
-        outcome = await _calls.call_async(fn, (value,), None)
+        outcome = await calls.call_async(fn, (value,), None)
     else:
         name = f"python-{getattr(fn, '__name__', 'task')}"
-        outcome = await _calls.in_thread(_calls.call, fn, (value,), None, name=name)
+        outcome = await calls.in_thread(calls.call, fn, (value,), None, name=name)
     if outcome.raised is not None:
         raise outcome.raised
     if outcome.error is not None:
@@ -66,7 +66,7 @@ async def _call(fn: Callable[..., Any], value: Any) -> Any:
         cause = json.dumps(error, separators=(",", ":"), ensure_ascii=False)
         raise StatesError(error["errorType"], cause)
     assert outcome.body is not None
-    return _calls.unmarshal(outcome.body)
+    return calls.unmarshal(outcome.body)
 
 
 __all__ = ["PREFIX", "PythonFunctions", "call"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asl.diagnostics import pointer_join
-from runtime.tasks._loading import load_callable
+from runtime.handlers.loading import load_callable
 from runtime.templates._environment import LEASES
 from runtime.templates._errors import TemplateError
 from runtime.templates._stack import Stack

@@ -214,7 +214,7 @@ def test_duplicate_delivery_runs_a_finished_attempt_once(fleet: Fleet, tmp_path:
     """A finished attempt delivered again (as after a resume) is not run again: the worker
     answers with the outcome stored the first time."""
     from runtime.core.interpreter import TaskRequest
-    from runtime.fleet._wire import PREFIX_HEADER, REPLY_HEADER, Keys
+    from runtime.fleet.wire import PREFIX_HEADER, REPLY_HEADER, Keys
     from runtime.tasks.celery import task_id
 
     event = {"dir": str(tmp_path)}

@@ -14,7 +14,7 @@ import pytest
 import runtime
 from asl import StatesError
 from runtime.core.interpreter import TaskRequest
-from runtime.fleet._wire import PUBLISH_OUTCOME, Keys
+from runtime.fleet.wire import PUBLISH_OUTCOME, Keys
 from runtime.tasks import ConfigurationError, build_dispatch
 from runtime.tasks.celery import CeleryDispatch, outcome, parse, task_id
 from tests.fleet.conftest import ROOT

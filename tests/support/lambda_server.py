@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from runtime.tasks import _calls
+from runtime.handlers import calls
 from runtime.tasks.lambda_local import LambdaContext
 from runtime.tasks.lambda_shapes import FunctionRef
 
@@ -192,10 +192,10 @@ class LambdaServer:
         )
         if kind == "Event":
             threading.Thread(
-                target=_calls.call, args=(handler, (event, context), request_id), daemon=True
+                target=calls.call, args=(handler, (event, context), request_id), daemon=True
             ).start()
             return 202, {"x-amzn-RequestId": request_id}, b""
-        outcome = _calls.call(handler, (event, context), request_id)
+        outcome = calls.call(handler, (event, context), request_id)
         extra = {
             "x-amzn-RequestId": request_id,
             "x-amzn-Remapped-Content-Length": "0",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import os
 
-from runtime.tasks._loading import ConfigurationError
+from runtime.handlers.loading import ConfigurationError
 
 ENV = "ASL_AWS"
 LAMBDA_ENV = "ASL_LAMBDA"

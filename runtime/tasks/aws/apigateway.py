@@ -26,7 +26,8 @@ from asl.errors import StatesError
 from runtime.core.arns import REGION
 from runtime.core.events import to_json
 from runtime.core.interpreter import TaskRequest
-from runtime.tasks import _calls, http_invoke
+from runtime.handlers import calls
+from runtime.tasks import http_invoke
 from runtime.tasks.aws.clients import AwsClients
 from runtime.tasks.aws.errors import CLIENT_EXCEPTION, unsupported_field
 
@@ -86,8 +87,8 @@ async def run(request: TaskRequest, clients: AwsClients | None) -> Any:
                 f"AuthType {params.get('AuthType')} signs the request with the execution's AWS "
                 "credentials: run with --aws moto|aws (or set ASL_AWS), or use NO_AUTH"
             )
-        await _calls.in_thread(sign, call, clients, name="asl-apigateway")
-    exchange = await _calls.in_thread(http_invoke.send, call, name="asl-apigateway")
+        await calls.in_thread(sign, call, clients, name="asl-apigateway")
+    exchange = await calls.in_thread(http_invoke.send, call, name="asl-apigateway")
     if request.inspect is not None:
         request.inspect.update(http_invoke.inspection(exchange))
     if exchange.status is None:

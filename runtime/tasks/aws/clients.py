@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runtime.core.arns import REGION
-from runtime.tasks._loading import ConfigurationError
+from runtime.handlers.loading import ConfigurationError
 from runtime.tasks.aws import AwsMode, embedded
 
 READ_TIMEOUT = 905.0  # the longest Lambda run (900 s) and a margin; TimeoutSeconds cuts shorter

@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from runtime.core.arns import ACCOUNT, REGION
-from runtime.tasks._loading import ConfigurationError
+from runtime.handlers.loading import ConfigurationError
 
 CONFIG: dict[str, Any] = {"batch": {"use_docker": False}}
 """moto's configuration: Batch jobs run in the embedded AWS itself (they end at once, as moto's

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from runtime.tasks._loading import ConfigurationError
+from runtime.handlers.loading import ConfigurationError
 
 PATTERNS = ("", ".sync", ".sync:2", ".waitForTaskToken")
 _RESOURCE = re.compile(

@@ -26,8 +26,8 @@ from typing import Any
 
 from asl.errors import RUNTIME, StatesError
 from runtime.core.interpreter import TaskRequest
-from runtime.tasks import _calls
-from runtime.tasks._loading import ConfigurationError
+from runtime.handlers import calls
+from runtime.handlers.loading import ConfigurationError
 from runtime.tasks.aws import (
     AwsMode,
     apigateway,
@@ -226,7 +226,7 @@ class AwsRoute:
 
         async def start() -> Any:
             arguments = _arguments(call, request)
-            _, result = await _calls.in_thread(
+            _, result = await calls.in_thread(
                 _invoke, clients, call, arguments, request.parameters, name=f"aws-{parsed.service}"
             )
             return result
@@ -248,7 +248,7 @@ class AwsRoute:
             return None
         if role is None:
             return self.clients
-        return await _calls.in_thread(
+        return await calls.in_thread(
             roles.clients_for, self.clients, role, request.context, name="aws-sts"
         )
 

@@ -24,7 +24,7 @@ from asl.errors import RUNTIME, StatesError
 from runtime.callbacks.progress import note
 from runtime.core.events import payload_details, to_json
 from runtime.core.interpreter import TaskRequest
-from runtime.tasks import _calls
+from runtime.handlers import calls
 from runtime.tasks.aws import names, optimized, shapes
 from runtime.tasks.aws.clients import AwsClients
 from runtime.tasks.aws.errors import ServiceFailure, V1Naming, client_failure, optimized_error
@@ -83,9 +83,9 @@ async def _wait(job: Job, naming: V1Naming, clients: AwsClients, start: Started)
     pause = FIRST_PAUSE
     missing = 0
     try:
-        client = await _calls.in_thread(clients.client, job.service, name="asl-sync")
+        client = await calls.in_thread(clients.client, job.service, name="asl-sync")
         while True:
-            response = await _calls.in_thread(
+            response = await calls.in_thread(
                 _describe, client, job, naming, arguments, name="asl-sync"
             )
             if response is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.tasks._loading import ConfigurationError, load_callable
+from runtime.handlers.loading import ConfigurationError, load_callable
 from tests.runtime.tasks import handlers
 
 HANDLERS = "tests.runtime.tasks.handlers"

@@ -32,7 +32,7 @@ def load_callable(spec: str, *, purpose: str) -> Callable[..., Any]:
             f"{purpose}: {spec!r} is not of the form module:function "
             "(for example handlers.orders:handle or ./handlers/orders.py:handle)."
         )
-    module = _import(module_part, purpose)
+    module = load_module(module_part, purpose=purpose)
     target: Any = module
     for part in attr_path.split("."):
         try:
@@ -49,7 +49,9 @@ def load_callable(spec: str, *, purpose: str) -> Callable[..., Any]:
     return target
 
 
-def _import(name: str, purpose: str) -> ModuleType:
+def load_module(name: str, *, purpose: str) -> ModuleType:
+    """The module named ``name`` (dotted, or a ``.py`` file path); ``purpose`` as for
+    :func:`load_callable`."""
     if name.endswith(".py") or "/" in name or os.sep in name:
         return _import_file(Path(name), purpose)
     try:
@@ -137,4 +139,4 @@ def _available(module: ModuleType) -> str:
     return f" It defines: {shown}."
 
 
-__all__ = ["ConfigurationError", "load_callable"]
+__all__ = ["ConfigurationError", "load_callable", "load_module"]
