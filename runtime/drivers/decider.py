@@ -365,8 +365,10 @@ def _run_until_parked(run: Any, parked: Callable[[], None]) -> ExecutionResult |
         # Parked: let the coroutines go; what their cancellation handlers record is dropped.
         parked()
         selector.loop = None
-        task.cancel()
-        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+        pending = asyncio.all_tasks(loop)  # every branch and iteration, not only the main one
+        for waiting in pending:
+            waiting.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         return None
     finally:
         loop.close()

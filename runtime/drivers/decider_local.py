@@ -59,6 +59,7 @@ class LocalFleet:
         self.sent: set[str] = set()
         self.decisions = 0
         self.attempts = 0
+        self.results: dict[str, ExecutionResult] = {}  # what each ended execution's run returned
         self._queue: deque[str | _Attempt] = deque()
         self._timers: list[tuple[float, int, str]] = []
         self._order = itertools.count()
@@ -112,7 +113,9 @@ class LocalFleet:
                 item = self._queue.popleft()
                 if isinstance(item, str):
                     self.decisions += 1
-                    decide(self.store, item, self, dispatch=self.dispatch)
+                    decision = decide(self.store, item, self, dispatch=self.dispatch)
+                    if decision is not None and decision.result is not None:
+                        self.results[item] = decision.result
                 else:
                     self.attempts += 1
                     message = run_sync(run_attempt(self.dispatch, item.request))
@@ -170,4 +173,7 @@ def execute_decided(
     stored = store.get(arn)
     if stored.status == "RUNNING":
         raise Stalled(f"execution {name!r} is still RUNNING with nothing left to do")
-    return result_of(stored, store.events(arn)), fleet
+    result = fleet.results.get(arn) or result_of(stored)
+    result.records = store.events(arn)  # the history as stored, decision after decision
+    result.stop_date = stored.stop_date
+    return result, fleet
