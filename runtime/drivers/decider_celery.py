@@ -90,7 +90,7 @@ class CeleryServices:
     def _send_celery(
         self, arn: str, attempt_id: str, name: str, queue: str | None, request: TaskRequest
     ) -> None:
-        from runtime.fleet._wire import HEARTBEAT_HEADER, PREFIX_HEADER, REPLY_HEADER
+        from runtime.fleet.wire import HEARTBEAT_HEADER, PREFIX_HEADER, REPLY_HEADER
 
         headers: dict[str, Any] = {
             REPLY_HEADER: self.state.keys.channel("decider"),

@@ -21,7 +21,7 @@ import json
 import time
 from typing import Any
 
-from runtime.fleet._wire import PUBLISH_OUTCOME, RESULT_TTL, Keys
+from runtime.fleet.wire import PUBLISH_OUTCOME, RESULT_TTL, Keys
 
 DECISION_TASK = "asl.decide"
 ATTEMPT_TASK = "asl.attempt"
