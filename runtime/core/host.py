@@ -15,6 +15,7 @@ from runtime.core.events import EventDetails
 
 if TYPE_CHECKING:
     from runtime.core.interpreter import Frame, TaskRequest
+    from runtime.core.map_io import ChildEnd, ChildExecution, S3Request
 
 Record = tuple[int, int, int, str, EventDetails, str]
 """An event as the host records it: (id, previousEventId, nanoseconds since the epoch, type,
@@ -55,6 +56,17 @@ class Host(Protocol):
 
     def rng(self, frame: Frame) -> random.Random:
         """The frame's random source, drawing the same numbers on every replay."""
+        ...
+
+    def start_child(self, child: ChildExecution) -> ChildEnd | None:
+        """A Distributed Map child execution starts: its events (frame ``child.key`` and the
+        frames under it) form its own history. How it ended if an earlier run recorded its end
+        (the core then does not run it again), else None."""
+        ...
+
+    async def io(self, frame: Frame, request: S3Request) -> Any:
+        """Carry out a Map Run's S3 call and record its answer (on replay, hand the recorded
+        answer back); a failed call raises :class:`~runtime.core.map_io.IOFailed`."""
         ...
 
 

@@ -1,29 +1,28 @@
 """Distributed Map ``ItemReader``: items from a JSON, JSON Lines or CSV object, or an S3 listing.
 
-Objects come from S3 through boto3, or from a local folder standing in for S3 (see
-:mod:`runtime.drivers.s3`). JSON is read as strict payload text (:mod:`runtime.core.jsontext`:
-no NaN,
-Infinity, lone surrogates or runaway nesting). Any failure to read or parse raises
-``States.ItemReaderFailed``.
+The Host reads the objects (:meth:`~runtime.core.host.Host.io`: S3, or a local folder standing
+in for it) and records what it read, so a replay reads nothing again. JSON is read as strict
+payload text (:mod:`runtime.core.jsontext`: no NaN, Infinity, lone surrogates or runaway
+nesting). Any failure to read or parse raises ``States.ItemReaderFailed``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from asl import errors as E
 from asl import model as m
 from asl.errors import StatesError
 from runtime.core import jsontext
-from runtime.drivers import s3 as _s3
+from runtime.core.map_io import GET_OBJECT, LIST_OBJECTS, IOFailed, S3Request
 
 if TYPE_CHECKING:
     from runtime.core.interpreter import Frame, Interpreter
+    from runtime.core.map import MapRun
 
 MAX_ITEMS_LIMIT = 100_000_000
 NEGATIVE_MAX_ITEMS = "field MaxItems must be positive"  # AWS's cause, word for word
@@ -42,8 +41,9 @@ async def read_items(
     effective: Any,
     states: Any,
     eid: int,
+    run: MapRun,
 ) -> list[Any] | dict[str, Any]:
-    """Read the Map state's items as its ``ItemReader`` describes."""
+    """Read the Map state's items as its ``ItemReader`` describes (for the Map Run ``run``)."""
     reader = state.item_reader
     assert reader is not None
     params = evaluate_parameters(it, state, frame, reader.parameters, effective, states, eid)
@@ -51,29 +51,46 @@ async def read_items(
     config = reader.reader_config
     action = s3_action(reader.resource)
     bucket = _string(params, "Bucket", reader.resource)
+    call = S3Caller(it, frame, run, bucket)
     try:
-        if action == "getObject":
+        if action == GET_OBJECT:
             key = _string(params, "Key", reader.resource)
-            body = await run_blocking(it, _s3.get_object, bucket, key, params.get("VersionId"))
+            version = params.get("VersionId")
+            body = await call(GET_OBJECT, key=key, version_id=str(version) if version else None)
             return parse(body, config, limit, f"s3://{bucket}/{key}")
-        if action == "listObjectsV2":
+        if action == LIST_OBJECTS:
             prefix = params.get("Prefix", "")
-            objects = await run_blocking(it, _s3.list_objects, bucket, str(prefix))
+            objects = await call(LIST_OBJECTS, prefix=str(prefix))
             if config.get("Transformation", "NONE") != "LOAD_AND_FLATTEN":
                 return objects[:limit] if limit else objects
-            return await _load_and_flatten(it, bucket, objects, config, limit)
-    except _s3.S3Error as exc:
+            return await _load_and_flatten(call, objects, config, limit)
+    except IOFailed as exc:
         raise _failed(str(exc))
     raise _failed(f"The ItemReader resource is not supported: {reader.resource}")
 
 
+class S3Caller:
+    """Makes one Map Run's S3 calls on one bucket through the Host."""
+
+    __slots__ = ("bucket", "frame", "it", "run")
+
+    def __init__(self, it: Interpreter, frame: Frame, run: MapRun, bucket: str) -> None:
+        self.it, self.frame, self.run, self.bucket = it, frame, run, bucket
+
+    async def __call__(self, action: str, **fields: Any) -> Any:
+        """The answer to ``action`` on the bucket; raises IOFailed."""
+        execution = self.frame.context.get("Execution", {}).get("Id", "")
+        request = S3Request(self.run.arn, self.run.key, execution, action, self.bucket, **fields)
+        return await self.it.host.io(self.frame, request)
+
+
 async def _load_and_flatten(
-    it: Interpreter, bucket: str, objects: list[dict[str, Any]], config: Mapping, limit: int
+    call: S3Caller, objects: list[dict[str, Any]], config: Mapping, limit: int
 ) -> list[Any]:
     """Every listed object's records, one after the other (``Transformation: LOAD_AND_FLATTEN``)."""
     items: list[Any] = []
     for obj in objects:
-        body = await run_blocking(it, _s3.get_object, bucket, obj["Key"])
+        body = await call(GET_OBJECT, key=obj["Key"])
         records = parse(body, config, limit - len(items) if limit else 0, obj["Key"])
         if isinstance(records, dict):
             raise _failed(f"Attempting to flatten a JSON object, not an array: {obj['Key']}")
@@ -231,12 +248,3 @@ def _max_items(it, state, frame, reader: m.ItemReader, data, states, eid) -> int
     if value < 0:
         raise _failed(NEGATIVE_MAX_ITEMS)
     return min(value, MAX_ITEMS_LIMIT)
-
-
-async def run_blocking(it: Interpreter, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run blocking I/O in a thread; a virtual clock does not jump while it is in flight."""
-    clock = getattr(it.host, "clock", None)
-    if clock is not None and getattr(clock, "virtual", False):
-        with clock.busy():
-            return await asyncio.to_thread(fn, *args)
-    return await asyncio.to_thread(fn, *args)

@@ -2,9 +2,11 @@
 
 Inline iterations run inside the parent execution and record ``MapIteration*`` events in its
 history. In DISTRIBUTED mode the state starts a Map Run: each item, or each batch with an
-ItemBatcher, is a child execution with its own history (``Host.child_histories``, by child
-execution ARN) that sees none of the parent's variables. ``ItemReader`` and ``ResultWriter`` are
-in :mod:`runtime.core.item_reader` and :mod:`runtime.core.result_writer`.
+ItemBatcher, is a child execution with its own history (the Host files it under the child's
+ARN: :class:`~runtime.core.map_io.ChildExecution`) that sees none of the parent's variables; a
+replay takes the children that already ended as they ended. ``ItemReader`` and ``ResultWriter``
+are in :mod:`runtime.core.item_reader` and :mod:`runtime.core.result_writer`; their S3 calls go
+through the Host.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from asl import errors as E
 from asl import model as m
 from asl.errors import PathNotFound, StatesError
-from runtime.core.events import Payload, payload_details, to_json
+from runtime.core.events import Payload, from_millis, payload_details, to_json
+from runtime.core.map_io import ChildExecution
 
 if TYPE_CHECKING:
     from runtime.core.interpreter import Frame, Interpreter
@@ -54,6 +57,8 @@ class MapRun:
     arn: str
     state_machine_arn: str
     children: list[ChildRun] = field(default_factory=list)
+    key: str = ""
+    """The children's frame-key prefix: the Host records the Map Run's S3 calls under it."""
 
 
 async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, eid: int):
@@ -165,7 +170,8 @@ async def run_iterations(it, state, frame, effective, states, items, limit, eid,
     if items is None:  # an ItemReader on an inline Map (the validator rejects this)
         from runtime.core.item_reader import read_items
 
-        items = await read_items(it, state, frame, effective, states, eid)
+        run = MapRun(_map_run_arn(frame, state, base), "", key=_child_prefix(base))
+        items = await read_items(it, state, frame, effective, states, eid, run)
         _check_iterable(it, state, frame, items, eid)
         entries = _entries(items)
     return await _inline(
@@ -282,8 +288,8 @@ async def _inline(
             await worker()
         elif workers:
             await _gather_all([worker() for _ in range(workers)])
-    except _Failed as failed:
-        error = failed.error
+    except _Failed as failure:
+        error = failure.error
         tolerating = count is not None or percentage is not None
         if tolerating and len(failures) > tolerated and error.error not in E.UNCATCHABLE:
             error = StatesError(E.EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_CAUSE)
@@ -291,7 +297,7 @@ async def _inline(
     if state.result_writer is not None:  # the validator rejects this on an inline Map
         from runtime.core.result_writer import write_results
 
-        run = MapRun(_map_run_arn(frame, state, base), "")
+        run = MapRun(_map_run_arn(frame, state, base), "", key=_child_prefix(base))
         run.children = [
             ChildRun(i, "", "", None, status="SUCCEEDED", output=r) for i, r in enumerate(results)
         ]
@@ -306,21 +312,22 @@ async def _distributed(
     it, state, frame, effective, states, entries, limit, count, percentage, base, eid
 ):
     """A Map Run: read the items, start a child execution per item or batch, write results."""
-    run = MapRun(_map_run_arn(frame, state, base), _children_machine_arn(frame, state))
+    machine = _children_machine_arn(frame, state)
+    run = MapRun(_map_run_arn(frame, state, base), machine, key=_child_prefix(base))
     it.host.emit(frame, "MapRunStarted", {"mapRunArn": run.arn})
     exporting = state.result_writer is not None and state.result_writer.resource is not None
     try:
         if state.item_reader is not None:
             from runtime.core.item_reader import read_items
 
-            items = await read_items(it, state, frame, effective, states, eid)
+            items = await read_items(it, state, frame, effective, states, eid, run)
             if not isinstance(items, list) and (state.is_jsonata or not isinstance(items, dict)):
                 raise StatesError(E.ITEM_READER_FAILED, "Attempting to map over non-iterable node.")
             entries = _entries(items)
         inputs = _child_inputs(it, state, frame, entries, effective, states, eid)
         run.children = [_child_run(state, run, i, value, n) for i, (value, n) in enumerate(inputs)]
         tolerated = threshold(count, percentage, sum(n for _, n in inputs))
-        await _run_children(it, state, frame, run, _child_prefix(base), limit, tolerated)
+        await _run_children(it, state, frame, run, limit, tolerated)
         if state.result_writer is not None:
             from runtime.core.result_writer import write_results
 
@@ -377,7 +384,7 @@ def _child_run(state: m.MapState, run: MapRun, index: int, value: Any, items: in
     return ChildRun(index, name, arn, value, items)
 
 
-async def _run_children(it, state, frame, run: MapRun, prefix: str, limit, tolerated) -> None:
+async def _run_children(it, state, frame, run: MapRun, limit, tolerated) -> None:
     """Run the children, at most ``limit`` at once; fail once more items failed than tolerated."""
     from runtime.core.interpreter import _gather_all
 
@@ -391,7 +398,7 @@ async def _run_children(it, state, frame, run: MapRun, prefix: str, limit, toler
         for child in cursor:
             if stopped:
                 return
-            if await _child_execution(it, state, frame, run, child, prefix):
+            if await _child_execution(it, state, frame, run, child):
                 continue
             failed += child.items
             if failed > tolerated:
@@ -404,15 +411,37 @@ async def _run_children(it, state, frame, run: MapRun, prefix: str, limit, toler
         await _gather_all([worker() for _ in range(workers)])
 
 
-async def _child_execution(it, state, frame, run: MapRun, child: ChildRun, prefix: str) -> bool:
-    """Run one child execution in its own history; whether it succeeded."""
+async def _child_execution(it, state, frame, run: MapRun, child: ChildRun) -> bool:
+    """Run one child execution in its own history; whether it succeeded. A child that ended in
+    an earlier run (this is a replay) is taken as it ended."""
     from runtime.core.interpreter import Frame, _Failed
 
     host = it.host
-    child.status, child.start_date = "RUNNING", host.now()
     parent = frame.context.get("Execution", {})
+    key = f"{run.key}/i{child.index}"
+    execution = ChildExecution(
+        key,
+        child.arn,
+        child.name,
+        parent.get("Id", ""),
+        run.arn,
+        run.state_machine_arn,
+        state.execution_type == "EXPRESS",
+    )
+    ended = host.start_child(execution)
+    if ended is not None:
+        child.status, child.output = ended.status, ended.output
+        child.error, child.cause = ended.error, ended.cause
+        child.start_date, child.stop_date = ended.start_date, ended.stop_date
+        return child.status == "SUCCEEDED"
     role = parent.get("RoleArn")
-    context = {
+    variables: dict[str, Any] = {}  # no outer variables: a separate execution
+    child_frame = Frame(key, variables, variables, {}, detached=True)
+    started = host.emit(
+        child_frame, "ExecutionStarted", {**payload_details("input", child.input), "roleArn": role}
+    )
+    child.status, child.start_date = "RUNNING", from_millis(started[2] // 1_000_000)
+    child_frame.context = {
         "Execution": {
             "Id": child.arn,
             "Input": child.input,
@@ -426,16 +455,6 @@ async def _child_execution(it, state, frame, run: MapRun, child: ChildRun, prefi
             "Name": run.state_machine_arn.rpartition(":")[2],
         },
     }
-    variables: dict[str, Any] = {}  # no outer variables: a separate execution
-    key = f"{prefix}/i{child.index}"
-    child_frame = Frame(key, variables, variables, context, detached=True)
-    # The host files the child's events under its frame key; list them under its ARN too.
-    histories = getattr(host, "child_histories", None)
-    if histories is not None:
-        histories[child.arn] = histories.setdefault(key, [])
-    host.emit(
-        child_frame, "ExecutionStarted", {**payload_details("input", child.input), "roleArn": role}
-    )
     try:
         child.output = await it.run_scope(state.processor, child_frame, child.input)
     except (_Failed, StatesError) as exc:
@@ -456,8 +475,6 @@ async def _child_execution(it, state, frame, run: MapRun, child: ChildRun, prefi
         host.emit(child_frame, "ExecutionSucceeded", payload_details("output", child.output))
     finally:
         child.stop_date = host.now()
-        if histories is not None:
-            histories.pop(key, None)
     return child.status == "SUCCEEDED"
 
 

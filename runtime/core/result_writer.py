@@ -4,8 +4,9 @@
 ``FLATTEN`` or ``NONE``). With ``Resource: arn:aws:states:::s3:putObject`` and ``{Bucket,
 Prefix}`` the results go to ``<Prefix>/<map run id>/``: ``SUCCEEDED_0.json``, ``FAILED_0.json``
 and ``PENDING_0.json`` (each only when it has records) and ``manifest.json`` listing them, and
-the state's result is ``{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}``. A failed
-export raises ``States.ResultWriterFailed``.
+the state's result is ``{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}``. The Host
+writes the objects (:meth:`~runtime.core.host.Host.io`) and records each write, so a replay
+writes nothing again. A failed export raises ``States.ResultWriterFailed``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from asl import errors as E
 from asl import model as m
 from asl.errors import StatesError
 from runtime.core.events import to_json
-from runtime.core.item_reader import evaluate_parameters, run_blocking, s3_action
-from runtime.drivers import s3 as _s3
+from runtime.core.item_reader import S3Caller, evaluate_parameters, s3_action
+from runtime.core.map_io import PUT_OBJECT, IOFailed
 
 if TYPE_CHECKING:
     from runtime.core.interpreter import Frame, Interpreter
@@ -64,14 +65,15 @@ async def write_results(
         "MapRunArn": run.arn,
         "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": []},
     }
+    call = S3Caller(it, frame, run, bucket)
     try:
         for status, (name, body) in files.items():
             key = folder + name
-            await run_blocking(it, _s3.put_object, bucket, key, body)
+            await call(PUT_OBJECT, key=key, body=body)
             manifest["ResultFiles"][status].append({"Key": key, "Size": len(body)})
         key = folder + "manifest.json"
-        await run_blocking(it, _s3.put_object, bucket, key, to_json(manifest).encode())
-    except _s3.S3Error as exc:
+        await call(PUT_OBJECT, key=key, body=to_json(manifest).encode())
+    except IOFailed as exc:
         raise _failed(str(exc))
     return {"MapRunArn": run.arn, "ResultWriterDetails": {"Bucket": bucket, "Key": key}}
 

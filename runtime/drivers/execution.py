@@ -14,10 +14,9 @@ import re
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from asl import model as m
@@ -38,9 +37,11 @@ from runtime.core.events import (
 )
 from runtime.core.interpreter import Frame, Interpreter, SentFailure, TaskRequest, _Failed
 from runtime.core.jsontext import MAX_DEPTH
+from runtime.core.map_io import ChildEnd, ChildExecution, S3Request
 from runtime.core.size import DEEP_SIZE, SizeGauge
 from runtime.drivers.clock import RealClock, VirtualClock
 from runtime.drivers.gc import tune_collector
+from runtime.drivers.map_children import StoredChild, Streams, child_sink
 
 _time_ns = time.time_ns
 
@@ -192,15 +193,21 @@ def owns_timeout(dispatch: Dispatch, request: TaskRequest) -> bool:
 
 
 class _Recording:
-    """A previous run's events, grouped by frame, handed back in order."""
+    """A previous run's events, grouped by frame, handed back in order. ``children`` are the
+    events of its Distributed Map children and Map Runs (frames of their own, ids of their own:
+    see :mod:`runtime.drivers.map_children`)."""
 
-    def __init__(self, events: Iterable[Event]) -> None:
+    def __init__(self, events: Iterable[Event], children: Iterable[Event] = ()) -> None:
         self.by_frame: dict[str, deque[Event]] = defaultdict(deque)
         self.last_id = 0
         self.last_time: datetime | None = None
         for event in events:
             self.by_frame[event.frame].append(event)
             self.last_id = max(self.last_id, event.id)
+            if self.last_time is None or event.timestamp > self.last_time:
+                self.last_time = event.timestamp
+        for event in children:
+            self.by_frame[event.frame].append(event)
             if self.last_time is None or event.timestamp > self.last_time:
                 self.last_time = event.timestamp
 
@@ -267,10 +274,13 @@ class Host:
         history_limit: int | None = HISTORY_LIMIT,
         deadline_ns: int | None = None,
         keep_history: bool = True,
+        children: Iterable[StoredChild] = (),
     ) -> None:
         """``deadline_ns``: the clock reading (ns) past which no event but the execution's end
         is recorded (the execution times out); under a virtual clock real time counts as well.
-        ``keep_history=False``: :attr:`records` keeps nothing (an Express run nobody reads)."""
+        ``keep_history=False``: :attr:`records` keeps nothing (an Express run nobody reads), nor
+        :attr:`child_histories`. ``children``: the stored Distributed Map children (and Map
+        Runs) a replay continues; their events are in ``recording`` too."""
         self.dispatch = dispatch
         self.clock = clock
         self.seed = seed
@@ -289,7 +299,15 @@ class Host:
         self.next_id = (recording.last_id if recording else 0) + 1
         self._rngs: dict[str, random.Random] = {}
         self._entered: dict[str, int] = {}  # frame key -> the running Task's StateEntered id
-        self.child_histories: dict[str, list[Event]] = {}
+        self._streams = Streams(
+            clock=clock,
+            sink=child_sink(sink),
+            recording=recording,
+            stored=children,
+            keep=keep_history,
+        )
+        self.child_histories = self._streams.histories
+        """Distributed Map child executions' histories, by child execution ARN."""
         if recording is None and sink is None and history_limit is None and not clock.virtual:
             self.emit = self._light_emit()  # type: ignore[method-assign]
 
@@ -307,7 +325,7 @@ class Host:
         ``previous`` or the frame's last event; ``advance=False`` leaves the frame's last event as
         it was (AWS's chaining)."""
         if frame.detached:
-            return self._emit_child(frame, type_, details)
+            return self._streams.emit(frame, type_, details, previous, advance)
         rec = self.recording
         if rec is not None and rec.pending(frame.key):
             event = rec.take(frame.key, type_, details)
@@ -353,7 +371,7 @@ class Host:
         final = _UNLIMITED
         # Nothing here refers back to the host: the host holds this function, and a cycle would
         # leave the whole history to the garbage collector instead of reference counting.
-        emit_child = partial(_child_event, self.child_histories, self._now_ns)
+        emit_child = self._streams.emit
 
         def emit(
             frame: Frame,
@@ -364,7 +382,7 @@ class Host:
         ) -> Record:
             nonlocal next_id
             if frame.detached:
-                return emit_child(frame, type_, details)
+                return emit_child(frame, type_, details, previous, advance)
             now = _time_ns()  # the real clock's own reading (a C call)
             if now > deadline and type_ not in final:
                 raise _ExecutionTimedOut()
@@ -393,9 +411,11 @@ class Host:
             self.records = [r for r in records if r[0] < event_id]
         self.next_id = min(self.next_id, event_id)
 
-    def _emit_child(self, frame: Frame, type_: str, details: EventDetails) -> Record:
-        """An event of a Distributed Map child execution, kept in that child's own history."""
-        return _child_event(self.child_histories, self._now_ns, frame, type_, details)
+    def start_child(self, child: ChildExecution) -> ChildEnd | None:
+        return self._streams.start_child(child)
+
+    async def io(self, frame: Frame, request: S3Request) -> Any:
+        return await self._streams.io(frame, request)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -500,7 +520,10 @@ class Host:
             return None  # no outcome recorded: the route runs (and re-records those events)
         for _ in range(ahead + 1):
             event = rec.take(frame.key, queue[0].type)
-            self.records.append(record_of(event))
+            if frame.detached:  # a Distributed Map child's
+                self._streams.replayed(frame, event)
+            else:
+                self.records.append(record_of(event))
             frame.last_event_id = event.id
         details = event.details or {}
         if event.type.endswith("Succeeded"):
@@ -610,6 +633,7 @@ async def run_execution(
     keep_history: bool = True,
     arn: str | None = None,
     host_factory: Callable[..., Host] | None = None,
+    children: Sequence[StoredChild] = (),
 ) -> ExecutionResult:
     """Run (or, with ``recorded`` events, replay and continue) one execution to its end.
 
@@ -621,7 +645,9 @@ async def run_execution(
     as stored (by default one in the engine's account and region): ``$$.Execution.Id``,
     ``$$.StateMachine.Id`` and the default role name its account and region. ``host_factory``
     makes the :class:`Host` from its keyword arguments (a decider's host sends tasks to the
-    fleet instead of running them).
+    fleet instead of running them). ``children`` are the stored Distributed Map children and
+    Map Runs of the execution (and theirs) a replay continues: children that ended are taken as
+    they ended, the others continue from their recorded events.
 
     Limits end the execution, never the caller: a Standard history that reaches
     :data:`HISTORY_LIMIT` events ends FAILED (``States.Runtime``); an Express execution ends
@@ -633,7 +659,10 @@ async def run_execution(
     arn = arn or execution_arn(machine_name, name, express)
     machine_id = machine_arn_of(arn, machine_name)
     role_arn = role_arn or f"arn:aws:iam::{machine_id.split(':')[4]}:role/asl-local"
-    recording = _Recording(recorded) if recorded is not None else None
+    recording = None
+    if recorded is not None or children:
+        stored = (event for child in children for event in child.events)
+        recording = _Recording(recorded or (), stored)
     if recording is not None and isinstance(clock, VirtualClock) and recording.last_time:
         clock.advance_to(recording.last_time)  # virtual time never runs backwards
     started = start_date or clock.now()
@@ -651,6 +680,7 @@ async def run_execution(
         # Checked per event for Express runs only: a loop that never waits times out too.
         deadline_ns=to_millis(started) * 1_000_000 + int(time_limit * 1e9) if express else None,
         keep_history=keep_history,
+        children=children,
     )
     if next_event_id is not None:
         host.next_id = max(host.next_id, next_event_id)
@@ -723,6 +753,7 @@ async def run_execution(
     result.stop_date = clock.now()
     if recording is not None and keep_history:
         host.records.sort(key=_record_id)  # replayed events come back frame by frame
+        host._streams.sort()
     result.records = host.records if keep_history else []
     result.child_histories = host.child_histories
     return result
@@ -760,23 +791,6 @@ def redrive_recording(events: Iterable[Event]) -> list[Event]:
         if isinstance(events, list)
         else [e for frame_events in by_frame.values() for e in frame_events if e.id in keep]
     )
-
-
-def _child_event(
-    histories: dict[str, list[Event]],
-    now_ns: Callable[[], int],
-    frame: Frame,
-    type_: str,
-    details: EventDetails,
-) -> Record:
-    """Record an event of a Distributed Map child execution in that child's own history (by
-    the child's root frame key)."""
-    root = frame.key.split("/i", 1)[0] + "/i" + frame.key.split("/i", 1)[1].split("/", 1)[0]
-    history = histories.setdefault(root, [])
-    record = (len(history) + 1, frame.last_event_id, now_ns(), type_, details, frame.key)
-    frame.last_event_id = record[0]
-    history.append(event_of(record))
-    return record
 
 
 def _unwritable(

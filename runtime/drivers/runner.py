@@ -6,7 +6,9 @@ to a sink; here that sink appends the events to the store in whole transitions (
 once for tasks and the execution's end, every ``commit_interval`` otherwise; the last commit
 finishing the record too), while a heartbeat keeps the execution's lease. ``resume`` replays the
 stored history and carries on; ``redrive`` appends ``ExecutionRedriven`` and replays what
-succeeded, re-running the failed part, as RedriveExecution does.
+succeeded, re-running the failed part, as RedriveExecution does. Distributed Map children are
+child executions in the store, committed with their parent's events; both replay them too
+(:func:`stored_children`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 from asl.errors import StatesError
 from runtime.callbacks import using_store
 from runtime.callbacks.progress import INTERMEDIATE
-from runtime.core.events import Event, render_details, to_json
+from runtime.core.events import Event, to_json
 from runtime.drivers.clock import RealClock, VirtualClock
 from runtime.drivers.execution import (
     Dispatch,
@@ -37,7 +39,9 @@ from runtime.drivers.execution import (
     redrive_recording,
     run_execution,
 )
+from runtime.drivers.map_children import ChildEvent, StoredChild, ended, outcome_of, split
 from runtime.stores.base import (
+    MAP_RUN,
     REDRIVABLE_STATUSES,
     RUNNING,
     ExecutionRecord,
@@ -69,6 +73,16 @@ _NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 
 class RunError(Exception):
     """An execution cannot be started, resumed or redriven as asked (message for the user)."""
+
+
+def valid_name(name: str) -> bool:
+    """Whether ``name`` may name an execution (StartExecution's rule)."""
+    return _NAME.match(name) is not None
+
+
+def load_machine(definition: str, kind: str, filename: str) -> Any:
+    """The compiled machine of a definition (JSON or YAML text), remembered per text."""
+    return _load(definition, kind, filename)
 
 
 @dataclass(slots=True)
@@ -197,8 +211,14 @@ def resume(
         _release(store, record.execution_arn, owner)
         raise
     clock = _clock(options, events)
+    live = live_events(events)
+    try:
+        children = stored_children(store, record.execution_arn, live, clock.now())
+    except BaseException:
+        _release(store, record.execution_arn, owner)
+        raise
     return _run(
-        store, record, machine, dispatch, clock, owner, observer, interval, live_events(events)
+        store, record, machine, dispatch, clock, owner, observer, interval, live, children=children
     )
 
 
@@ -240,11 +260,25 @@ def redrive(
         machine = _load(record.definition, record.type, record.filename)
         dispatch = dispatch or _dispatch(options, record.machine_name, machine, warn)
         clock = _clock(options, events)
+        # The children first: a redrive cut short before its parent's is done again in full.
+        preview = redrive_recording(live_events(events))
+        children = stored_children(store, record.execution_arn, preview, clock.now(), redrive=True)
         record, replay = mark_redriven(store, record, events, clock.now())
     except BaseException:
         _release(store, record.execution_arn, owner)
         raise
-    return _run(store, record, machine, dispatch, clock, owner, observer, interval, replay)
+    return _run(
+        store,
+        record,
+        machine,
+        dispatch,
+        clock,
+        owner,
+        observer,
+        interval,
+        replay,
+        children=children,
+    )
 
 
 def history_too_long(record: ExecutionRecord) -> str | None:
@@ -269,6 +303,52 @@ def mark_redriven(
     )
     store.redrive(record.execution_arn, redriven, expected_last_id=last)
     return store.get(record.execution_arn), live_events([*events, redriven])
+
+
+def stored_children(
+    store: HistoryStore,
+    arn: str,
+    live: list[Event],
+    now: datetime,
+    *,
+    redrive: bool = False,
+) -> list[StoredChild]:
+    """The stored Distributed Map children and Map Runs of execution ``arn`` (and of its
+    children that have not ended), as a replay of ``live`` (its events as the replay sees them)
+    continues them: pass them to :func:`run_execution` as ``children``.
+
+    A child of a Map Run still open in ``live`` that ended ABORTED (its run was cut off with
+    its parent's process) is redriven first: ``ExecutionRedriven`` is appended and it goes on
+    where it was. With ``redrive`` (the parent is being redriven) so are FAILED and TIMED_OUT
+    ones, as a redriven Map Run redrives its failed children; children that succeeded, and
+    those of Map Runs that ended, are taken as they ended."""
+    if not any(event.type == "MapRunStarted" for event in live):
+        return []
+    open_runs = _open_map_runs(live)
+    again = REDRIVABLE_STATUSES if redrive else ("ABORTED",)
+    found: list[StoredChild] = []
+    for child in store.children(arn):
+        events = store.events(child.execution_arn)
+        rerun = child.status in again and child.map_run_arn in open_runs
+        if rerun and child.type != MAP_RUN:
+            child, events = mark_redriven(store, child, events, now)
+        else:
+            events = live_events(events)
+        found.append(StoredChild(child, events))
+        if child.type != MAP_RUN and ended(events) is None:
+            found += stored_children(store, child.execution_arn, events, now, redrive=redrive)
+    return found
+
+
+def _open_map_runs(events: Iterable[Event]) -> set[str]:
+    """The ARNs of the Map Runs started in ``events`` that have not ended there."""
+    running: dict[str, str] = {}  # frame -> its Map Run
+    for event in events:
+        if event.type == "MapRunStarted":
+            running[event.frame] = (event.details or {}).get("mapRunArn", "")
+        elif event.type in ("MapRunSucceeded", "MapRunFailed", "MapRunAborted"):
+            running.pop(event.frame, None)
+    return set(running.values())
 
 
 def live_events(events: Iterable[Event]) -> list[Event]:
@@ -330,6 +410,7 @@ class _Recorder:
         self.failed = False  # the last commit raised: its events are still pending
         self.unwritable: HistoryUnwritable | None = None  # until the execution's end is recorded
         self._timer: asyncio.TimerHandle | None = None
+        self.streams = False  # events of child executions or Map Runs came (see :meth:`child`)
 
     def __call__(self, event: Event) -> None:
         if self.unwritable is not None:
@@ -355,6 +436,12 @@ class _Recorder:
         if self.observer is not None:
             self.observer(event)
 
+    def child(self, event: ChildEvent) -> None:
+        """An event of a Distributed Map child execution or Map Run: committed with this
+        execution's events, in the same transactions (a child's end is a transition's end)."""
+        self.streams = True
+        self(event)
+
     def flush(self) -> None:
         """Commit every event recorded since the last commit, in one transaction."""
         if self.pending:
@@ -378,18 +465,30 @@ class _Recorder:
     def _commit(self, count: int) -> None:
         pending = self.pending
         events = pending if count == len(pending) else pending[:count]
+        own = events
         self.failed = True
         try:
-            self.store.append(
-                self.arn, events, expected_last_id=self.last_id, outcome=_outcome(events[-1])
-            )
+            if self.streams:
+                own, children = split(events)
+                self.store.append(
+                    self.arn,
+                    own,
+                    expected_last_id=self.last_id,
+                    outcome=_outcome(own[-1]) if own else None,
+                    children=children,
+                )
+            else:
+                self.store.append(
+                    self.arn, events, expected_last_id=self.last_id, outcome=_outcome(events[-1])
+                )
         except _RENDERING_ERRORS as exc:
             found = _first_unwritable(events)
             if found is None:
                 raise
             self._drop_from(found[0], found[1] or str(exc))
         self.failed = False
-        self.last_id = events[-1].id
+        if own:
+            self.last_id = own[-1].id
         self.pending = [] if events is pending else pending[count:]
         self.whole = 0
         self.due = time.monotonic() + self.interval
@@ -399,8 +498,16 @@ class _Recorder:
 
     def _drop_from(self, index: int, reason: str) -> None:
         """Drop pending events from ``index`` on (the first the store cannot write) and raise
-        :class:`HistoryUnwritable`; the driver ends the execution in that event's place."""
-        self.unwritable = HistoryUnwritable(self.pending[index].id, reason)
+        :class:`HistoryUnwritable`; the driver ends the execution in that event's place (in the
+        place of its next event when the event is a child execution's)."""
+        event = self.pending[index]
+        event_id = event.id
+        if type(event) is ChildEvent:
+            reason = f"event {event.id} of {event.stream.arn}: {reason}"
+            own = [e.id for e in self.pending if type(e) is not ChildEvent]
+            later = [e.id for e in self.pending[index:] if type(e) is not ChildEvent]
+            event_id = later[0] if later else max(own, default=self.last_id) + 1
+        self.unwritable = HistoryUnwritable(event_id, reason)
         del self.pending[index:]
         self.whole = min(self.whole, index)
         self.failed = False
@@ -433,7 +540,7 @@ _END = "end"  # the execution's end (commit now, with the outcome), unless a chi
 _INSIDE = "inside"  # the middle of a transition: never commit after it (unless flushed)
 _KINDS: dict[str, str] = {}
 _ENDS_TRANSITION = ("StateEntered", "Succeeded", "Failed", "TimedOut", "Aborted")
-_OUTSIDE_WORLD = ("Task", "LambdaFunction", "Activity", "MapRun")
+_OUTSIDE_WORLD = ("Task", "LambdaFunction", "Activity", "MapRun", "S3Call")
 
 
 _RENDERING_ERRORS = (StatesError, TypeError, ValueError, RecursionError)
@@ -485,17 +592,8 @@ def _commit_interval(value: float | None = None) -> float:
 
 
 def _outcome(event: Event) -> Outcome | None:
-    status = _TERMINAL_EVENTS.get(event.type)
-    if status is None or event.frame:
-        return None
-    details = render_details(event.details) or {}
-    return Outcome(
-        status,
-        event.timestamp,
-        output=details.get("output") if status == "SUCCEEDED" else None,
-        error=details.get("error"),
-        cause=details.get("cause"),
-    )
+    """How the execution ended, when ``event`` is its end."""
+    return None if event.frame else outcome_of(event)
 
 
 def _run(
@@ -509,6 +607,7 @@ def _run(
     interval: float = DEFAULT_COMMIT_INTERVAL,
     recorded: list[Event] | None = None,
     keep: bool = True,
+    children: list[StoredChild] | None = None,
 ) -> ExecutionResult:
     arn = record.execution_arn
     recorder = _Recorder(store, arn, record.last_event_id, observer, interval)
@@ -529,6 +628,7 @@ def _run(
             next_event_id=record.last_event_id + 1,
             arn=arn,
             keep_history=keep,
+            children=children or (),
         )
         heartbeat = record.type == "STANDARD"
         with using_store(store):  # pending callbacks and activity tasks live in this store
@@ -590,6 +690,12 @@ def _attach(store: HistoryStore, record: ExecutionRecord, poll: float = 0.2) -> 
 
 
 def _durable(record: ExecutionRecord, verb: str) -> ExecutionRecord:
+    if record.parent_arn is not None:
+        kind = "a Map Run" if record.type == MAP_RUN else "a Distributed Map child execution"
+        raise RunError(
+            f"cannot {verb} {record.name!r}: it is {kind} of {record.parent_arn}; "
+            f"{verb} that execution instead"
+        )
     if record.type != "STANDARD":
         raise RunError(f"cannot {verb} {record.name!r}: Express executions are not durable")
     return record

@@ -1,5 +1,7 @@
 """S3 access for Distributed Map: real S3 through boto3, or a local folder standing in for it.
 
+The Host carries out a Map Run's calls here (:func:`call`) and records their answers.
+
 With ``ASL_S3_LOCAL_ROOT=/path`` set, every bucket is a folder: bucket ``B`` key ``K`` is the file
 ``/path/B/K``. Bucket names follow S3's rules and every path resolves inside the root (no ``..``,
 no symlink leading out), so nothing outside it is read, listed or written. Otherwise boto3 talks
@@ -16,6 +18,8 @@ import re
 import threading
 from pathlib import Path
 from typing import Any
+
+from runtime.core.map_io import GET_OBJECT, LIST_OBJECTS, PUT_OBJECT, S3Request
 
 LOCAL_ROOT_ENV = "ASL_S3_LOCAL_ROOT"
 _DEFAULT_REGION = "us-east-1"
@@ -78,6 +82,18 @@ def put_object(bucket: str, key: str, body: bytes) -> None:
         _put_local(root, bucket, key, body)
         return
     _call("put_object", Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+
+def call(request: S3Request) -> Any:
+    """Carry out a Map Run's S3 call: the answer :class:`~runtime.core.map_io.S3Request` names."""
+    if request.action == GET_OBJECT:
+        return get_object(request.bucket, request.key, request.version_id)
+    if request.action == LIST_OBJECTS:
+        return list_objects(request.bucket, request.prefix)
+    if request.action == PUT_OBJECT:
+        put_object(request.bucket, request.key, request.body or b"")
+        return None
+    raise S3Error(f"unsupported S3 call: {request.action}")
 
 
 # --- local folders ------------------------------------------------------------------------------

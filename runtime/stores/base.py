@@ -256,6 +256,18 @@ def _canonical(text: str) -> Any:
         return text
 
 
+def listed(record: ExecutionRecord, map_run_arn: str | None) -> bool:
+    """Whether :meth:`HistoryStore.list` shows ``record``: a top-level execution, or (asked for
+    by ``map_run_arn``) a child execution of that Map Run."""
+    if map_run_arn is None:
+        return record.parent_arn is None
+    return record.map_run_arn == map_run_arn and record.type != MAP_RUN
+
+
+def child_exists(arn: str) -> ConcurrentWriteError:
+    return ConcurrentWriteError(f"child execution {arn} exists already: another process wrote it")
+
+
 def lease_error(record: ExecutionRecord) -> LeaseHeld:
     owner = record.lease_owner or "?"
     return LeaseHeld(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
 from runtime.core.events import Event
-from runtime.stores.base import Outcome, StoreError
+from runtime.stores.base import ChildAppend, Outcome, StoreError
 from runtime.stores.memory import MemoryStore
 
 
@@ -36,9 +36,18 @@ class JsonlStore(MemoryStore):
         *,
         expected_last_id: int,
         outcome: Outcome | None = None,
+        children: Mapping[str, ChildAppend] | None = None,
     ) -> None:
-        super().append(execution_arn, events, expected_last_id=expected_last_id, outcome=outcome)
+        super().append(
+            execution_arn,
+            events,
+            expected_last_id=expected_last_id,
+            outcome=outcome,
+            children=children,
+        )
         self._log(execution_arn, events)
+        for arn, child in (children or {}).items():
+            self._log(arn, child.events)
 
     def redrive(self, execution_arn: str, event: Event, *, expected_last_id: int) -> None:
         super().redrive(execution_arn, event, expected_last_id=expected_last_id)

@@ -5,20 +5,23 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from runtime.core.events import Event
 from runtime.stores.base import (
     RUNNING,
+    ChildAppend,
     ConcurrentWriteError,
     ExecutionRecord,
     Outcome,
     ambiguous,
     check_start,
+    child_exists,
     lease_error,
     lease_is_live,
+    listed,
     not_found,
 )
 from runtime.stores.contracts import (
@@ -65,12 +68,20 @@ class MemoryStore:
         with self._lock:
             return self._find(execution_id).copy()
 
-    def list(self, *, status: str | None = None) -> list[ExecutionRecord]:
+    def list(
+        self, *, status: str | None = None, map_run_arn: str | None = None
+    ) -> list[ExecutionRecord]:
         with self._lock:
-            records = [r.copy() for r in self._records.values()]
+            records = [r.copy() for r in self._records.values() if listed(r, map_run_arn)]
         if status is not None:
             records = [r for r in records if r.status == status]
         records.sort(key=lambda r: r.start_date, reverse=True)
+        return records
+
+    def children(self, parent_arn: str) -> list[ExecutionRecord]:
+        with self._lock:
+            records = [r.copy() for r in self._records.values() if r.parent_arn == parent_arn]
+        records.sort(key=lambda r: r.start_date)
         return records
 
     def events(self, execution_arn: str) -> list[Event]:
@@ -85,20 +96,41 @@ class MemoryStore:
         *,
         expected_last_id: int,
         outcome: Outcome | None = None,
+        children: Mapping[str, ChildAppend] | None = None,
     ) -> None:
         with self._lock:
             record = self._checked(execution_arn, expected_last_id)
-            if events:
-                if self._keep:
-                    self._events[execution_arn].extend(events)
-                record.last_event_id = events[-1].id
-            if outcome is not None:
-                record.status, record.stop_date = outcome.status, outcome.stop_date
-                record.output, record.error, record.cause = (
-                    outcome.output,
-                    outcome.error,
-                    outcome.cause,
-                )
+            for arn, child in (children or {}).items():  # every check before any write
+                if child.record is None:
+                    self._checked(arn, child.expected_last_id)
+                elif arn in self._records:
+                    raise child_exists(arn)
+            self._write(execution_arn, record, events, outcome)
+            for arn, child in (children or {}).items():
+                if child.record is not None:
+                    created = child.record.copy()
+                    created.status, created.last_event_id = RUNNING, 0
+                    self._records[arn], self._events[arn] = created, []
+                self._write(arn, self._records[arn], child.events, child.outcome)
+
+    def _write(
+        self,
+        execution_arn: str,
+        record: ExecutionRecord,
+        events: Sequence[Event],
+        outcome: Outcome | None,
+    ) -> None:
+        if events:
+            if self._keep:
+                self._events[execution_arn].extend(events)
+            record.last_event_id = events[-1].id
+        if outcome is not None:
+            record.status, record.stop_date = outcome.status, outcome.stop_date
+            record.output, record.error, record.cause = (
+                outcome.output,
+                outcome.error,
+                outcome.cause,
+            )
 
     def redrive(self, execution_arn: str, event: Event, *, expected_last_id: int) -> None:
         with self._lock:

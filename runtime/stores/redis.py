@@ -7,6 +7,8 @@ another prefix than ``asl:``). Per execution, under the prefix::
     h:{arn}       list  its events, one JSON array each, in id order
     n:{name}      set   the ARNs of the executions with that name
     all, s:{ST}   zset  every ARN, and the ARNs of each status, scored by start time
+    c:{arn}       zset  a parent's Distributed Map children and Map Runs (never in all or s:)
+    m:{arn}       zset  a Map Run's children (and the Map Run's own record)
 
 Pending tasks and activities (task tokens)::
 
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -42,6 +44,7 @@ from runtime.core.events import Event, payload_text
 from runtime.stores.base import (
     REDIS_SCHEMES,
     RUNNING,
+    ChildAppend,
     ConcurrentWriteError,
     ExecutionRecord,
     Outcome,
@@ -49,8 +52,10 @@ from runtime.stores.base import (
     StoreError,
     ambiguous,
     check_start,
+    child_exists,
     lease_error,
     lease_is_live,
+    listed,
     not_found,
 )
 from runtime.stores.contracts import (
@@ -69,11 +74,11 @@ SCHEMA_VERSION = 1
 
 _FINISH_FIELDS = ("stop_date", "output", "error", "cause")
 
-# Helpers: move an execution between the status sets; push ARGV[first..last] onto a list, a
-# thousand at a time (Lua's unpack() takes at most about 8000 values).
+# Helpers: move an execution between the status sets (a child is in none); push
+# ARGV[first..last] onto a list, a thousand at a time (Lua's unpack() takes about 8000 values).
 _MOVE = """
 local function move(record, prefix, arn, old, new)
-  if old == new then return end
+  if old == new or redis.call('HEXISTS', record, 'parent_arn') == 1 then return end
   local score = redis.call('HGET', record, 'score')
   if old then redis.call('ZREM', prefix .. 's:' .. old, arn) end
   redis.call('ZADD', prefix .. 's:' .. new, score, arn)
@@ -118,6 +123,63 @@ if n > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, i + 1, i + n)) end
 if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 'status', ARGV[5])
   move(KEYS[1], ARGV[1], ARGV[2], old, ARGV[5])
+end
+return {'ok'}
+"""
+)
+
+# An execution's events with its Distributed Map children's (see HistoryStore.append). KEYS:
+# the parent's record and events, the counter 'seq', then per child its record, events, name
+# set, parent's children index and Map Run index. ARGV: prefix, then per execution (the parent
+# first): arn, expected, new last id, status ('' = unchanged), score ('' = the execution exists,
+# else it is created with the fields that follow), then four lists, each its length and its
+# values: the new record's fields (field, value, ...), events, fields set, fields deleted.
+_APPEND_FAMILY = (
+    _MOVE
+    + """
+local sections = {}
+local i = 2
+while i <= #ARGV do
+  local s = {arn = ARGV[i], expected = ARGV[i + 1], last = ARGV[i + 2], status = ARGV[i + 3],
+             score = ARGV[i + 4]}
+  i = i + 5
+  for _, part in ipairs({'fields', 'events', 'sets', 'dels'}) do
+    local n = tonumber(ARGV[i])
+    s[part] = {i + 1, i + n}
+    i = i + n + 1
+  end
+  sections[#sections + 1] = s
+end
+local function keys(k)
+  if k == 1 then return KEYS[1], KEYS[2] end
+  local b = 4 + (k - 2) * 5
+  return KEYS[b], KEYS[b + 1], KEYS[b + 2], KEYS[b + 3], KEYS[b + 4]
+end
+for k, s in ipairs(sections) do
+  local last = redis.call('HGET', keys(k), 'last_event_id')
+  if s.score ~= '' then
+    if last then return {'exists', s.arn} end
+  elseif not last then return {'missing', s.arn}
+  elseif last ~= s.expected then return {'conflict', s.arn, last} end
+end
+for k, s in ipairs(sections) do
+  local record, events, names, parents, runs = keys(k)
+  if s.score ~= '' then
+    redis.call('HSET', record, 'seq', redis.call('INCR', KEYS[3]), 'score', s.score,
+               unpack(ARGV, s.fields[1], s.fields[2]))
+    redis.call('SADD', names, s.arn)
+    redis.call('ZADD', parents, s.score, s.arn)
+    redis.call('ZADD', runs, s.score, s.arn)
+  end
+  local old = redis.call('HGET', record, 'status')
+  push(events, s.events[1], s.events[2])
+  redis.call('HSET', record, 'last_event_id', s.last)
+  if s.sets[2] >= s.sets[1] then redis.call('HSET', record, unpack(ARGV, s.sets[1], s.sets[2])) end
+  if s.dels[2] >= s.dels[1] then redis.call('HDEL', record, unpack(ARGV, s.dels[1], s.dels[2])) end
+  if s.status ~= '' then
+    redis.call('HSET', record, 'status', s.status)
+    move(record, ARGV[1], s.arn, old, s.status)
+  end
 end
 return {'ok'}
 """
@@ -279,6 +341,7 @@ class RedisStore:
             self._check_schema()
             self._create = self._r.register_script(_CREATE)
             self._append = self._r.register_script(_APPEND)
+            self._append_family = self._r.register_script(_APPEND_FAMILY)
             self._redrive = self._r.register_script(_REDRIVE)
             self._heartbeat = self._r.register_script(_HEARTBEAT)
             self._release = self._r.register_script(_RELEASE)
@@ -319,8 +382,13 @@ class RedisStore:
             raise not_found(execution_id)
         return _record(fields)
 
-    def list(self, *, status: str | None = None) -> list[ExecutionRecord]:
-        index = self._key("all") if status is None else self._key("s", status)
+    def list(
+        self, *, status: str | None = None, map_run_arn: str | None = None
+    ) -> list[ExecutionRecord]:
+        if map_run_arn is not None:
+            index = self._key("m", map_run_arn)
+        else:
+            index = self._key("all") if status is None else self._key("s", status)
         with self._guard():
             arns = self._r.zrevrange(index, 0, -1)
             pipe = self._r.pipeline(transaction=False)
@@ -329,7 +397,22 @@ class RedisStore:
             rows = [row for row in pipe.execute() if row]
         records = [(_record(row), int(row.get("seq") or 0)) for row in rows]
         records.sort(key=lambda pair: (pair[0].start_date, pair[1]), reverse=True)
-        return [r for r, _ in records if status is None or r.status == status]
+        return [
+            r
+            for r, _ in records
+            if (status is None or r.status == status) and listed(r, map_run_arn)
+        ]
+
+    def children(self, parent_arn: str) -> list[ExecutionRecord]:
+        with self._guard():
+            arns = self._r.zrange(self._key("c", parent_arn), 0, -1)
+            pipe = self._r.pipeline(transaction=False)
+            for arn in arns:
+                pipe.hgetall(self._key("x", arn))
+            rows = [row for row in pipe.execute() if row]
+        records = [(_record(row), int(row.get("seq") or 0)) for row in rows]
+        records.sort(key=lambda pair: (pair[0].start_date, pair[1]))
+        return [r for r, _ in records]
 
     def events(self, execution_arn: str) -> list[Event]:
         with self._guard():
@@ -348,28 +431,54 @@ class RedisStore:
         *,
         expected_last_id: int,
         outcome: Outcome | None = None,
+        children: Mapping[str, ChildAppend] | None = None,
     ) -> None:
+        if children:
+            self._append_children(execution_arn, events, expected_last_id, outcome, children)
+            return
         last = events[-1].id if events else expected_last_id
-        sets: list[str] = []
-        deletes: list[str] = []
-        status = ""
-        if outcome is not None:
-            status = outcome.status
-            values = {
-                "stop_date": outcome.stop_date.isoformat(),
-                "output": outcome.output,
-                "error": outcome.error,
-                "cause": outcome.cause,
-            }
-            for name in _FINISH_FIELDS:
-                if values[name] is None:
-                    deletes.append(name)
-                else:
-                    sets += [name, values[name]]
+        status, sets, deletes = _finish(outcome)
         args: list[Any] = [self.prefix, execution_arn, expected_last_id, last, status]
         args += [len(events), *(_event_text(e) for e in events)]
         args += [len(sets) // 2, *sets, len(deletes), *deletes]
         self._swap(self._append, execution_arn, expected_last_id, args)
+
+    def _append_children(
+        self,
+        arn: str,
+        events: Sequence[Event],
+        expected: int,
+        outcome: Outcome | None,
+        children: Mapping[str, ChildAppend],
+    ) -> None:
+        keys = [self._key("x", arn), self._key("h", arn), self._key("seq")]
+        args = [self.prefix, *_section(arn, events, expected, outcome)]
+        for child_arn, child in children.items():
+            created = child.record
+            keys += [self._key("x", child_arn), self._key("h", child_arn)]
+            if created is None:
+                keys += [self._key("n"), self._key("c"), self._key("m")]  # (not written)
+            else:
+                keys += [
+                    self._key("n", created.name),
+                    self._key("c", created.parent_arn or ""),
+                    self._key("m", created.map_run_arn or ""),
+                ]
+            args += _section(
+                child_arn, child.events, child.expected_last_id, child.outcome, created
+            )
+        with self._guard():
+            answer = self._append_family(keys=keys, args=args)
+        if answer[0] == "missing":
+            raise not_found(answer[1])
+        if answer[0] == "exists":
+            raise child_exists(answer[1])
+        if answer[0] == "conflict":
+            raise ConcurrentWriteError(
+                f"history of {answer[1]} ends at event {answer[2]}, expected "
+                f"{expected if answer[1] == arn else children[answer[1]].expected_last_id}: "
+                "another process is writing it"
+            )
 
     def redrive(self, execution_arn: str, event: Event, *, expected_last_id: int) -> None:
         args = [
@@ -625,8 +734,64 @@ def _fields(r: ExecutionRecord) -> dict[str, str]:
         "last_event_id": r.last_event_id,
         "lease_owner": r.lease_owner,
         "lease_heartbeat": None if r.lease_heartbeat is None else repr(r.lease_heartbeat),
+        "parent_arn": r.parent_arn,
+        "map_run_arn": r.map_run_arn,
     }
     return {k: str(v) for k, v in values.items() if v is not None}
+
+
+def _finish(outcome: Outcome | None) -> tuple[str, list[str], list[str]]:
+    """(new status or '', [field, value, ...] to set, fields to delete) for an outcome."""
+    sets: list[str] = []
+    deletes: list[str] = []
+    if outcome is None:
+        return "", sets, deletes
+    values = {
+        "stop_date": outcome.stop_date.isoformat(),
+        "output": outcome.output,
+        "error": outcome.error,
+        "cause": outcome.cause,
+    }
+    for name in _FINISH_FIELDS:
+        if values[name] is None:
+            deletes.append(name)
+        else:
+            sets += [name, values[name]]
+    return outcome.status, sets, deletes
+
+
+def _section(
+    arn: str,
+    events: Sequence[Event],
+    expected: int,
+    outcome: Outcome | None,
+    created: ExecutionRecord | None = None,
+) -> list[Any]:
+    """One execution's part of ``_APPEND_FAMILY``'s arguments."""
+    status, sets, deletes = _finish(outcome)
+    fields: list[str] = []
+    score = ""
+    if created is not None:
+        stored = created.copy()
+        stored.status, stored.last_event_id = RUNNING, 0
+        fields = [x for pair in _fields(stored).items() for x in pair]
+        score = _score(stored)
+    last = events[-1].id if events else expected
+    return [
+        arn,
+        expected,
+        last,
+        status,
+        score,
+        len(fields),
+        *fields,
+        len(events),
+        *(_event_text(e) for e in events),
+        len(sets),
+        *sets,
+        len(deletes),
+        *deletes,
+    ]
 
 
 def _pairs(flat: Sequence[str]) -> dict[str, str]:
@@ -660,6 +825,8 @@ def _record(f: dict[str, str]) -> ExecutionRecord:
         last_event_id=int(f.get("last_event_id") or 0),
         lease_owner=f.get("lease_owner"),
         lease_heartbeat=None if beat is None else float(beat),
+        parent_arn=f.get("parent_arn"),
+        map_run_arn=f.get("map_run_arn"),
     )
 
 

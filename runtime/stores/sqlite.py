@@ -19,7 +19,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from typing import Any
 from runtime.core.events import Event
 from runtime.stores.base import (
     RUNNING,
+    ChildAppend,
     ConcurrentWriteError,
     ExecutionRecord,
     Outcome,
@@ -36,6 +37,7 @@ from runtime.stores.base import (
     StoreLocked,
     ambiguous,
     check_start,
+    child_exists,
     lease_error,
     lease_is_live,
     not_found,
@@ -131,16 +133,35 @@ CREATE TABLE IF NOT EXISTS serve_state_machines (
 """
 _TOKENS_TABLES = ("asl_tasks", "asl_activities", "serve_state_machines")
 
+# Distributed Map children and Map Runs: their parent and Map Run (created likewise).
+_CHILDREN_SCHEMA = """
+CREATE TABLE IF NOT EXISTS asl_children (
+    arn TEXT PRIMARY KEY,
+    parent_arn TEXT NOT NULL,
+    map_run_arn TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS asl_children_by_parent ON asl_children (parent_arn);
+CREATE INDEX IF NOT EXISTS asl_children_by_map_run ON asl_children (map_run_arn);
+"""
+_ADDED_SCHEMA = _TOKENS_SCHEMA + _CHILDREN_SCHEMA
+_ADDED_TABLES = (*_TOKENS_TABLES, "asl_children")
+
 _RECORD_COLUMNS = (
     "arn, name, machine_name, type, definition, filename, input, seed, options, status, "
     "start_date, stop_date, output, error, cause, redrive_count, redrive_date, last_event_id, "
     "lease_owner, lease_heartbeat"
 )
-# Reads take the last event id from the history itself (the column is set only at creation).
+# Reads take the last event id from the history itself (the column is set only at creation),
+# and a child's links from asl_children.
 _SELECT_COLUMNS = _RECORD_COLUMNS.replace(
     "last_event_id",
     "(SELECT coalesce(max(id), 0) FROM events WHERE execution_arn = executions.arn)",
+) + "".join(
+    f", (SELECT {link} FROM asl_children AS c WHERE c.arn = executions.arn)"
+    for link in ("parent_arn", "map_run_arn")
 )
+_TOP_LEVEL = "NOT EXISTS (SELECT 1 FROM asl_children AS c WHERE c.arn = executions.arn)"
+_OF_MAP_RUN = "arn IN (SELECT arn FROM asl_children WHERE map_run_arn = ?) AND type != 'MAP_RUN'"
 
 
 class SqliteStore:
@@ -217,8 +238,9 @@ class SqliteStore:
             version, tables, families = self._conn.execute(
                 "SELECT (SELECT user_version FROM pragma_user_version),"
                 " (SELECT count(*) FROM sqlite_master),"
-                " (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?))",
-                _TOKENS_TABLES,
+                " (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                f" ({', '.join('?' * len(_ADDED_TABLES))}))",
+                _ADDED_TABLES,
             ).fetchone()
         if version > SCHEMA_VERSION:
             raise StoreCorrupt(
@@ -238,11 +260,11 @@ class SqliteStore:
         if version == 0:
             with self._write() as conn:
                 if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
-                    _script(conn, _SCHEMA + _TOKENS_SCHEMA)
+                    _script(conn, _SCHEMA + _ADDED_SCHEMA)
                     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        elif families < len(_TOKENS_TABLES):  # a file written before these tables existed
+        elif families < len(_ADDED_TABLES):  # a file written before these tables existed
             with self._write() as conn:
-                _script(conn, _TOKENS_SCHEMA)
+                _script(conn, _ADDED_SCHEMA)
 
     # -- HistoryStore ----------------------------------------------------------------------------
 
@@ -253,13 +275,7 @@ class SqliteStore:
             ).fetchone()
             if row is not None:
                 return check_start(_record(row), record), False
-            stored = record.copy()
-            stored.status, stored.last_event_id = RUNNING, 0
-            conn.execute(
-                f"INSERT INTO executions ({_RECORD_COLUMNS}) VALUES ({', '.join('?' * 20)})",
-                _row(stored),
-            )
-            return stored, True
+            return _insert(conn, record), True
 
     def get(self, execution_id: str) -> ExecutionRecord:
         with self._read() as conn:
@@ -277,14 +293,30 @@ class SqliteStore:
             raise ambiguous(execution_id, [r[0] for r in rows])
         raise not_found(execution_id)
 
-    def list(self, *, status: str | None = None) -> list[ExecutionRecord]:
-        query = f"SELECT {_SELECT_COLUMNS} FROM executions"
+    def list(
+        self, *, status: str | None = None, map_run_arn: str | None = None
+    ) -> list[ExecutionRecord]:
+        query = f"SELECT {_SELECT_COLUMNS} FROM executions WHERE "
         params: tuple[Any, ...] = ()
+        if map_run_arn is None:
+            query += _TOP_LEVEL
+        else:
+            query += _OF_MAP_RUN
+            params = (map_run_arn,)
         if status is not None:
-            query += " WHERE status = ?"
-            params = (status,)
+            query += " AND status = ?"
+            params += (status,)
         with self._read() as conn:
             rows = conn.execute(query + " ORDER BY start_date DESC, rowid DESC", params).fetchall()
+        return [_record(r) for r in rows]
+
+    def children(self, parent_arn: str) -> list[ExecutionRecord]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_SELECT_COLUMNS} FROM executions WHERE arn IN "
+                "(SELECT arn FROM asl_children WHERE parent_arn = ?) ORDER BY start_date, rowid",
+                (parent_arn,),
+            ).fetchall()
         return [_record(r) for r in rows]
 
     def events(self, execution_arn: str) -> list[Event]:
@@ -318,23 +350,21 @@ class SqliteStore:
         *,
         expected_last_id: int,
         outcome: Outcome | None = None,
+        children: Mapping[str, ChildAppend] | None = None,
     ) -> None:
         rows = _event_rows(execution_arn, events)
         with self._write() as conn:
             self._swap(conn, execution_arn, expected_last_id, rows)
             if outcome is not None:
-                conn.execute(
-                    "UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, "
-                    "cause = ? WHERE arn = ?",
-                    (
-                        outcome.status,
-                        outcome.stop_date.isoformat(),
-                        outcome.output,
-                        outcome.error,
-                        outcome.cause,
-                        execution_arn,
-                    ),
-                )
+                _finish(conn, execution_arn, outcome)
+            for arn, child in (children or {}).items():
+                if child.record is not None:
+                    if _exists(conn, arn):
+                        raise child_exists(arn)
+                    _insert(conn, child.record)
+                self._swap(conn, arn, child.expected_last_id, _event_rows(arn, child.events))
+                if child.outcome is not None:
+                    _finish(conn, arn, child.outcome)
 
     def redrive(self, execution_arn: str, event: Event, *, expected_last_id: int) -> None:
         with self._write() as conn:
@@ -532,6 +562,37 @@ def _script(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
+def _insert(conn: sqlite3.Connection, record: ExecutionRecord) -> ExecutionRecord:
+    """Store a new RUNNING execution (linked to its parent if it is a child); return it."""
+    stored = record.copy()
+    stored.status, stored.last_event_id = RUNNING, 0
+    conn.execute(
+        f"INSERT INTO executions ({_RECORD_COLUMNS}) VALUES ({', '.join('?' * 20)})",
+        _row(stored),
+    )
+    if stored.parent_arn is not None:
+        conn.execute(
+            "INSERT INTO asl_children (arn, parent_arn, map_run_arn) VALUES (?, ?, ?)",
+            (stored.execution_arn, stored.parent_arn, stored.map_run_arn or ""),
+        )
+    return stored
+
+
+def _finish(conn: sqlite3.Connection, arn: str, outcome: Outcome) -> None:
+    conn.execute(
+        "UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? "
+        "WHERE arn = ?",
+        (
+            outcome.status,
+            outcome.stop_date.isoformat(),
+            outcome.output,
+            outcome.error,
+            outcome.cause,
+            arn,
+        ),
+    )
+
+
 def _exists(conn: sqlite3.Connection, arn: str) -> bool:
     return conn.execute("SELECT 1 FROM executions WHERE arn = ?", (arn,)).fetchone() is not None
 
@@ -637,6 +698,8 @@ def _record(row: Sequence[Any]) -> ExecutionRecord:
         last_id,
         owner,
         heartbeat,
+        parent,
+        map_run,
     ) = row
     return ExecutionRecord(
         execution_arn=arn,
@@ -659,6 +722,8 @@ def _record(row: Sequence[Any]) -> ExecutionRecord:
         last_event_id=last_id,
         lease_owner=owner,
         lease_heartbeat=heartbeat,
+        parent_arn=parent,
+        map_run_arn=map_run or None,
     )
 
 
