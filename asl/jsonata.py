@@ -318,18 +318,18 @@ def _compile_node(value: JSON, field: str) -> tuple[_Node, bool, bool]:
         evaluator = CompiledJsonata(value, field)
         return evaluator._evaluate, False, evaluator._uses_run
     if isinstance(value, dict):
-        parts = [(k, *_compile_node(v, f"{field}/{k}" if field else k)) for k, v in value.items()]
-        if all(constant for _, _, constant, _ in parts):
+        members = [(k, *_compile_node(v, f"{field}/{k}" if field else k)) for k, v in value.items()]
+        if all(constant for _, _, constant, _ in members):
             return _constant(value), True, False
         items = [
             (k, None if constant else node, v)
-            for (k, node, constant, _), v in zip(parts, value.values(), strict=True)
+            for (k, node, constant, _), v in zip(members, value.values(), strict=True)
         ]
 
         def build_dict(states: dict[str, Any], variables: Variables) -> JSON:
             return {k: v if node is None else node(states, variables) for k, node, v in items}
 
-        return build_dict, False, any(uses for *_, uses in parts)
+        return build_dict, False, any(uses for *_, uses in members)
     if isinstance(value, list):
         parts = [_compile_node(v, f"{field}[{i}]") for i, v in enumerate(value)]
         if all(constant for _, constant, _ in parts):

@@ -354,7 +354,8 @@ class _Parser:
         )
 
     def parse(self) -> tuple[tuple[_Seg, ...], str | None]:
-        text, segments = self.text, []
+        text = self.text
+        segments: list[_Seg] = []
         function = None
         while self.pos < len(text):
             if function is not None:
@@ -367,7 +368,7 @@ class _Parser:
                     segments.append(_Scan(self.bracket()))
                 else:
                     seg, function = self.dotted()
-                    if function is not None:
+                    if seg is None:  # ``name()``: a function
                         raise self.fail("a function cannot follow '..'")
                     segments.append(_Scan(seg))
             elif char == ".":
@@ -642,7 +643,11 @@ class _FilterParser:
     def operand(self) -> Operand:
         kind, value = self.take()
         if kind == "value":
-            return lambda item, root, _v=value: _v
+
+            def constant(item: JSON, root: JSON) -> JSON:
+                return value
+
+            return constant
         if kind == "path":
             return _filter_path(value)
         raise ExpressionError(f"unexpected {value!r}")
@@ -872,7 +877,7 @@ def _evaluator(parsed: ParsedPath) -> Evaluator:
         def definite_eval(root: JSON, context: JSON = None, variables: JSON = None) -> JSON:
             value = walk(root)
             if merge is not None:
-                value = merge.merge(value)  # type: ignore[attr-defined]
+                value = merge.merge(value)
             if function is not None:
                 try:
                     return function(value)
@@ -932,8 +937,8 @@ def _reference(steps: tuple[str | int, ...], segments: tuple[_Seg, ...], text: s
             return get_key
 
         def get_index(root: JSON, context: JSON = None, variables: JSON = None) -> JSON:
-            if isinstance(root, list) and -len(root) <= step < len(root):  # type: ignore[operator]
-                return root[step]  # type: ignore[index]
+            if isinstance(root, list) and -len(root) <= step < len(root):
+                return root[step]
             raise JsonPathNotFound(text, _missing_detail(segments, root))
 
         return get_index

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from asl.diagnostics import Diagnostic, Severity, pointer_join
 from asl.errors import ALL, PREDEFINED_ERRORS, ExpressionError
@@ -373,7 +373,7 @@ def check_heartbeat(ctx: Context) -> Iterator[Diagnostic]:
             )
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

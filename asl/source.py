@@ -16,7 +16,9 @@ import json
 import math
 import re
 import unicodedata
-from json.decoder import scanstring
+from collections.abc import Iterable
+from json.decoder import scanstring  # type: ignore[attr-defined]  # (absent from typeshed)
+from typing import Any, Protocol, cast
 
 from asl.diagnostics import Diagnostic, pointer_join
 from asl.types import JSON
@@ -272,6 +274,7 @@ def _depth(value: JSON) -> int:
     """Nesting depth of a value, without recursion."""
     deepest = 0
     stack = [(value, 1)]
+    children: Iterable[JSON]
     while stack:
         node, depth = stack.pop()
         if isinstance(node, dict):
@@ -287,7 +290,15 @@ def _depth(value: JSON) -> int:
 
 # -- JSON: position-aware scanner -----------------------------------------------------------------
 
-_WS = re.compile(r"[ \t\n\r]*")
+
+class _AlwaysMatching(Protocol):
+    """A pattern that matches the empty string, so ``match`` finds a match at any position."""
+
+    def match(self, string: str, pos: int = 0) -> re.Match[str]: ...
+
+
+# (a cast: that a pattern matching the empty string never returns None is beyond the types)
+_WS = cast(_AlwaysMatching, re.compile(r"[ \t\n\r]*"))
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _CLOSE = {"{": "}", "[": "]"}
@@ -405,7 +416,7 @@ def _scan_json(
                 value: JSON = {} if char == "{" else []
                 pos = inner + 1
             elif char == "{":
-                frame = [{}, pointer, None]
+                frame: list[Any] = [{}, pointer, None]
                 stack.append(frame)
                 pos = read_key(inner, frame)
                 continue
@@ -741,7 +752,7 @@ class _YamlBuilder:
         parent = self.stack[-1]
         if isinstance(parent.container, list):
             return pointer_join(parent.pointer, len(parent.container))
-        return pointer_join(parent.pointer, "<<" if parent.key is _MERGE else parent.key)
+        return pointer_join(parent.pointer, "<<" if parent.key is _MERGE else str(parent.key))
 
     def _key(self, key: str, mark) -> None:
         frame = self.stack[-1]

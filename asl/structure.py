@@ -176,7 +176,7 @@ def _prepared_descend(root: Any) -> Any:
         if schema is False:
             yield ValidationError(
                 f"False schema does not allow {instance!r}",
-                validator=None,
+                validator=None,  # type: ignore[arg-type]  # (as jsonschema's own descend does)
                 validator_value=None,
                 instance=instance,
                 schema=schema,

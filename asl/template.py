@@ -82,7 +82,12 @@ def _path_failure(exc: PathNotFound, key: str, data: JSON, context: JSON) -> Sta
 
 
 def _constant(value: JSON) -> _Node:
-    return lambda data, context, variables, rng=None: value
+    def constant(
+        data: JSON, context: JSON, variables: Variables, rng: random.Random | None = None
+    ) -> JSON:
+        return value
+
+    return constant
 
 
 class _Entry(NamedTuple):
@@ -124,7 +129,7 @@ def _member(name: str | None, value: JSON) -> _Entry:
     """The entry for a value without ``.$``: a constant (built once) or a nested template."""
     node, constant = _compile_node(value)
     if constant:
-        return _Entry(name, "constant", node(None, None, {}))
+        return _Entry(name, "constant", node(None, None, {}, None))
     return _Entry(name, "node", node)
 
 

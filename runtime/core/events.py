@@ -77,7 +77,7 @@ def _c_encoder(default: Any) -> Any:
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:
         return None
-    basestring = json.encoder.encode_basestring  # type: ignore[attr-defined]
+    basestring = json.encoder.encode_basestring
     return make(None, default, basestring, None, ":", ",", False, False, True)
 
 
@@ -160,7 +160,7 @@ def payload_text(value: Any) -> str:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_quote = json.encoder.encode_basestring
 _NOT_TRUNCATED_JSON = '{"truncated":false}'
 
 
@@ -266,7 +266,7 @@ class Event:
             self.millis = timestamp
             self._datetime = None
         else:
-            self.millis = to_millis(timestamp)  # type: ignore[arg-type]
+            self.millis = to_millis(timestamp)
             self._datetime = timestamp
         self.type = type
         self._details = details
@@ -276,7 +276,7 @@ class Event:
     def details(self) -> dict[str, Any] | None:
         details = self._details
         if details.__class__ is tuple:
-            details = self._details = state_details(self.type, details)  # type: ignore[arg-type]
+            details = self._details = state_details(self.type, details)
         return details  # type: ignore[return-value]
 
     def details_json(self) -> str | None:
@@ -285,7 +285,7 @@ class Event:
         if details is None:
             return None
         if details.__class__ is tuple:
-            name, second = details  # type: ignore[misc]
+            name, second = details
             kind = self.type
             if kind.startswith("MapIteration"):
                 index = second if type(second) is int else to_json(second)

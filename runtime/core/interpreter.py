@@ -721,11 +721,12 @@ class Interpreter:
 
     def _fail(self, state: m.FailState, frame: Frame, value: Any, eid: int) -> NoReturn:
         if state.literal:
+            # literal: each is a Const holding a string, or absent
             error, cause = state.error, state.cause
             raise _Failed(
                 StatesError(
-                    "" if error is None else error.value,  # type: ignore[union-attr]
-                    None if cause is None else cause.value,  # type: ignore[union-attr]
+                    error.value if isinstance(error, m.Const) else "",
+                    cause.value if isinstance(cause, m.Const) else None,
                 )
             )
         try:
