@@ -91,6 +91,8 @@ class ChildSink(Protocol):
 
 def child_sink(sink: Callable[[Event], None] | None) -> Callable[[ChildEvent], None] | None:
     """Where the Host sends child and Map Run events: ``sink.child`` (None if it takes none)."""
+    if sink is None:
+        return None
     return sink.child if isinstance(sink, ChildSink) else None
 
 
