@@ -124,8 +124,10 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     return Workspace(tmp_path)
 
 
-def kill_when_blocked(ws: Workspace, run: subprocess.Popen[str], waiting: set[int]) -> None:
-    """SIGKILL ``run`` once every item in ``waiting`` has called work() (and so waits)."""
+def kill_when_blocked(
+    ws: Workspace, run: subprocess.Popen[str], waiting: set[int], sig: int = signal.SIGKILL
+) -> None:
+    """Kill ``run`` (``sig``) once every item in ``waiting`` has called work() (and waits)."""
     deadline = time.monotonic() + 60
     try:
         while not waiting <= set(ws.calls()):
@@ -135,8 +137,8 @@ def kill_when_blocked(ws: Workspace, run: subprocess.Popen[str], waiting: set[in
                 raise AssertionError(f"items {waiting} never started: {ws.calls()}")
             time.sleep(0.02)
     finally:
-        run.send_signal(signal.SIGKILL)
-        run.communicate()
+        run.send_signal(sig)
+        run.communicate(timeout=60)
 
 
 def resumed(ws: Workspace, name: str) -> dict[str, Any]:
@@ -160,7 +162,14 @@ def check_children(store: SqliteStore, arn: str) -> list[Any]:
     return children
 
 
-def test_killed_halfway_and_resumed_runs_no_finished_child_again(ws: Workspace) -> None:
+@pytest.mark.parametrize(
+    "sig",
+    # SIGINT: asl run stops its children (recording ExecutionAborted) and leaves the run RUNNING;
+    # the resume redrives those children, as their Map Run is still running.
+    [signal.SIGKILL, signal.SIGINT],
+    ids=["SIGKILL", "SIGINT"],
+)
+def test_killed_halfway_and_resumed_runs_no_finished_child_again(ws: Workspace, sig: int) -> None:
     definition = ws.path / "machine.json"
     definition.write_text(
         json.dumps(machine(ws.handlers, "work", MaxConcurrency=2, ItemsPath="$.items"))
@@ -169,7 +178,7 @@ def test_killed_halfway_and_resumed_runs_no_finished_child_again(ws: Workspace) 
     run = ws.asl(
         "run", "machine.json", "--name", "dm", "--input", json.dumps(ws.input(items=items))
     )
-    kill_when_blocked(ws, run, {FREE, FREE + 1})  # 0..2 finished; 3 and 4 wait
+    kill_when_blocked(ws, run, {FREE, FREE + 1}, sig)  # 0..2 finished; 3 and 4 wait
     assert ws.calls() == {0: 1, 1: 1, 2: 1, 3: 1, 4: 1}
 
     result = resumed(ws, "dm")
@@ -179,7 +188,10 @@ def test_killed_halfway_and_resumed_runs_no_finished_child_again(ws: Workspace) 
     assert ws.calls() == {0: 1, 1: 1, 2: 1, 3: 2, 4: 2, 5: 1, 6: 1, 7: 1}
     store = SqliteStore(ws.store)
     try:
-        check_children(store, store.get("dm").execution_arn)
+        children = check_children(store, store.get("dm").execution_arn)
+        # Stopped by SIGINT, the two were recorded ABORTED, then redriven by the resume.
+        redriven = sorted(c.redrive_count for c in children)
+        assert redriven == [0] * 6 + ([1, 1] if sig == signal.SIGINT else [0, 0])
     finally:
         store.close()
 
