@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import selectors
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from asl.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from runtime.core.events import Event
 from runtime.core.interpreter import Frame, SentFailure, TaskRequest
 from runtime.drivers.clock import RealClock
-from runtime.drivers.execution import ExecutionResult, Host, run_execution
+from runtime.drivers.execution import ExecutionResult, Host, owns_timeout, run_execution
 from runtime.drivers.runner import _load, _outcome, live_events
 from runtime.stores.base import RUNNING, ConcurrentWriteError, ExecutionRecord, HistoryStore
 
@@ -257,7 +258,7 @@ class _DecisionHost(Host):
         services, now = self._services, self.clock.now().timestamp()
         scheduled = services.recorded(arn, f"scheduled:{attempt}", now)
         deadlines: list[tuple[float, str]] = []
-        if request.timeout_seconds is not None and not _owns_timeout(self.dispatch, request):
+        if request.timeout_seconds is not None and not owns_timeout(self.dispatch, request):
             deadlines.append((scheduled + request.timeout_seconds, TIMEOUT))
         if request.heartbeat_seconds is not None:
             beat = services.last_beat(attempt)
@@ -297,7 +298,7 @@ async def run_attempt(dispatch: Any, request: TaskRequest) -> dict[str, Any]:
     lent = machines.DISPATCH.set(dispatch)
     try:
         call = dispatch(request)
-        if request.timeout_seconds is not None and not _owns_timeout(dispatch, request):
+        if request.timeout_seconds is not None and not owns_timeout(dispatch, request):
             value = await asyncio.wait_for(call, request.timeout_seconds)
         else:
             value = await call
@@ -313,11 +314,6 @@ async def run_attempt(dispatch: Any, request: TaskRequest) -> dict[str, Any]:
         return {"raised": {"error": RUNTIME, "cause": cause}}
     finally:
         machines.DISPATCH.reset(lent)
-
-
-def _owns_timeout(dispatch: Any, request: TaskRequest) -> bool:
-    owns = getattr(dispatch, "owns_timeout", None)
-    return bool(owns is not None and owns(request))
 
 
 async def _no_dispatch(request: TaskRequest) -> Any:
@@ -336,42 +332,62 @@ class _IdleSelector(selectors.DefaultSelector):
     """A selector that stops its event loop when the loop would wait with no timeout: nothing is
     ready to run and no timer is due, so every coroutine waits on what this decision cannot give.
 
-    (A decision does no real I/O on its loop, so "wait forever" can only mean parked.)
+    A decision does no real I/O on its loop, so "wait forever" can only mean parked, and a poll
+    that would not wait has nothing to find (no system call for it).
     """
 
     loop: asyncio.AbstractEventLoop | None = None
-    idle = False
+    run: object | None = None  # the decision running on the loop now
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout is None and self.loop is not None:
-            self.idle = True
             self.loop.stop()
             return []
+        if timeout == 0:
+            return []
         return super().select(timeout)
+
+
+_LOOPS = threading.local()
+
+
+def _decision_loop() -> tuple[asyncio.AbstractEventLoop, _IdleSelector]:
+    """This thread's event loop for decisions, made once (a loop costs a socket pair)."""
+    found = getattr(_LOOPS, "loop", None)
+    if found is None or found[0].is_closed():
+        selector = _IdleSelector()
+        found = _LOOPS.loop = (asyncio.SelectorEventLoop(selector), selector)
+    return found
 
 
 def _run_until_parked(run: Any, parked: Callable[[], None]) -> ExecutionResult | None:
     """Run ``run`` (a coroutine) until it returns (its result) or every coroutine parks (None,
     after calling ``parked``)."""
-    selector = _IdleSelector()
-    loop = asyncio.SelectorEventLoop(selector)
+    loop, selector = _decision_loop()
     selector.loop = loop
+    this_run = object()
+    selector.run = this_run
+
+    def stop(_: Any) -> None:
+        if selector.run is this_run:  # (not a callback left over from an earlier decision)
+            loop.stop()
+
     try:
         task = loop.create_task(run)
-        task.add_done_callback(lambda _: loop.stop())
+        task.add_done_callback(stop)
         loop.run_forever()
         if task.done():
             return task.result()
         # Parked: let the coroutines go; what their cancellation handlers record is dropped.
         parked()
-        selector.loop = None
+        selector.loop = selector.run = None  # the cleanup below runs to its own end
         pending = asyncio.all_tasks(loop)  # every branch and iteration, not only the main one
         for waiting in pending:
             waiting.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         return None
     finally:
-        loop.close()
+        selector.loop = selector.run = None
 
 
 def now_utc() -> datetime:
