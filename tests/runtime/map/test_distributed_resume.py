@@ -24,7 +24,8 @@ ITEMS = 8
 FREE = 3  # items 0..2 run through; the others wait for the "go" file
 
 # Each call of work() leaves a line in <counts>/<item>; items >= FREE wait for <go> to exist.
-# flaky() fails item 5 the first time it is called.
+# flaky() fails item 5 the first time it is called. first(), each child's first Task, counts its
+# calls in <counts>/first-<item>.
 HANDLERS = """
 import time
 from pathlib import Path
@@ -42,6 +43,12 @@ def work(event):
         while not Path(event["go"]).exists():
             time.sleep(0.02)
     return {"item": event["item"], "done": True}
+
+
+def first(event):
+    with (Path(event["counts"]) / f"first-{event['item']}").open("a") as log:
+        log.write("call\\n")
+    return event
 
 
 def flaky(event):
@@ -66,13 +73,18 @@ def machine(handlers: str, function: str, **map_fields: Any) -> dict[str, Any]:
                 "ItemSelector": selector,
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                    "StartAt": "Work",
+                    "StartAt": "First",
                     "States": {
+                        "First": {
+                            "Type": "Task",
+                            "Resource": f"python:{handlers}:first",
+                            "Next": "Work",
+                        },
                         "Work": {
                             "Type": "Task",
                             "Resource": f"python:{handlers}:{function}",
                             "End": True,
-                        }
+                        },
                     },
                 },
                 "End": True,
@@ -97,8 +109,13 @@ class Workspace:
     def input(self, **more: Any) -> dict[str, Any]:
         return {"counts": str(self.counts), "go": str(self.go), **more}
 
-    def calls(self) -> dict[int, int]:
-        return {int(p.name): len(p.read_text().splitlines()) for p in self.counts.iterdir()}
+    def calls(self, prefix: str = "") -> dict[int, int]:
+        """Calls of work() (or, with prefix "first-", of first()) by item."""
+        return {
+            int(p.name[len(prefix) :]): len(p.read_text().splitlines())
+            for p in self.counts.iterdir()
+            if p.name.startswith(prefix) and p.name[len(prefix) :].isdigit()
+        }
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -184,8 +201,10 @@ def test_killed_halfway_and_resumed_runs_no_finished_child_again(ws: Workspace, 
     result = resumed(ws, "dm")
     assert result["status"] == "SUCCEEDED"
     assert result["output"] == [{"item": i, "done": True} for i in items]
-    # Finished children and their tasks ran once in all; the two cut off ran again.
+    # Finished children and their tasks ran once in all; the two cut off ran again, from the
+    # Task they were in: their first Task, finished, is handed back.
     assert ws.calls() == {0: 1, 1: 1, 2: 1, 3: 2, 4: 2, 5: 1, 6: 1, 7: 1}
+    assert ws.calls("first-") == dict.fromkeys(items, 1)
     store = SqliteStore(ws.store)
     try:
         children = check_children(store, store.get("dm").execution_arn)
@@ -269,6 +288,7 @@ def test_a_redrive_reruns_only_the_failed_child(ws: Workspace) -> None:
         assert again.status == "SUCCEEDED", again.cause
         assert again.output == list(range(ITEMS))
         assert ws.calls() == {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 2, 6: 1, 7: 1}
+        assert ws.calls("first-") == dict.fromkeys(range(ITEMS), 1)
         children = check_children(store, again.execution_arn)
         redriven = [c for c in children if c.redrive_count]
         assert len(redriven) == 1
