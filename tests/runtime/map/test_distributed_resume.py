@@ -51,6 +51,14 @@ def first(event):
     return event
 
 
+def fails_once(event):
+    marker = Path(event["counts"]) / "failed-once"
+    if not marker.exists():
+        marker.touch()
+        raise RuntimeError("the state after the Map fails once")
+    return event
+
+
 def flaky(event):
     if _count(event) == 1 and event["item"] == 5:
         raise RuntimeError("item 5 fails once")
@@ -296,5 +304,57 @@ def test_a_redrive_reruns_only_the_failed_child(ws: Workspace) -> None:
         assert types.index("ExecutionFailed") < types.index("ExecutionRedriven")
         with pytest.raises(runner.RunError, match="Distributed Map child execution"):
             runner.resume(store, redriven[0].execution_arn)
+    finally:
+        store.close()
+
+
+def test_a_replayed_map_run_neither_reads_nor_writes_s3_again(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A redrive of a failure after the Map replays the whole Map Run from the store: with the
+    bucket gone, any read or write would fail it."""
+    ws.go.touch()
+    root = ws.path / "s3"
+    (root / "data-bucket").mkdir(parents=True)
+    (root / "data-bucket" / "items.json").write_text(json.dumps(list(range(ITEMS))))
+    monkeypatch.setenv("ASL_S3_LOCAL_ROOT", str(root))
+    definition = machine(
+        ws.handlers,
+        "work",
+        ItemReader={
+            "Resource": "arn:aws:states:::s3:getObject",
+            "Parameters": {"Bucket": "data-bucket", "Key": "items.json"},
+        },
+        ResultWriter={
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket": "data-bucket", "Prefix": "out"},
+        },
+        ResultPath="$.written",
+        Next="After",
+    )
+    del definition["States"]["Map"]["End"]
+    definition["States"]["After"] = {
+        "Type": "Task",
+        "Resource": f"python:{ws.handlers}:fails_once",
+        "Parameters": {"counts.$": "$.counts", "written.$": "$.written"},
+        "End": True,
+    }
+    store = SqliteStore(ws.store)
+    try:
+        failed = runner.start(
+            store,
+            json.dumps(definition),
+            ws.input(),
+            name="after",
+            options=runner.RunOptions(cwd=str(ws.path)),
+        )
+        assert (failed.status, failed.error) == ("FAILED", "RuntimeError")
+        (root / "data-bucket").rename(root / "gone")
+
+        again = runner.redrive(store, "after")
+        assert again.status == "SUCCEEDED", again.cause
+        assert again.output["written"]["ResultWriterDetails"]["Bucket"] == "data-bucket"
+        assert ws.calls() == dict.fromkeys(range(ITEMS), 1)
+        check_children(store, again.execution_arn)
     finally:
         store.close()
