@@ -140,17 +140,15 @@ def redrive(args: argparse.Namespace) -> int:
 
 def _continue(args: argparse.Namespace, verb: str) -> int:
     def body() -> int:
-        from runtime.drivers import runner as _runner
-
-        action = _runner.resume if verb == "resume" else _runner.redrive
+        from runtime.drivers.run_path import Executions
 
         def go(store: Any) -> Any:
+            executions = Executions(store, warn=warner(verb))
+            action = executions.resume if verb == "resume" else executions.redrive
             interrupted = True
             try:
                 with Progress.maybe() as progress:
-                    result = action(
-                        store, args.id, observer=progress, warn=warner(verb), aws=args.aws
-                    )
+                    result = action(args.id, observer=progress, aws=args.aws)
                 interrupted = False
             finally:  # its nested executions end (or, interrupted, stop) before the store closes
                 settle_children(suspend=interrupted)

@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from runtime.cli.template import from_template
-    from runtime.drivers import runner as _runner
+    from runtime.drivers.run_path import Executions
+    from runtime.drivers.runner import RunOptions
     from runtime.stores import MemoryStore, open_store
     from runtime.tasks.aws import resolve_mode
 
@@ -139,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
         definition, filename, machine_name = machine.definition, machine.filename, machine.name
         args.express = args.express or machine.type == "EXPRESS"
         args.lambdas = [*(f"{k}={v}" for k, v in template.lambdas.items()), *args.lambdas]
-    options = _runner.RunOptions(
+    options = RunOptions(
         lambdas={
             k: _absolute_file(v)
             for k, v in _pairs(args.lambdas, "--lambda", "NAME=MODULE:FUNCTION").items()
@@ -171,8 +172,7 @@ def _run(args: argparse.Namespace) -> int:
         # What task code prints (a Lambda handler's print goes to CloudWatch Logs on AWS) goes to
         # stderr, so stdout holds only the result.
         with Progress.maybe() as progress, contextlib.redirect_stdout(sys.stderr):
-            result = _runner.start(
-                store,
+            result = Executions(store, warn=warner("run")).start(
                 definition,
                 input_value,
                 filename=filename,
@@ -181,7 +181,6 @@ def _run(args: argparse.Namespace) -> int:
                 express=args.express,
                 options=options,
                 observer=progress,
-                warn=warner("run"),
                 keep_history=False,  # (asl run prints the result, never the history)
             )
         interrupted = False
@@ -244,9 +243,9 @@ def _detach(
 def settle_children(*, suspend: bool) -> None:
     """Wait for the nested executions this process runs before their store closes; ``suspend``
     (the run was interrupted): end their runs here first, leaving them to ``asl resume``."""
-    children = sys.modules.get("runtime.tasks.children")  # imported with the task routes
-    if children is not None:
-        children.settle(suspend=suspend)
+    nested = sys.modules.get("runtime.drivers.nested")  # imported with the run path
+    if nested is not None:
+        nested.settle(suspend=suspend)
 
 
 # -- shared with the execution commands ---------------------------------------------------------

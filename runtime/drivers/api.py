@@ -12,8 +12,7 @@ import asl
 from asl.model import StateMachine
 from runtime.core import jsontext
 from runtime.drivers.clock import RealClock, VirtualClock
-from runtime.drivers.execution import Dispatch, ExecutionResult, run_execution
-from runtime.drivers.loop import run_sync
+from runtime.drivers.execution import Dispatch, ExecutionResult
 
 _UNSET: Any = object()
 
@@ -123,19 +122,18 @@ def execute(
             state_machine_name=machine_name,
             aws=aws,
         )
-    clock = VirtualClock() if time_skip else RealClock()
-    return run_sync(
-        run_execution(
-            machine,
-            value,
-            dispatch=dispatch,
-            name=name,
-            machine_name=machine_name,
-            express=express,
-            clock=clock,
-            seed=seed,
-            role_arn=role_arn,
-            sync=sync,
-            keep_history=keep_history,
-        )
+    from runtime.drivers.run_path import IN_MEMORY
+
+    return IN_MEMORY.run_sync(
+        machine,
+        value,
+        dispatch=dispatch,
+        name=name,
+        machine_name=machine_name,
+        express=express,
+        clock=VirtualClock() if time_skip else RealClock(),
+        seed=seed,
+        role_arn=role_arn,
+        sync=sync,
+        keep_history=keep_history,
     )

@@ -9,6 +9,11 @@ stored history and carries on; ``redrive`` appends ``ExecutionRedriven`` and rep
 succeeded, re-running the failed part, as RedriveExecution does. Distributed Map children are
 child executions in the store, committed with their parent's events; both replay them too
 (:func:`stored_children`).
+
+Each of them prepares a :class:`Launch` (:func:`resuming` and :func:`redriving` are those steps
+alone) and :func:`run` runs it; :func:`drive` is the run itself, for a caller that runs many
+executions on one event loop (``asl serve``). Callers go through
+:class:`runtime.drivers.run_path.Executions`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -30,6 +35,7 @@ from asl.errors import StatesError
 from runtime.callbacks import using_store
 from runtime.callbacks.progress import INTERMEDIATE
 from runtime.core.events import Event, to_json
+from runtime.drivers import nested as _nested  # noqa: F401  (installs the nested executions' driver)
 from runtime.drivers.clock import RealClock, VirtualClock
 from runtime.drivers.execution import (
     Dispatch,
@@ -61,6 +67,8 @@ DEFAULT_COMMIT_INTERVAL = 0.002
 """Seconds between commits of pure transitions (``ASL_COMMIT_INTERVAL_MS`` overrides it)."""
 Observer = Callable[[Event], None]
 Warn = Callable[[str], None]
+Loader = Callable[[str, str, str], Any]
+"""``(definition, type, filename) -> compiled machine``."""
 
 _TERMINAL_EVENTS = {
     "ExecutionSucceeded": "SUCCEEDED",
@@ -140,7 +148,7 @@ def start(
             f"invalid execution name {name!r}: 1 to 80 characters, no whitespace, brackets, "
             'wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /'
         )
-    interval = _commit_interval(commit_interval)
+    interval = commit_interval_of(commit_interval)
     options = options or RunOptions()
     kind = "EXPRESS" if express else "STANDARD"
     machine = _load(definition, kind, filename)
@@ -165,9 +173,10 @@ def start(
     stored, created = store.create(record)
     if not created:
         return _attach(store, stored)
-    return _run(
-        store, stored, machine, dispatch, clock, owner, observer, interval, keep=keep_history
+    launch = Launch(
+        store, stored, machine, dispatch, clock, owner, observer=observer, commit_interval=interval
     )
+    return run(launch, keep_history=keep_history)
 
 
 def resume(
@@ -187,39 +196,8 @@ def resume(
     ``commit_interval`` is as for :func:`start`; ``aws`` (off|moto|aws) overrides the mode the
     execution was started with.
     """
-    interval = _commit_interval(commit_interval)
-    record = _durable(store.get(execution_id), "resume")
-    if record.status != RUNNING:
-        hint = (
-            "; use `asl redrive` to run its failed part again"
-            if (record.status in REDRIVABLE_STATUSES)
-            else ""
-        )
-        raise RunError(
-            f"execution {record.name!r} has already ended ({record.status}); "
-            f"nothing to resume{hint}"
-        )
-    owner = lease_owner()
-    store.acquire(record.execution_arn, owner)
-    try:
-        record = store.get(record.execution_arn)
-        events = store.events(record.execution_arn)
-        options = _options(record, aws)
-        machine = _load(record.definition, record.type, record.filename)
-        dispatch = dispatch or _dispatch(options, record.machine_name, machine, warn)
-    except BaseException:
-        _release(store, record.execution_arn, owner)
-        raise
-    clock = _clock(options, events)
-    live = live_events(events)
-    try:
-        children = stored_children(store, record.execution_arn, live, clock.now())
-    except BaseException:
-        _release(store, record.execution_arn, owner)
-        raise
-    return _run(
-        store, record, machine, dispatch, clock, owner, observer, interval, live, children=children
-    )
+    options = {"observer": observer, "warn": warn, "commit_interval": commit_interval, "aws": aws}
+    return run(resuming(store, execution_id, dispatch=dispatch, **options))
 
 
 def redrive(
@@ -238,47 +216,116 @@ def redrive(
     part runs again; the record's ``redrive_count`` goes up by one. ``commit_interval`` is as for
     :func:`start`; ``aws`` as for :func:`resume`.
     """
-    interval = _commit_interval(commit_interval)
-    record = _durable(store.get(execution_id), "redrive")
-    if record.status not in REDRIVABLE_STATUSES:
-        raise RunError(
-            f"execution {record.name!r} is {record.status}; only FAILED, TIMED_OUT or ABORTED "
-            "executions can be redriven"
-            + ("" if record.status != RUNNING else " (use `asl resume` to continue it)")
-        )
-    owner = lease_owner()
+    options = {"observer": observer, "warn": warn, "commit_interval": commit_interval, "aws": aws}
+    return run(redriving(store, execution_id, dispatch=dispatch, **options))
+
+
+class NotRedrivable(RunError):
+    """The execution cannot be redriven now (it changed, or its history is too long); ``reason``
+    says why in RedriveExecution's words."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def resuming(store: HistoryStore, execution_id: str, **options: Any) -> Launch:
+    """:func:`resume` up to its run: the lease taken, the history and the stored Distributed Map
+    children loaded. Takes :func:`resume`'s options and ``owner`` (the lease owner, default this
+    process), ``loader`` (compiles the definition; default :func:`load_machine`) and
+    ``callbacks`` (where pending tasks live; default the store)."""
+    return _continuing(store, execution_id, redrive=False, **options)
+
+
+def redriving(store: HistoryStore, execution_id: str, **options: Any) -> Launch:
+    """:func:`redrive` up to its run: the lease taken, ``ExecutionRedriven`` recorded (the
+    record's ``redrive_date`` is its time), the replay and the stored children loaded; options
+    as for :func:`resuming`. Raises :class:`NotRedrivable` when the execution changed meanwhile
+    or its history is too long."""
+    return _continuing(store, execution_id, redrive=True, **options)
+
+
+def _continuing(
+    store: HistoryStore,
+    execution_id: str,
+    *,
+    redrive: bool,
+    dispatch: Dispatch | None = None,
+    observer: Observer | None = None,
+    warn: Warn | None = None,
+    commit_interval: float | None = None,
+    aws: str | None = None,
+    owner: str | None = None,
+    loader: Loader | None = None,
+    callbacks: HistoryStore | None = None,
+) -> Launch:
+    interval = commit_interval_of(commit_interval)
+    record = _durable(store.get(execution_id), "redrive" if redrive else "resume")
+    _check_continuable(record, redrive)
+    owner = owner or lease_owner()
     store.acquire(record.execution_arn, owner)
     try:
         record = store.get(record.execution_arn)
-        if record.status not in REDRIVABLE_STATUSES:
-            raise RunError(f"execution {record.name!r} is {record.status} now; not redriven")
-        too_long = history_too_long(record)
-        if too_long:
-            raise RunError(f"execution {record.name!r} cannot be redriven: {too_long}")
+        _check_continuable(record, redrive, leased=True)
         events = store.events(record.execution_arn)
         options = _options(record, aws)
-        machine = _load(record.definition, record.type, record.filename)
+        machine = (loader or _load)(record.definition, record.type, record.filename)
         dispatch = dispatch or _dispatch(options, record.machine_name, machine, warn)
         clock = _clock(options, events)
-        # The children first: a redrive cut short before its parent's is done again in full.
-        preview = redrive_recording(live_events(events))
-        children = stored_children(store, record.execution_arn, preview, clock.now(), redrive=True)
-        record, replay = mark_redriven(store, record, events, clock.now())
+        live = live_events(events)
+        if redrive:
+            # The children first: a redrive cut short before its parent's is done again in full.
+            preview = redrive_recording(live)
+            children = stored_children(
+                store, record.execution_arn, preview, clock.now(), redrive=True
+            )
+            record, live = mark_redriven(store, record, events, clock.now())
+        else:
+            children = stored_children(store, record.execution_arn, live, clock.now())
     except BaseException:
         _release(store, record.execution_arn, owner)
         raise
-    return _run(
+    return Launch(
         store,
         record,
         machine,
         dispatch,
         clock,
         owner,
-        observer,
-        interval,
-        replay,
-        children=children,
+        live,
+        children,
+        callbacks=callbacks,
+        observer=observer,
+        commit_interval=interval,
     )
+
+
+def _check_continuable(record: ExecutionRecord, redrive: bool, leased: bool = False) -> None:
+    """RunError unless ``record`` can be resumed (or redriven) now."""
+    name, status = record.name, record.status
+    if not redrive:
+        if status == RUNNING:
+            return
+        if leased:
+            raise RunError(f"execution {name!r} has ended ({status}); not resumed")
+        hint = "; use `asl redrive` to run its failed part again"
+        raise RunError(
+            f"execution {name!r} has already ended ({status}); "
+            f"nothing to resume{hint if status in REDRIVABLE_STATUSES else ''}"
+        )
+    if status not in REDRIVABLE_STATUSES:
+        if leased:
+            raise NotRedrivable(
+                f"execution {name!r} is {status} now; not redriven", f"the execution is {status}"
+            )
+        raise RunError(
+            f"execution {name!r} is {status}; only FAILED, TIMED_OUT or ABORTED "
+            "executions can be redriven"
+            + ("" if status != RUNNING else " (use `asl resume` to continue it)")
+        )
+    too_long = history_too_long(record) if leased else None
+    if too_long:
+        raise NotRedrivable(f"execution {name!r} cannot be redriven: {too_long}", too_long)
 
 
 def history_too_long(record: ExecutionRecord) -> str | None:
@@ -571,7 +618,7 @@ def _kind(type_: str) -> str:
     return _BOUNDARY
 
 
-def _commit_interval(value: float | None = None) -> float:
+def commit_interval_of(value: float | None = None) -> float:
     """The commit interval in seconds: ``value``, else ``$ASL_COMMIT_INTERVAL_MS``, else 2 ms."""
     if value is None:
         text = os.environ.get("ASL_COMMIT_INTERVAL_MS", "").strip()
@@ -596,51 +643,109 @@ def _outcome(event: Event) -> Outcome | None:
     return None if event.frame else outcome_of(event)
 
 
-def _run(
-    store: HistoryStore,
-    record: ExecutionRecord,
-    machine: Any,
-    dispatch: Dispatch,
-    clock: RealClock | VirtualClock,
-    owner: str,
-    observer: Observer | None,
-    interval: float = DEFAULT_COMMIT_INTERVAL,
-    recorded: list[Event] | None = None,
-    keep: bool = True,
-    children: list[StoredChild] | None = None,
-) -> ExecutionResult:
-    arn = record.execution_arn
-    recorder = _Recorder(store, arn, record.last_event_id, observer, interval)
-    try:
-        coro = run_execution(
-            machine,
-            record.input_value,
-            dispatch=dispatch,
-            name=record.name,
-            machine_name=record.machine_name,
-            express=record.type == "EXPRESS",
-            clock=clock,
-            seed=record.seed,
-            sink=recorder,
-            recorded=recorded,
-            start_date=record.start_date,
-            redrive_count=record.redrive_count,
-            next_event_id=record.last_event_id + 1,
-            arn=arn,
-            keep_history=keep,
-            children=children or (),
+@dataclass(slots=True, eq=False)
+class Launch:
+    """One stored execution ready to run: from its start, or going on from its ``recorded``
+    history (and its stored Distributed Map ``children``).
+
+    ``owner`` is the lease this process holds on it (None: none, as for ``asl serve``'s Express
+    executions), released when the run ends; ``callbacks`` is where its pending tasks live
+    (default: ``store``); ``role_arn`` and ``sync`` are as for ``run_execution``. Its events go to
+    ``store`` through its recorder, in whole transitions every ``commit_interval`` seconds (at
+    once around tasks, waits and the end), each one also given to ``observer``.
+    """
+
+    store: HistoryStore
+    record: ExecutionRecord
+    machine: Any
+    dispatch: Dispatch
+    clock: RealClock | VirtualClock
+    owner: str | None = None
+    recorded: list[Event] | None = None
+    children: Sequence[StoredChild] = ()
+    role_arn: str | None = None
+    sync: bool = True
+    callbacks: HistoryStore | None = None
+    observer: Observer | None = None
+    commit_interval: float = DEFAULT_COMMIT_INTERVAL
+    recorder: _Recorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        record = self.record
+        self.recorder = _Recorder(
+            self.store,
+            record.execution_arn,
+            record.last_event_id,
+            self.observer,
+            self.commit_interval,
         )
-        heartbeat = record.type == "STANDARD"
-        with using_store(store):  # pending callbacks and activity tasks live in this store
-            result = asyncio.run(_with_heartbeat(coro, store, arn, owner, heartbeat))
+
+    @property
+    def arn(self) -> str:
+        return self.record.execution_arn
+
+    @property
+    def last_event_id(self) -> int:
+        """The id of the last event of it stored."""
+        return self.recorder.last_id
+
+    @property
+    def started(self) -> bool:
+        """Whether the run has recorded an event yet (committed or not)."""
+        return self.recorder.last_id > 0 or bool(self.recorder.pending)
+
+    def flush(self) -> int:
+        """Commit what the run has recorded so far; the id of the last event stored."""
+        self.recorder.flush()
+        return self.recorder.last_id
+
+
+async def drive(launch: Launch, *, keep_history: bool = True) -> ExecutionResult:
+    """Run ``launch`` to its end on the running event loop, its events committed to its store;
+    its lease (if it holds one) is released when the run ends, however it ends. The caller
+    keeps the lease alive meanwhile (:func:`run` does). ``keep_history=False``: the result
+    carries no events (the store has them)."""
+    record, recorder = launch.record, launch.recorder
+    try:
+        with using_store(launch.callbacks or launch.store):  # where its pending tasks live
+            return await run_execution(
+                launch.machine,
+                record.input_value,
+                dispatch=launch.dispatch,
+                name=record.name,
+                machine_name=record.machine_name,
+                express=record.type == "EXPRESS",
+                clock=launch.clock,
+                seed=record.seed,
+                sink=recorder,
+                recorded=launch.recorded,
+                start_date=record.start_date,
+                redrive_count=record.redrive_count,
+                next_event_id=record.last_event_id + 1,
+                arn=record.execution_arn,
+                role_arn=launch.role_arn,
+                sync=launch.sync,
+                keep_history=keep_history,
+                children=launch.children,
+            )
     except BaseException:
-        # A bug, a store failure or Ctrl-C: keep the whole transitions recorded so far, as a
-        # commit per transition would have (resume carries on from them).
+        # A bug, a store failure, a stop or Ctrl-C: keep the whole transitions recorded so
+        # far, as a commit per transition would have (a resume carries on from them).
         recorder.flush_whole()
         raise
     finally:
         recorder.close()
-        _release(store, arn, owner)
+        if launch.owner is not None:
+            _release(launch.store, record.execution_arn, launch.owner)
+
+
+def run(launch: Launch, *, keep_history: bool = True) -> ExecutionResult:
+    """:func:`drive` on an event loop of its own, with a heartbeat keeping a Standard
+    execution's lease; the result's stop date as stored."""
+    store, arn, owner = launch.store, launch.arn, launch.owner
+    beat = owner is not None and launch.record.type == "STANDARD"
+    coro = drive(launch, keep_history=keep_history)
+    result = asyncio.run(_with_heartbeat(coro, store, arn, owner or "", beat))
     final = store.get(arn)
     if final.stop_date is not None:
         result.stop_date = final.stop_date

@@ -10,10 +10,8 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from runtime.callbacks import using_store
 from runtime.core.events import Event, to_json
-from runtime.drivers.execution import run_execution
-from runtime.drivers.runner import history_too_long, mark_redriven
+from runtime.drivers.runner import NotRedrivable, RunError
 from runtime.serve import arns
 from runtime.serve.errors import ApiError, machine_not_found, validation
 from runtime.serve.params import (
@@ -97,21 +95,20 @@ def start_sync_execution(service: Service, params: dict[str, Any]) -> dict[str, 
     started = time.perf_counter()
 
     async def run() -> Any:
-        with using_store(service.store):
-            return await asyncio.wait_for(
-                run_execution(
-                    compiled,
-                    value,
-                    dispatch=service.dispatch(),
-                    name=name,
-                    machine_name=machine.name,
-                    express=True,
-                    clock=clock,
-                    role_arn=machine.role_arn,
-                    sync=True,
-                ),
-                SYNC_LIMIT_SECONDS,
-            )
+        return await asyncio.wait_for(
+            service.executions.run_unstored(
+                compiled,
+                value,
+                dispatch=service.dispatch(),
+                name=name,
+                machine_name=machine.name,
+                express=True,
+                clock=clock,
+                role_arn=machine.role_arn,
+                sync=True,
+            ),
+            SYNC_LIMIT_SECONDS,
+        )
 
     arn = arns.execution_arn(machine.name, name, True)
     out: dict[str, Any] = {"executionArn": arn, "stateMachineArn": machine.arn, "name": name}
@@ -279,27 +276,16 @@ def redrive_execution(service: Service, params: dict[str, Any]) -> dict[str, Any
         raise _not_redrivable(arn, f"the execution is {record.status}")
     if service.machines.get_machine(machine_of(record)) is None:
         raise _not_redrivable(arn, "its state machine was deleted")
-    store = service.store
     try:
-        store.acquire(arn, service.owner)
-    except LeaseHeld as exc:
+        launch = service.executions.redriving(arn, dispatch=service.dispatch())
+    except NotRedrivable as exc:
+        raise _not_redrivable(arn, exc.reason)
+    except (RunError, LeaseHeld) as exc:
         raise _not_redrivable(arn, str(exc))
-    try:
-        record = store.get(arn)
-        if record.status not in REDRIVABLE_STATUSES:
-            raise _not_redrivable(arn, f"the execution is {record.status}")
-        too_long = history_too_long(record)
-        if too_long:
-            raise _not_redrivable(arn, too_long)
-        events = store.events(arn)
-        redriven_at = service.clock(events).now()
-        record, replay = mark_redriven(store, record, events, redriven_at)
-        machine = service.machines.get_machine(machine_of(record))
-        service.launch(record, role_of(record, machine), replay)
-    except BaseException:
-        store.release(arn, service.owner)
-        raise
-    return {"redriveDate": epoch(redriven_at)}
+    machine = service.machines.get_machine(machine_of(launch.record))
+    launch.role_arn, launch.sync = role_of(launch.record, machine), False
+    service.run(launch)
+    return {"redriveDate": epoch(launch.record.redrive_date)}
 
 
 def describe_machine_for_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """The server's execution loop: one asyncio loop in a background thread runs every execution.
 
 Request threads hand work over with :meth:`Loop.launch` (fire and forget) or :meth:`Loop.call`
-(wait for a coroutine's result). Each Standard execution appends its events to the store as
-they happen (the runner's recorder) under this process's lease; one heartbeat task renews the
-leases of all of them. :meth:`Loop.stop_execution` cancels a running execution and records
-``ExecutionAborted``.
+(wait for a coroutine's result). Executions arrive prepared by the one run path
+(:class:`~runtime.drivers.run_path.Executions`: a :class:`Launch`) and run as everywhere else
+(:func:`~runtime.drivers.run_path.drive`): each Standard execution appends its events to the
+store as they happen under this process's lease; one heartbeat task renews the leases of all of
+them. :meth:`Loop.stop_execution` cancels a running execution and records ``ExecutionAborted``.
 """
 
 from __future__ import annotations
@@ -16,34 +17,16 @@ import traceback
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from runtime.callbacks import using_store
 from runtime.core.events import Event
-from runtime.drivers.clock import RealClock, VirtualClock
-from runtime.drivers.execution import Dispatch, ExecutionResult, run_execution
-from runtime.drivers.runner import HEARTBEAT_SECONDS, _Recorder
+from runtime.drivers.execution import ExecutionResult
+from runtime.drivers.run_path import HEARTBEAT_SECONDS, Launch, drive
 from runtime.stores.base import RUNNING, ExecutionRecord, HistoryStore, Outcome, StoreError
 
 T = TypeVar("T")
 Log = Callable[[str], None]
-
-
-@dataclass(slots=True)
-class Launch:
-    """Everything needed to run (or continue) one stored execution."""
-
-    store: HistoryStore
-    record: ExecutionRecord
-    machine: Any
-    dispatch: Dispatch
-    clock: RealClock | VirtualClock
-    role_arn: str
-    recorded: list[Event] | None = None
-    durable: bool = True  # Standard: lease, heartbeat
-    callbacks: HistoryStore | None = None  # where pending tasks live (default: ``store``)
 
 
 class Loop:
@@ -53,7 +36,7 @@ class Loop:
         self.owner = owner
         self.log = log
         self.loop = shared_loop()
-        self._running: dict[str, tuple[asyncio.Task[Any], Launch, _Recorder]] = {}
+        self._running: dict[str, tuple[asyncio.Task[Any], Launch]] = {}
         self._beat: Future[None] | None = None
 
     # -- lifecycle (any thread) ------------------------------------------------------------------
@@ -95,14 +78,13 @@ class Loop:
         """Abort ``arn``: cancel it if it runs here, then record ``ExecutionAborted``."""
         entry = self._running.get(arn)
         if entry is not None:
-            task, _, recorder = entry
-            if recorder.last_id == 0 and not recorder.pending:
+            task, launch = entry
+            if not launch.started:
                 await asyncio.sleep(0)  # let it record ExecutionStarted first
             if not task.done():
                 task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            recorder.flush()  # what it recorded before the stop stays in its history
-            last = recorder.last_id
+            last = launch.flush()  # what it recorded before the stop stays in its history
         else:
             last = store.get(arn).last_event_id
         record = store.get(arn)
@@ -118,50 +100,26 @@ class Loop:
     # -- on the loop -----------------------------------------------------------------------------
 
     def _spawn(self, launch: Launch) -> None:
-        arn = launch.record.execution_arn
+        arn = launch.arn
         if arn in self._running:
             return
-        recorder = _Recorder(launch.store, arn, launch.record.last_event_id, None)
-        task = self.loop.create_task(self._drive(launch, recorder), name=arn)
-        self._running[arn] = (task, launch, recorder)
+        task = self.loop.create_task(self._drive(launch), name=arn)
+        self._running[arn] = (task, launch)
 
-    async def _drive(self, launch: Launch, recorder: _Recorder) -> ExecutionResult | None:
-        record, store = launch.record, launch.store
-        arn = record.execution_arn
+    async def _drive(self, launch: Launch) -> ExecutionResult | None:
+        arn = launch.arn
         try:
-            with using_store(launch.callbacks or store):  # where its pending tasks live
-                return await run_execution(
-                    launch.machine,
-                    record.input_value,
-                    dispatch=launch.dispatch,
-                    name=record.name,
-                    machine_name=record.machine_name,
-                    express=record.type == "EXPRESS",
-                    clock=launch.clock,
-                    seed=record.seed,
-                    sink=recorder,
-                    recorded=launch.recorded,
-                    start_date=record.start_date,
-                    redrive_count=record.redrive_count,
-                    next_event_id=record.last_event_id + 1,
-                    arn=arn,
-                    role_arn=launch.role_arn,
-                    sync=False,
-                    keep_history=False,  # the store has the events; nobody reads the result's
-                )
+            return await drive(launch)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug, bad task configuration or a store failure
             self.log(f"execution {arn} failed to run:\n{traceback.format_exc()}")
-            self._fail(store, arn, recorder, exc)
+            self._fail(launch, exc)
             return None
         finally:
             self._running.pop(arn, None)
-            if launch.durable:
-                with suppress(StoreError):
-                    store.release(arn, self.owner)
 
-    def _fail(self, store: HistoryStore, arn: str, recorder: _Recorder, exc: Exception) -> None:
+    def _fail(self, launch: Launch, exc: Exception) -> None:
         from runtime.tasks import ConfigurationError
 
         now = datetime.now(UTC)
@@ -170,15 +128,16 @@ class Loop:
             if isinstance(exc, ConfigurationError)
             else f"asl serve: internal error: {type(exc).__name__}: {exc}"
         )
-        with suppress(StoreError):
-            recorder.flush()
-        last = recorder.last_id
+        try:
+            last = launch.flush()
+        except StoreError:
+            last = launch.last_event_id
         event = Event(
             last + 1, last, now, "ExecutionFailed", {"error": "States.Runtime", "cause": cause}
         )
         with suppress(StoreError):
-            store.append(
-                arn,
+            launch.store.append(
+                launch.arn,
                 (event,),
                 expected_last_id=last,
                 outcome=Outcome("FAILED", now, error="States.Runtime", cause=cause),
@@ -187,13 +146,13 @@ class Loop:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            for arn, (_, launch, _) in list(self._running.items()):
-                if launch.durable:
+            for arn, (_, launch) in list(self._running.items()):
+                if launch.owner is not None:
                     with suppress(StoreError):
-                        launch.store.heartbeat(arn, self.owner)
+                        launch.store.heartbeat(arn, launch.owner)
 
     async def _cancel_all(self) -> None:
-        tasks = [task for task, _, _ in self._running.values()]
+        tasks = [task for task, _ in self._running.values()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -22,10 +22,11 @@ from typing import Any, TypeVar
 from runtime.core.events import Event
 from runtime.drivers.clock import RealClock, VirtualClock
 from runtime.drivers.execution import Dispatch, machine_arn
-from runtime.drivers.runner import RunOptions, live_events
+from runtime.drivers.run_path import Executions, Launch
+from runtime.drivers.runner import RunError, RunOptions
 from runtime.serve.errors import ApiError, execution_not_found, machine_not_found
 from runtime.serve.policy import CodePolicy, GuardedDispatch
-from runtime.serve.runs import Launch, Log, Loop, log_to_stderr
+from runtime.serve.runs import Log, Loop, log_to_stderr
 from runtime.stores import MemoryStore
 from runtime.stores.base import (
     RUNNING,
@@ -83,6 +84,9 @@ class Service:
         self.log = log
         self.activity_wait = activity_wait  # GetActivityTask's long poll, in seconds
         self.owner = lease_owner()
+        # How this server runs executions: the one run path, over its store (Express
+        # executions' records in ``express``), pending tasks all in ``store``.
+        self.executions = Executions(store, callbacks=store, owner=self.owner, loader=self.compile)
         self.loop = Loop(self.owner, log)
         self.lock = threading.RLock()  # state machine creation and updates
         self._resolving = threading.local()
@@ -250,48 +254,41 @@ class Service:
     def _continue(self, record: ExecutionRecord) -> bool:
         """Take the lease of a stored RUNNING execution and run it on, from its history."""
         try:
-            self.store.acquire(record.execution_arn, self.owner)
-            record = self.store.get(record.execution_arn)
-            if record.status != RUNNING:  # it ended in the meantime
-                self.store.release(record.execution_arn, self.owner)
-                return False
-            events = live_events(self.store.events(record.execution_arn))
-            machine = self.machines.get_machine(machine_arn(record.machine_name))
-            self.launch(record, role_of(record, machine), events)
+            launch = self.executions.resuming(record.execution_arn, dispatch=self.dispatch())
+        except RunError:  # it ended in the meantime
+            return False
         except StoreError as exc:
             self.log(f"not resuming {record.execution_arn}: {exc}")
             return False
         except Exception as exc:  # an execution that cannot continue must not stop the rest
             self.log(f"cannot resume {record.execution_arn}: {exc}")
-            with contextlib.suppress(StoreError):
-                self.store.release(record.execution_arn, self.owner)
             return False
+        machine = self.machines.get_machine(machine_arn(record.machine_name))
+        launch.role_arn, launch.sync = role_of(launch.record, machine), False
+        self.run(launch)
         return True
 
-    def launch(
-        self, record: ExecutionRecord, role_arn: str, recorded: list[Event] | None = None
-    ) -> None:
-        """Run a stored execution on the loop (from its start, or continuing ``recorded``); with
-        a fleet, a Standard one is handed to the fleet's deciders instead."""
-        durable = record.type == "STANDARD"
-        if durable and self.fleet is not None:
+    def launch(self, record: ExecutionRecord, role_arn: str) -> None:
+        """Run an execution just stored (see :meth:`run`)."""
+        launch = self.executions.launch(
+            record,
+            dispatch=self.dispatch(),
+            clock=self.clock(),
+            store=self.store_for(record.execution_arn),
+            role_arn=role_arn,
+            sync=False,
+        )
+        self.run(launch)
+
+    def run(self, launch: Launch) -> None:
+        """Run a prepared execution on the loop; with a fleet, a Standard one is handed to the
+        fleet's deciders instead."""
+        if launch.record.type == "STANDARD" and self.fleet is not None:
             from runtime.fleet.decisions import send_decision
 
-            send_decision(self.fleet, record.execution_arn)
+            send_decision(self.fleet, launch.arn)
             return
-        self.loop.launch(
-            Launch(
-                store=self.store if durable else self.express,
-                record=record,
-                machine=self.compile(record.definition, record.type, record.machine_name),
-                dispatch=self.dispatch(),
-                clock=self.clock(recorded),
-                role_arn=role_arn,
-                recorded=recorded,
-                durable=durable,
-                callbacks=self.store,  # one place for every pending task, Express ones too
-            )
-        )
+        self.loop.launch(launch)
 
     def resume_all(self) -> int:
         """Continue every RUNNING Standard execution this server started that nothing runs

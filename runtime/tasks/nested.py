@@ -18,8 +18,9 @@ starts the child as request-response does and waits for its token (:mod:`.callba
 
 The child's ARN names the account and region of the ``StateMachineArn`` it runs (a machine in
 another account runs there). It runs with its parent's task dispatch when both run in this
-process (:mod:`.children`). A ``.sync`` Task that times out or is given up stops its child
-(``ExecutionAborted``), as AWS stops the job of an aborted task.
+process. The driver starts, runs and stops children (:mod:`.children` says what this asks of
+it). A ``.sync`` Task that times out or is given up stops its child (``ExecutionAborted``), as
+AWS stops the job of an aborted task.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,12 @@ from runtime.callbacks.machines import resolve
 from runtime.callbacks.progress import note
 from runtime.callbacks.records import FAILED, NESTED, STARTED, SUCCEEDED, TIMED_OUT
 from runtime.callbacks.tokens import token_for
+from runtime.core.arns import execution_arn, machine_arn
 from runtime.core.events import payload_details, to_json
 from runtime.core.interpreter import TaskRequest
+from runtime.tasks import children
 from runtime.tasks.callback import NOW, execution_of, pending_task
-from runtime.tasks.children import CHILDREN, Halted, lent_dispatch, stop
+from runtime.tasks.children import ChildRefused, ChildStart, Halted, lent_dispatch
 
 RESOURCE = re.compile(r"^arn:aws[a-z-]*:states:::states:startExecution(?P<mode>\.sync(?::2)?)?$")
 TASK_FAILED = "States.TaskFailed"
@@ -55,6 +58,7 @@ _EXECUTION_ARN = re.compile(r"^(?P<prefix>arn:[^:]+:states:[^:]*:[^:]*:)executio
 _ARN_PREFIX = re.compile(r"^arn:[^:]*:states:[^:]*:[^:]*:")  # partition, region and account
 _POLL = 0.5
 _RECHECK = 30.0
+_RUNNING = "RUNNING"
 
 
 def handles(resource: str) -> bool:
@@ -91,7 +95,7 @@ async def run(request: TaskRequest) -> Any:
         hub.mark_submitted(task_id, to_json(response))
     else:
         response = json.loads(task.submitted)
-        CHILDREN.ensure_running(store, response["ExecutionArn"], lent_dispatch())
+        children.driver().ensure_running(store, response["ExecutionArn"], lent_dispatch())
     if not mode:
         hub.settle(task_id, SUCCEEDED, {"output": to_json(response)})
         return response
@@ -105,10 +109,10 @@ async def run(request: TaskRequest) -> Any:
         child = await _wait(store, arn, task.deadline)
     except TimeoutError:
         hub.settle(task_id, TIMED_OUT, {"error": TIMEOUT})
-        stop(store, arn)  # nobody waits for it any more
+        children.driver().stop(store, arn)  # nobody waits for it any more
         raise StatesError(TIMEOUT, None)
     except asyncio.CancelledError:  # the parent ended, was stopped, or a branch failed
-        CHILDREN.abandon(store, execution_of(request), arn)
+        children.driver().abandon(store, execution_of(request), arn)
         raise
     described = describe(child, parsed=mode == ".sync:2")
     if child.status == "SUCCEEDED":
@@ -151,15 +155,13 @@ def describe(child: Child, *, parsed: bool) -> dict[str, Any]:
 
 
 def _start(store: Any, request: TaskRequest, params: dict[str, Any]) -> dict[str, Any]:
-    """Create the child execution and set it running; StartExecution's response."""
-    from runtime.drivers import runner as _runner
-    from runtime.drivers.execution import execution_arn
-    from runtime.stores.base import ExecutionAlreadyExists, ExecutionRecord, StoreError
-
+    """Have the driver create the child execution and set it running; StartExecution's
+    response."""
     arn = params.get("StateMachineArn")
     if not isinstance(arn, str) or not arn:
         raise _sdk_error("InvalidArn", "Invalid Arn: 'StateMachineArn' is required")
-    parent = _parent(store, request)
+    driver = children.driver()
+    parent = driver.find(store, execution_of(request))
     near = [str(Path(parent.filename).parent)] if parent is not None else []
     spec = resolve(arn, near)
     if spec is None:
@@ -172,46 +174,22 @@ def _start(store: Any, request: TaskRequest, params: dict[str, Any]) -> dict[str
             (str(execution.get("Id")), str(execution.get("RedriveCount", 0)), request.key)
         )
         name = str(uuid.uuid5(_NAMESPACE, f"{seed}\x1f{request.attempt}"))
-    if not isinstance(name, str) or not _runner._NAME.match(name):
+    if not isinstance(name, str):
         raise _sdk_error("InvalidName", f"Invalid Name: '{name}'")
     # The parent's options (handlers, bindings, clock, and any a server adds), not its mocks:
     # stored for a resume elsewhere; here the child runs with the parent's own dispatch.
     options = {**(parent.options if parent is not None else {}), "mock_config": None}
     options["test_case"] = None
-    dispatch = lent_dispatch()
-    try:
-        _runner._load(spec.definition, spec.type, spec.filename)
-    except Exception as exc:  # an invalid child definition
-        raise _sdk_error("InvalidDefinition", f"Invalid State Machine Definition: {exc}")
     machine = spec.arn or arn
-    if spec.type == "EXPRESS":
-        child_arn = _in_account_of(machine, execution_arn(spec.name, name, express=True))
-        started = datetime.now(UTC)
-        run_options = _runner.RunOptions.from_dict(options)
-        _MACHINE_ARNS[child_arn] = machine
-        CHILDREN.run_express(child_arn, spec, name, input_text, run_options, dispatch)
-        return _response(child_arn, started)
-    record = ExecutionRecord(
-        execution_arn=_in_account_of(machine, execution_arn(spec.name, name)),
-        name=name,
-        machine_name=spec.name,
-        type="STANDARD",
-        definition=spec.definition,
-        input=input_text,
-        seed=uuid.uuid4().int & ((1 << 63) - 1),
-        start_date=datetime.now(UTC),
-        filename=spec.filename,
-        options=options,
-    )
+    express = spec.type == "EXPRESS"
+    child_arn = _in_account_of(machine, execution_arn(spec.name, name, express=express))
+    child = ChildStart(child_arn, spec, name, input_text, options, lent_dispatch())
     try:
-        stored, _ = store.create(record)
-    except ExecutionAlreadyExists as exc:
-        raise _sdk_error("ExecutionAlreadyExists", str(exc))
-    except StoreError as exc:
-        raise _sdk_error("ServiceUnavailable", str(exc))
-    _MACHINE_ARNS[stored.execution_arn] = machine
-    CHILDREN.ensure_running(store, stored.execution_arn, dispatch)
-    return _response(stored.execution_arn, stored.start_date)
+        started = driver.start(store, child)
+    except ChildRefused as exc:
+        raise _sdk_error(exc.code, exc.message)
+    _MACHINE_ARNS[child_arn] = machine
+    return _response(child_arn, started)
 
 
 def _in_account_of(machine: str, execution: str) -> str:
@@ -220,15 +198,6 @@ def _in_account_of(machine: str, execution: str) -> str:
     if found is None:
         return execution
     return found["prefix"] + _ARN_PREFIX.sub("", execution, count=1)
-
-
-def _parent(store: Any, request: TaskRequest) -> Any:
-    from runtime.stores.base import ExecutionNotFound
-
-    try:
-        return store.get(execution_of(request))
-    except ExecutionNotFound:
-        return None
 
 
 def _input(value: Any) -> str:
@@ -287,11 +256,10 @@ _MACHINE_ARNS: dict[str, str] = {}
 
 async def _wait(store: Any, arn: str, deadline: float | None) -> Child:
     """The child once it has ended; TimeoutError at ``deadline`` (``time.time()``)."""
-    from runtime.stores.base import RUNNING, ExecutionNotFound
-
+    driver = children.driver()
     checked = time.monotonic()
     while True:
-        future = CHILDREN.future(arn)
+        future = driver.future(arn)
         if ":express:" in arn and (future is None or future.done()):
             if future is None:  # started by a process that has died since
                 raise StatesError(
@@ -299,15 +267,14 @@ async def _wait(store: Any, arn: str, deadline: float | None) -> Child:
                 )
             return _express_child(arn, future)
         if ":express:" not in arn:
-            try:
-                record = store.get(arn)
-            except ExecutionNotFound:
+            record = driver.find(store, arn)
+            if record is None:
                 raise StatesError(TASK_FAILED, f"the child execution {arn} is gone")
-            if record.status != RUNNING:
+            if record.status != _RUNNING:
                 return _child(record)
             if time.monotonic() - checked > _RECHECK:  # its process may have died since
                 checked = time.monotonic()
-                CHILDREN.ensure_running(store, arn, lent_dispatch())
+                driver.ensure_running(store, arn, lent_dispatch())
         pause = _POLL
         if deadline is not None:
             pause = min(pause, deadline - time.time())
@@ -337,8 +304,6 @@ def _child(record: Any) -> Child:
 
 def _machine_of(record: Any) -> str:
     """The state machine ARN of a stored child: its execution ARN's account and region."""
-    from runtime.drivers.execution import machine_arn
-
     found = _EXECUTION_ARN.match(record.execution_arn)
     if found is None:
         return machine_arn(record.machine_name)

@@ -32,6 +32,7 @@ from typing import Any
 from asl.errors import TASK_FAILED, StatesError
 from runtime.callbacks import current_hub, machines, progress
 from runtime.callbacks.machines import MachineSpec
+from runtime.core.arns import ACCOUNT, machine_arn_of
 from runtime.core.interpreter import TaskRequest
 from runtime.tasks import children, nested
 from runtime.tasks.aws.shapes import iso_instant
@@ -45,6 +46,7 @@ _V1_CAUSE = re.compile(
 )
 MAX_RESULTS = 1000
 BILLED_MEMORY_MB = 64
+REDRIVABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")  # RedriveExecution's rule
 
 
 class SfnError(StatesError):
@@ -135,8 +137,6 @@ async def describe_execution(request: TaskRequest, params: dict[str, Any]) -> di
     for key in ("error", "cause"):
         if getattr(record, key) is not None:
             out[key.capitalize()] = getattr(record, key)
-    from runtime.stores.base import REDRIVABLE_STATUSES
-
     if record.status in REDRIVABLE_STATUSES:
         out["RedriveStatus"] = "REDRIVABLE"
     else:
@@ -153,7 +153,7 @@ async def stop_execution(request: TaskRequest, params: dict[str, Any]) -> dict[s
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise SfnError("Validation", f"{key} must be a string of at most {limit} characters")
     record = _execution(arn)
-    record = children.stop(current_hub().store, record.execution_arn, error, cause)
+    record = children.driver().stop(current_hub().store, record.execution_arn, error, cause)
     return {"StopDate": _iso(record.stop_date or datetime.now(UTC))}
 
 
@@ -189,8 +189,6 @@ async def list_executions(request: TaskRequest, params: dict[str, Any]) -> dict[
 async def describe_state_machine(request: TaskRequest, params: dict[str, Any]) -> dict[str, Any]:
     arn = _required(params, "StateMachineArn")
     spec = _machine(request, arn)
-    from runtime.drivers.execution import ACCOUNT
-
     return {
         "CreationDate": _iso(_created(spec)),
         "Definition": spec.definition,
@@ -278,29 +276,20 @@ def _invalid_arn(arn: str) -> SfnError:
 
 def _near(request: TaskRequest) -> list[str]:
     """The folder of the parent's definition file (where sibling machines are looked up)."""
-    from runtime.stores.base import ExecutionNotFound
-
-    try:
-        parent = current_hub().store.get(execution_of(request))
-    except ExecutionNotFound:
-        return []
-    return [str(Path(parent.filename).parent)]
+    parent = children.driver().find(current_hub().store, execution_of(request))
+    return [] if parent is None else [str(Path(parent.filename).parent)]
 
 
 def _execution(arn: str) -> Any:
-    from runtime.stores.base import ExecutionNotFound
-
     if not re.match(r"^arn:aws[a-z-]*:states:[a-z0-9-]*:\d*:(execution|express):", arn):
         raise _invalid_arn(arn)
-    try:
-        return current_hub().store.get(arn)
-    except ExecutionNotFound:
-        raise SfnError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'") from None
+    record = children.driver().find(current_hub().store, arn)
+    if record is None:
+        raise SfnError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
+    return record
 
 
 def _summary(record: Any) -> dict[str, Any]:
-    from runtime.drivers.execution import machine_arn_of
-
     serve = record.options.get("serve") if isinstance(record.options, dict) else None
     machine = (serve or {}).get("stateMachineArn") or machine_arn_of(
         record.execution_arn, record.machine_name

@@ -12,8 +12,8 @@ import pytest
 import runtime
 from runtime.callbacks import current_hub
 from runtime.callbacks.machines import add_stopper
+from runtime.drivers.nested import NESTED as CHILDREN
 from runtime.stores.base import RUNNING
-from runtime.tasks.children import CHILDREN
 from tests.runtime.nested.support import (
     LONG_WAIT,
     SFN,
