@@ -15,6 +15,7 @@ class RealClock:
     """Wall-clock time; waits really wait."""
 
     virtual = False
+    inline_io = False  # blocking I/O runs in a thread (see map_children.run_blocking)
 
     def now(self) -> datetime:
         """The current time, to the millisecond (as AWS records history timestamps)."""
@@ -42,6 +43,7 @@ class VirtualClock:
     """
 
     virtual = True
+    inline_io = False
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = from_millis(to_millis(start or datetime.now(UTC)))  # whole milliseconds

@@ -22,7 +22,7 @@ import json
 import selectors
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -32,7 +32,8 @@ from runtime.core.events import Event
 from runtime.core.interpreter import Frame, SentFailure, TaskRequest
 from runtime.drivers.clock import RealClock
 from runtime.drivers.execution import ExecutionResult, Host, owns_timeout, run_execution
-from runtime.drivers.runner import _load, _outcome, live_events
+from runtime.drivers.map_children import StoredChild, split
+from runtime.drivers.runner import _load, _outcome, live_events, stored_children
 from runtime.stores.base import RUNNING, ConcurrentWriteError, ExecutionRecord, HistoryStore
 
 MAX_RETRIES = 50
@@ -110,15 +111,19 @@ def decide(
             services.finished(arn)
             return None
         events = store.events(arn)
-        decision = replay(record, events, services, dispatch=dispatch)
+        children = stored_children(store, arn, live_events(events), services.now())
+        decision = replay(record, events, services, dispatch=dispatch, children=children)
         if decision.events:
-            last = decision.events[-1]
+            # Distributed Map children's events go to their own histories, in the same
+            # transaction and behind the same compare-and-swap as the parent's.
+            own, streams = split(decision.events)
             try:
                 store.append(
                     arn,
-                    decision.events,
+                    own,
                     expected_last_id=record.last_event_id,
-                    outcome=_outcome(last) if decision.ended else None,
+                    outcome=_outcome(own[-1]) if decision.ended and own else None,
+                    **({"children": streams} if streams else {}),
                 )
             except ConcurrentWriteError:
                 continue  # another decider got there first: decide again from its history
@@ -138,17 +143,15 @@ def replay(
     services: DecisionServices,
     *,
     dispatch: Any = None,
+    children: Sequence[StoredChild] = (),
 ) -> Decision:
-    """Replay ``events`` and run the execution on until it waits; nothing is stored here."""
+    """Replay ``events`` (and the stored Distributed Map ``children``) and run the execution on
+    until it waits; nothing is stored here."""
     machine = _load(record.definition, record.type, record.filename)
     options = record.options or {}
     decision = Decision()
     clock = _DecisionClock(services.now(), decision)
-    accepting = True
-
-    def sink(event: Event) -> None:
-        if accepting:  # (not the events of coroutines let go once parked)
-            decision.events.append(event)
+    sink = _Sink(decision.events)
 
     def make_host(**kwargs: Any) -> Host:
         return _DecisionHost(record=record, services=services, decision=decision, **kwargs)
@@ -172,21 +175,39 @@ def replay(
         sync=options.get("sync", True),
         keep_history=False,
         host_factory=make_host,
+        children=children,
     )
 
-    def parked() -> None:
-        nonlocal accepting
-        accepting = False
-
-    decision.result = _run_until_parked(run, parked)
+    decision.result = _run_until_parked(run, sink.close)
     return decision
 
 
 # -- the decision's Host ----------------------------------------------------------------------
 
 
+class _Sink:
+    """The decision's new events, its Distributed Map children's among them (``child``), until
+    the decision parks: what the coroutines it lets go then record is not kept."""
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+        self.open = True
+
+    def __call__(self, event: Event) -> None:
+        if self.open:
+            self.events.append(event)
+
+    child = __call__
+
+    def close(self) -> None:
+        self.open = False
+
+
 class _DecisionClock(RealClock):
-    """The real clock, read once per decision; a sleep not yet over parks instead of sleeping."""
+    """The real clock, read once per decision; a sleep not yet over parks instead of sleeping.
+    Blocking I/O (a Distributed Map's S3 reads) runs in place, never in a thread."""
+
+    inline_io = True
 
     def __init__(self, now: datetime, decision: Decision) -> None:
         self._now = now

@@ -293,7 +293,11 @@ def ended(events: Sequence[Event]) -> ChildEnd | None:
 
 
 async def run_blocking(clock: RealClock | VirtualClock, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run blocking I/O in a thread; a virtual clock does not jump while it is in flight."""
+    """Run blocking I/O in a thread; a virtual clock does not jump while it is in flight. A
+    decision's clock (``inline_io``) runs it in place: a decision's loop must never wait on a
+    thread (it stops when nothing is ready, taking that for "every frame waits")."""
+    if clock.inline_io:
+        return fn(*args)
     if clock.virtual:
         with clock.busy():  # type: ignore[union-attr]
             return await asyncio.to_thread(fn, *args)
