@@ -235,3 +235,31 @@ def _dispatch() -> Any:
     from runtime.tasks import build_dispatch
 
     return build_dispatch(lambdas=LAMBDAS)
+
+
+DISTRIBUTED = machine(
+    {
+        "M": {
+            "Type": "Map",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                **machine({"T": task(End=True)}, "T"),
+            },
+            "End": True,
+        }
+    },
+    "M",
+)
+
+
+def test_distributed_map_children_are_stored_and_never_run_again() -> None:
+    store = MemoryStore()
+    result, fleet = execute_decided(DISTRIBUTED, [1, 2, 3], lambdas=LAMBDAS, store=store)
+    assert result.status == "SUCCEEDED", result
+    assert fleet.attempts == 3  # one per child: later decisions hand finished ones back
+    children = store.children(result.execution_arn)
+    assert [c.status for c in children] == ["SUCCEEDED"] * 3
+    for child in children:
+        types = [e.type for e in store.events(child.execution_arn)]
+        assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
+    assert store.list() == [store.get(result.execution_arn)]  # children hidden, as on AWS
