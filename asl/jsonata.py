@@ -56,6 +56,7 @@ __all__ = [
     "CompiledJsonata",
     "JsonataSyntaxError",
     "TemplateBuilder",
+    "clear_thread_cache",
     "compile_jsonata",
     "compile_jsonata_template",
     "is_jsonata",
@@ -380,6 +381,14 @@ def _compiled(key: str, hosts: frozenset[str]) -> Any:
         expr.register(name, _HOST_FUNCTIONS[name])
     _TLS.cache[key] = expr
     return expr
+
+
+def clear_thread_cache() -> None:
+    """Drop the expressions compiled on this thread (call it on the thread that compiled them,
+    before the process exits, so the engine's teardown has nothing left to drop)."""
+    cache = getattr(_TLS, "cache", None)
+    if cache:
+        cache.clear()
 
 
 _PARSE_PREFIX = re.compile(r"^(?:Parse error: )?(?:Invalid syntax: )?")

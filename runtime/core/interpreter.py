@@ -181,7 +181,7 @@ def _context(state: m.State, frame: Frame) -> dict[str, Any]:
     return frame.context if state.reads_context else _NO_CONTEXT
 
 
-class _Failed(Exception):
+class StateFailed(Exception):
     """A state failed with a StatesError that its own Retry/Catch did not handle.
 
     ``task_frame`` is the frame of the Task state whose own attempt failed so (a TaskFailed or
@@ -257,7 +257,7 @@ class Interpreter:
     # --- scopes -----------------------------------------------------------------------------
 
     async def run_scope(self, scope: m.StateMachine, frame: Frame, value: Any) -> Any:
-        """Run states from StartAt until the scope ends; return its output or raise _Failed."""
+        """Run states from StartAt until the scope ends; return its output or raise StateFailed."""
         if scope.immediate:
             return self.run_immediate(scope, frame, value)
         name: str | None = scope.start_at
@@ -625,7 +625,7 @@ class Interpreter:
         if error.error not in E.UNCATCHABLE:
             index = state.handlers_for(error.error)[1]
         if index is None:
-            raise _Failed(error)
+            raise StateFailed(error)
         catcher = state.catch[index]
         if type(error) is SentFailure:  # as the worker sent it: nulls for what it left out
             error_output = {"Error": error.sent_error, "Cause": error.cause}
@@ -680,7 +680,7 @@ class Interpreter:
                     return self._exit_to(state, target, frame, result, None, eid)
                 return self._exit_to(state, target, frame, value, None, eid)
             except StatesError as exc:
-                raise _Failed(exc)
+                raise StateFailed(exc)
         return self._pass_stages(state, frame, value, eid)
 
     def _pass_stages(self, state: m.PassState, frame: Frame, value: Any, eid: int) -> Step:
@@ -699,7 +699,7 @@ class Interpreter:
                 result = effective
             return self._finish_jp(state, frame, value, result, eid)
         except StatesError as exc:
-            raise _Failed(exc)
+            raise StateFailed(exc)
 
     def _succeed(self, state: m.SucceedState, frame: Frame, value: Any, eid: int) -> Step:
         try:
@@ -713,7 +713,7 @@ class Interpreter:
             else:
                 output = self._output(state, frame, self._input(state, frame, value, eid), eid)
         except StatesError as exc:
-            raise _Failed(exc)
+            raise StateFailed(exc)
         self.emit(
             frame, "SucceedStateExited", {"name": state.name, **payload_details("output", output)}
         )
@@ -723,7 +723,7 @@ class Interpreter:
         if state.literal:
             # literal: each is a Const holding a string, or absent
             error, cause = state.error, state.cause
-            raise _Failed(
+            raise StateFailed(
                 StatesError(
                     error.value if isinstance(error, m.Const) else "",
                     cause.value if isinstance(cause, m.Const) else None,
@@ -734,8 +734,10 @@ class Interpreter:
             error = self._fail_field(state, frame, state.error, value, states, eid, "Error")
             cause = self._fail_field(state, frame, state.cause, value, states, eid, "Cause")
         except StatesError as exc:
-            raise _Failed(exc)
-        raise _Failed(StatesError(error, cause) if error is not None else StatesError("", cause))
+            raise StateFailed(exc)
+        raise StateFailed(
+            StatesError(error, cause) if error is not None else StatesError("", cause)
+        )
 
     def _fail_field(self, state, frame, dyn, value, states, eid, key):
         if dyn is None:
@@ -773,16 +775,16 @@ class Interpreter:
                 try:
                     matched = predicate(value, context, scope)
                 except StatesError as exc:
-                    raise _Failed(self._wrap(state, eid, exc, frame))
+                    raise StateFailed(self._wrap(state, eid, exc, frame))
                 if matched:
                     target = rule.next
                     break
             if target is None:
-                raise _Failed(_no_choice_matched(state))
+                raise StateFailed(_no_choice_matched(state))
             try:
                 return self._exit_to(state, target, frame, value, None, eid)
             except StatesError as exc:  # the payload quota, for a scope's first state
-                raise _Failed(exc)
+                raise StateFailed(exc)
         return self._choice_stages(state, frame, value, eid)
 
     def _choice_stages(self, state: m.ChoiceState, frame: Frame, value: Any, eid: int) -> Step:
@@ -818,7 +820,7 @@ class Interpreter:
                     return self._choice_exit(state, frame, effective, eid, rule, None)
             return self._choice_exit(state, frame, effective, eid, None, None)
         except StatesError as exc:
-            raise _Failed(exc)
+            raise StateFailed(exc)
 
     def _choice_exit(self, state, frame, value, eid, rule, states):
         if rule is None and state.default is None:
@@ -842,7 +844,7 @@ class Interpreter:
         try:
             deadline = self._wait_deadline(state, frame, value, eid)
         except StatesError as exc:
-            raise _Failed(exc)
+            raise StateFailed(exc)
         await self.host.sleep_until(frame, deadline)
         try:
             if state.is_jsonata:
@@ -853,7 +855,7 @@ class Interpreter:
                 state, frame, self._output(state, frame, effective, eid), assigned, eid
             )
         except StatesError as exc:
-            raise _Failed(exc)
+            raise StateFailed(exc)
 
     def _wait_deadline(self, state: m.WaitState, frame: Frame, value: Any, eid: int) -> datetime:
         now = frame.entered_at or self.host.now()
@@ -930,7 +932,7 @@ class Interpreter:
                 state, frame, state.heartbeat_seconds, effective, states, eid, "HeartbeatSeconds"
             )
         except StatesError as exc:
-            raise _Failed(exc)
+            raise StateFailed(exc)
         counts = [0] * len(state.retry)
         attempt = 0
         visit = frame.visit(state)
@@ -971,7 +973,7 @@ class Interpreter:
                 if delay is None:
                     try:
                         return self._catch(state, frame, value, exc, eid)
-                    except _Failed as failed:
+                    except StateFailed as failed:
                         failed.task_frame = frame
                         raise
                 attempt += 1
@@ -1031,7 +1033,7 @@ class Interpreter:
             if state.parameters is not None or state.arguments is not None:  # made here
                 self.check_depth(state, eid, effective, "branches' input")
         except StatesError as exc:
-            raise _Failed(exc)
+            raise StateFailed(exc)
         counts = [0] * len(state.retry)
         base = f"{frame.key}/{state.name}#{frame.visit(state)}"
         attempt = 0
@@ -1047,7 +1049,7 @@ class Interpreter:
                 children.append(child)
             try:
                 result = await self._branches(state, children, effective)
-            except _Failed as failed:
+            except StateFailed as failed:
                 self._join(frame, children)
                 if failed.task_frame is not None and failed.task_frame in children:
                     # AWS records the failed Task aborted with its branch; the Parallel state's
@@ -1069,7 +1071,7 @@ class Interpreter:
     async def _branches(
         self, state: m.ParallelState, children: list[Frame], value: Any
     ) -> list[Any]:
-        """Run a Parallel state's branches, each in its frame: their outputs, or _Failed."""
+        """Run a Parallel state's branches, each in its frame: their outputs, or StateFailed."""
         if state.immediate:
             return self._run_branches_now(state.branches, children, value)
         return await _gather_all(

@@ -63,7 +63,7 @@ class MapRun:
 
 async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, eid: int):
     """Run a Map state (with its Retry and Catch); return (next state, output) as handlers do."""
-    from runtime.core.interpreter import _Failed
+    from runtime.core.interpreter import StateFailed
 
     frame.visit(state)
     try:
@@ -73,7 +73,7 @@ async def run_map(it: Interpreter, state: m.MapState, frame: Frame, value: Any, 
         if exc.error == E.QUERY_EVALUATION_ERROR:
             it.host.emit(frame, "MapStateFailed")
             return it._catch(state, frame, value, exc, eid)
-        raise _Failed(exc)
+        raise StateFailed(exc)
     counts = [0] * len(state.retry)
     attempt = 0
     while True:
@@ -153,14 +153,14 @@ def _entries(items: Any) -> list[tuple[Any, Any]]:
 
 async def run_iterations(it, state, frame, effective, states, items, limit, eid, attempt) -> Any:
     """One run of the Map's iterations: its raw result, or StatesError when the Map fails."""
-    from runtime.core.interpreter import _Failed
+    from runtime.core.interpreter import StateFailed
 
     entries = _entries(items) if items is not None else []
     it.host.emit(frame, "MapStateStarted", {"length": len(entries)})
     try:
         count, percentage = tolerance(it, state, frame, effective, states, eid)
     except StatesError as exc:
-        raise _Failed(exc)
+        raise StateFailed(exc)
     base = f"{frame.key}/{state.name}#{frame.visits[state.name]}"
     if attempt:
         base += f".{attempt}"
@@ -185,7 +185,7 @@ async def run_iterations(it, state, frame, effective, states, items, limit, eid,
 async def _inline(
     it, state, frame, effective, states, entries, limit, count, percentage, base, eid
 ):
-    from runtime.core.interpreter import _Failed, _gather_all
+    from runtime.core.interpreter import StateFailed, _gather_all
 
     keyed = bool(entries) and not isinstance(entries[0][0], int)
     if state.item_batcher is not None:
@@ -222,7 +222,7 @@ async def _inline(
             try:
                 item_input = _select(it, state, frame, ctx, item, effective, eid)
             except StatesError as exc:
-                raise _Failed(exc)
+                raise StateFailed(exc)
         child = frame.child(f"{base}/i{index}", frame.context, assigns=state.processor.assigns)
         started = it.host.emit(
             frame,
@@ -236,7 +236,7 @@ async def _inline(
             child.last_output = Payload(item_input, None, item_bound, given.depth)
         return child, item_input
 
-    def failed(index: int, child: Frame, failure: _Failed) -> None:
+    def failed(index: int, child: Frame, failure: StateFailed) -> None:
         """Record a failed iteration; re-raise when the failures are no longer tolerated."""
         chain[0] = child.last_event_id
         # MapStateFailed follows the failed iteration's last event.
@@ -257,7 +257,7 @@ async def _inline(
         child, item_input = start(index)
         try:
             results[index] = await it.run_scope(state.processor, child, item_input)
-        except _Failed as failure:
+        except StateFailed as failure:
             failed(index, child, failure)
             return
         succeeded(index, child)
@@ -276,7 +276,7 @@ async def _inline(
             child, item_input = start(index)
             try:
                 results[index] = run(processor, child, item_input)
-            except _Failed as failure:
+            except StateFailed as failure:
                 failed(index, child, failure)
                 continue
             succeeded(index, child)
@@ -288,7 +288,7 @@ async def _inline(
             await worker()
         elif workers:
             await _gather_all([worker() for _ in range(workers)])
-    except _Failed as failure:
+    except StateFailed as failure:
         error = failure.error
         tolerating = count is not None or percentage is not None
         if tolerating and len(failures) > tolerated and error.error not in E.UNCATCHABLE:
@@ -414,7 +414,7 @@ async def _run_children(it, state, frame, run: MapRun, limit, tolerated) -> None
 async def _child_execution(it, state, frame, run: MapRun, child: ChildRun) -> bool:
     """Run one child execution in its own history; whether it succeeded. A child that ended in
     an earlier run (this is a replay) is taken as it ended."""
-    from runtime.core.interpreter import Frame, _Failed
+    from runtime.core.interpreter import Frame, StateFailed
 
     host = it.host
     parent = frame.context.get("Execution", {})
@@ -457,8 +457,8 @@ async def _child_execution(it, state, frame, run: MapRun, child: ChildRun) -> bo
     }
     try:
         child.output = await it.run_scope(state.processor, child_frame, child.input)
-    except (_Failed, StatesError) as exc:
-        error = exc.error if isinstance(exc, _Failed) else exc
+    except (StateFailed, StatesError) as exc:
+        error = exc.error if isinstance(exc, StateFailed) else exc
         child.status, child.error, child.cause = "FAILED", error.error or None, error.cause
         details = {}
         if child.error is not None:

@@ -35,7 +35,7 @@ from runtime.core.events import (
     to_json,
     to_millis,
 )
-from runtime.core.interpreter import Frame, Interpreter, SentFailure, TaskRequest, _Failed
+from runtime.core.interpreter import Frame, Interpreter, SentFailure, StateFailed, TaskRequest
 from runtime.core.jsontext import MAX_DEPTH
 from runtime.core.map_io import ChildEnd, ChildExecution, S3Request
 from runtime.core.size import DEEP_SIZE, SizeGauge
@@ -715,7 +715,7 @@ async def run_execution(
             output = await _with_timeout(run, time_limit, clock, started)
         else:  # (an Express scope that never waits times out at its next event)
             output = await run
-    except _Failed as failed:
+    except StateFailed as failed:
         error = failed.error
         result.status = "FAILED"
         result.error = error.error or None

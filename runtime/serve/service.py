@@ -318,12 +318,7 @@ def _cancel_task_named(name: str) -> None:
 def release_thread_caches() -> None:
     """Drop compiled JSONata on the threads that own it, so exiting prints no warnings."""
 
-    def forget() -> None:
-        from asl import jsonata as _jsonata
-
-        cache = getattr(_jsonata._TLS, "cache", None)
-        if cache:
-            cache.clear()
+    from asl.jsonata import clear_thread_cache as forget
 
     async def on_loop() -> None:
         forget()

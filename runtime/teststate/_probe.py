@@ -24,7 +24,7 @@ from asl import errors as E
 from asl import model as m
 from asl.errors import StatesError
 from runtime.core.events import iso_of_millis
-from runtime.core.interpreter import Frame, Interpreter, TaskRequest, _Failed
+from runtime.core.interpreter import Frame, Interpreter, StateFailed, TaskRequest
 from runtime.core.map import THRESHOLD_CAUSE, threshold, tolerance
 from runtime.drivers.clock import RealClock
 from runtime.drivers.execution import Host
@@ -141,7 +141,7 @@ class Probe(Interpreter):
     def _catch(
         self, state: m.State, frame: Frame, raw_input: Any, error: StatesError, eid: int
     ) -> tuple[str | None, Any]:
-        out = super()._catch(state, frame, raw_input, error, eid)  # raises _Failed if uncaught
+        out = super()._catch(state, frame, raw_input, error, eid)  # raises StateFailed if uncaught
         self.details["catchIndex"] = state.handlers_for(error.error)[1]  # type: ignore
         self.caught = error
         return out
@@ -154,7 +154,7 @@ class Probe(Interpreter):
         if self.mock is None:
             return await super()._branches(state, children, value)
         if not self.mock.has_result:
-            raise _Failed(StatesError(self.mock.error or "", self.mock.cause))
+            raise StateFailed(StatesError(self.mock.error or "", self.mock.cause))
         return self.mock.result
 
     async def _map_iterations(
@@ -178,7 +178,7 @@ class Probe(Interpreter):
         try:
             count, percentage = tolerance(self, state, frame, effective, states, eid)
         except StatesError as exc:
-            raise _Failed(exc)
+            raise StateFailed(exc)
         if count is not None:
             self.data["toleratedFailureCount"] = count
         if percentage is not None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from asl.errors import TIMEOUT, StatesError
 from runtime.core.arns import ACCOUNT, REGION
-from runtime.core.interpreter import Frame, TaskRequest, _Failed
+from runtime.core.interpreter import Frame, StateFailed, TaskRequest
 from runtime.drivers.execution import Dispatch
 from runtime.drivers.loop import run_sync
 from runtime.teststate import _checks, _definition
@@ -77,7 +77,7 @@ def answer(params: Mapping[str, Any], environment: Environment) -> dict[str, Any
         out["status"] = "RETRIABLE"
         _error(out, retry.error)
         probe.details["retryBackoffIntervalSeconds"] = int(retry.delay)
-    except _Failed as failed:
+    except StateFailed as failed:
         out["status"] = "FAILED"
         _error(out, failed.error)
     except TimeoutError:
