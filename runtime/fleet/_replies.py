@@ -49,7 +49,9 @@ def connect(broker_url: str) -> None:
 
 
 def answered(request: Any) -> bool:
-    """For a duplicate delivery of a finished attempt: publish the stored outcome, say True."""
+    """For a duplicate delivery of a finished attempt: publish the stored outcome (and, for a
+    decider's attempt, ask for the decision again: the first delivery's worker may have died
+    between storing the outcome and asking), say True."""
     route = _route(request)
     if route is None:
         return False
@@ -57,6 +59,7 @@ def answered(request: Any) -> bool:
     if stored is None:
         return False
     _redis().publish(route[0], stored)
+    _ask_decision(getattr(request, DECIDE_HEADER, None))
     return True
 
 

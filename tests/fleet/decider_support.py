@@ -68,8 +68,12 @@ class DeciderFleet:
             "ASL_VISIBILITY_TIMEOUT": "5",
         }
 
-    def start_worker(self, name: str, concurrency: int = 2) -> Worker:
+    def start_worker(self, name: str, concurrency: int = 2, *, decider: bool = True) -> Worker:
+        """``asl worker`` with the store (``decider``: it also decides), ready."""
         log = self.dir / f"{name}-{len(self.workers)}.log"
+        env = self.env()
+        if not decider:
+            del env["ASL_STORE"]
         command = [
             sys.executable,
             "-m",
@@ -90,7 +94,7 @@ class DeciderFleet:
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=self.env(),
+                env=env,
                 start_new_session=True,
             )
         worker = self.workers[name] = Worker(name, process, log)
@@ -100,6 +104,10 @@ class DeciderFleet:
                 raise AssertionError(f"worker {name} did not start:\n{worker.text()}")
             time.sleep(0.05)
         return worker
+
+    def start_worker_plain(self, name: str) -> Worker:
+        """``asl worker`` without a store: it runs tasks only."""
+        return self.start_worker(name, decider=False)
 
     def start_serve(self) -> Process:
         port = free_port()
