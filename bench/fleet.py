@@ -48,6 +48,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -67,6 +68,7 @@ with 1,000 waiting (allocator noise; a cache of executions would grow by tens of
 WAIT_SECONDS = 3600
 WARM_UP = 20
 MONITORED = 50  # executions (and chains) whose Redis commands are counted
+SCRIPTED = " (in a script)"
 POLL_SECONDS = 0.02
 Progress = Callable[[str], None]
 
@@ -240,7 +242,7 @@ class Bench:
     def check_succeeded(self, arns: list[str]) -> None:
         for arn in arns:
             record = self.store.get(arn)
-            if record.status != "SUCCEEDED" or json.loads(record.output) != {"n": 3}:
+            if record.status != "SUCCEEDED" or json.loads(record.output or "null") != {"n": 3}:
                 sys.exit(f"{arn} ended {record.status}: {record.output or record.cause}")
 
     def chain_seconds(self, count: int) -> tuple[float, float]:
@@ -386,12 +388,16 @@ def key_memory(client: Any, prefix: str) -> dict[str, int]:
     return dict(families)
 
 
+def reached(bench: Bench, count: int) -> bool:
+    return bench.waiting() >= count
+
+
 def memory(bench: Bench, total: int, progress: Progress) -> dict[str, Any]:
     """RSS of the workers and Redis memory as ``total`` executions come to wait."""
     client = bench.client
     marks = sorted({m for m in (1000, 5000, total) if m <= total})
     time.sleep(1)  # the workers idle after the throughput runs
-    snapshots = [{"waiting": 0, "rss_mib": worker_rss(bench.fleet)}]
+    snapshots: list[dict[str, Any]] = [{"waiting": 0, "rss_mib": worker_rss(bench.fleet)}]
     keys_before = key_memory(client, bench.fleet.prefix)
     used_before = int(client.info("memory")["used_memory"])
     started = time.perf_counter()
@@ -399,7 +405,7 @@ def memory(bench: Bench, total: int, progress: Progress) -> dict[str, Any]:
     for mark in marks:
         bench.submit(ONE_WAIT, mark - submitted, f"wait{mark}")
         submitted = mark
-        wait_until(lambda m=mark: bench.waiting() >= m, f"{mark} waiting", timeout=600)
+        wait_until(partial(reached, bench, mark), f"{mark} waiting", timeout=600)
         time.sleep(0.5)
         snapshots.append({"waiting": mark, "rss_mib": worker_rss(bench.fleet)})
         progress(f"  {mark} waiting after {time.perf_counter() - started:.1f} s")
@@ -492,7 +498,7 @@ def profile(bench: Bench, count: int, path: Path) -> dict[str, Any]:
         found = [v for (f, _, n), v in table.items() if n == function and f.endswith(suffix)]
         return sum(v[1] for v in found), sum(v[3] for v in found)
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for label, suffix, function in SECTIONS:
         calls, cumulative = section(suffix, function)
         rows.append({"section": label, "calls": calls, "seconds": cumulative})
@@ -535,7 +541,8 @@ def redis_commands(
     bench: Bench, measure: Callable[[int], tuple[float, float]], count: int, path: Path
 ) -> dict[str, float]:
     """Commands database 7 receives per execution while ``measure`` runs (``redis-cli
-    monitor``; every client's: the workers' main and pool processes and this one)."""
+    monitor``; every client's: the workers' main and pool processes and this one), those that Lua
+    scripts run marked."""
     parts = urlsplit(bench.fleet.url)
     command = ["redis-cli", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 6379)]
     with path.open("wb") as out:
@@ -550,7 +557,7 @@ def redis_commands(
     for line in path.read_text(errors="replace").splitlines():
         if marker in line:
             name = line.split("] ", 1)[1].split(" ", 1)[0].strip('"').upper()
-            counts[name] += 1 / count
+            counts[name + (SCRIPTED if f"[{DATABASE} lua]" in line else "")] += 1 / count
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
@@ -642,6 +649,15 @@ def render(r: dict[str, Any]) -> str:
                 f"| {label} | {name} | {cpu['worker main']:.2f} | {cpu['worker pool']:.2f} | "
                 f"{cpu['redis']:.2f} | {cpu['client']:.2f} |"
             )
+    shares = ", ".join(
+        f"{label} {worker_cpu(r[key], 'chain') / worker_cpu(r[key], 'decider'):.2f}×"
+        for label, key in (("one worker", "one_worker"), ("two workers", "two_workers"))
+    )
+    lines += [
+        "",
+        f"Workers' CPU per execution, chain / decider (the ratio the rates tend to when the "
+        f"workers are CPU-bound): {shares}.",
+    ]
     m = r["memory"]
     names = list(m["snapshots"][-1]["rss_mib"])
     lines += [
@@ -670,6 +686,11 @@ def render(r: dict[str, Any]) -> str:
     if "redis_commands" in r:
         lines += render_commands(r["redis_commands"])
     return "\n".join(lines)
+
+
+def worker_cpu(found: dict[str, Any], name: str) -> float:
+    cpu = found[f"{name}_cpu_ms"]
+    return float(cpu["worker main"] + cpu["worker pool"])
 
 
 def render_profile(p: dict[str, Any]) -> list[str]:
@@ -714,8 +735,13 @@ def render_commands(counts: dict[str, dict[str, float]]) -> list[str]:
         "",
         "| command | decider | chain |",
         "|---|--:|--:|",
-        f"| all | {sum(counts['decider'].values()):.1f} | {sum(counts['chain'].values()):.1f} |",
     ]
+    for label, scripted in (("all sent", False), ("all run by scripts", True)):
+        decider, chain = (
+            sum(v for k, v in counts[name].items() if k.endswith(SCRIPTED) == scripted)
+            for name in ("decider", "chain")
+        )
+        lines.append(f"| {label} | {decider:.1f} | {chain:.1f} |")
     for name in names:
         decider, chain = counts["decider"].get(name, 0), counts["chain"].get(name, 0)
         lines.append(f"| {name} | {decider:.1f} | {chain:.1f} |")
