@@ -66,8 +66,9 @@ class DecisionServices(Protocol):
         """The value first recorded under ``name`` for the execution (``value`` if none was)."""
         ...
 
-    def send(self, arn: str, attempt_id: str, request: TaskRequest) -> None:
-        """Send the attempt to the fleet unless it was sent (at least once)."""
+    def send(self, arn: str, attempt_id: str, request: TaskRequest, *, fresh: bool) -> None:
+        """Send the attempt to the fleet unless it was sent (at least once); ``fresh``: it was
+        scheduled by the decision just committed, so nobody sent it yet."""
         ...
 
     def set_timer(self, arn: str, due: float) -> None:
@@ -84,7 +85,8 @@ class Decision:
     """What one decision produced."""
 
     events: list[Event] = field(default_factory=list)
-    sends: list[tuple[str, TaskRequest]] = field(default_factory=list)
+    sends: list[tuple[str, TaskRequest, bool]] = field(default_factory=list)
+    """Attempts to send: (attempt id, request, scheduled by this decision)."""
     timers: set[float] = field(default_factory=set)
     result: ExecutionResult | None = None  # the execution ended
 
@@ -106,11 +108,10 @@ def decide(
     lends its own); a decision runs no task itself.
     """
     for _ in range(MAX_RETRIES):
-        record = store.get(arn)
+        record, events = store.snapshot(arn)
         if record.status != RUNNING:  # ended (a StopExecution, or a decision before this one)
             services.finished(arn)
             return None
-        events = store.events(arn)
         children = stored_children(store, arn, live_events(events), services.now())
         decision = replay(record, events, services, dispatch=dispatch, children=children)
         if decision.events:
@@ -127,8 +128,8 @@ def decide(
                 )
             except ConcurrentWriteError:
                 continue  # another decider got there first: decide again from its history
-        for attempt_id, request in decision.sends:
-            services.send(arn, attempt_id, request)
+        for attempt_id, request, fresh in decision.sends:
+            services.send(arn, attempt_id, request, fresh=fresh)
         for due in sorted(decision.timers):
             services.set_timer(arn, due)
         if decision.ended:
@@ -147,7 +148,7 @@ def replay(
 ) -> Decision:
     """Replay ``events`` (and the stored Distributed Map ``children``) and run the execution on
     until it waits; nothing is stored here."""
-    machine = _load(record.definition, record.type, record.filename)
+    machine = _machine(record)
     options = record.options or {}
     decision = Decision()
     clock = _DecisionClock(services.now(), decision)
@@ -180,6 +181,22 @@ def replay(
 
     decision.result = _run_until_parked(run, sink.close)
     return decision
+
+
+_MACHINES: dict[tuple[str, str], Any] = {}
+_MACHINES_KEPT = 256
+
+
+def _machine(record: ExecutionRecord) -> Any:
+    """The execution's compiled machine, kept per process: a worker decides the same few
+    definitions over and over (loading checks the validation verdicts' files each time)."""
+    key = (record.definition, record.type)
+    machine = _MACHINES.get(key)
+    if machine is None:
+        if len(_MACHINES) >= _MACHINES_KEPT:
+            _MACHINES.clear()
+        machine = _MACHINES[key] = _load(record.definition, record.type, record.filename)
+    return machine
 
 
 # -- the decision's Host ----------------------------------------------------------------------
@@ -246,6 +263,7 @@ class _DecisionHost(Host):
         self._services = services
         self._decision = decision
         self._sleeps: dict[str, int] = defaultdict(int)
+        self._ids_before = 0
 
     async def sleep_until(self, frame: Frame, deadline: datetime) -> None:
         self._sleeps[frame.key] += 1
@@ -258,17 +276,25 @@ class _DecisionHost(Host):
         self._decision.timers.add(due)
         await _park()
 
+    async def invoke(self, frame: Frame, request: TaskRequest) -> Any:
+        # The ids the attempt's scheduling events take: new ones if it is scheduled now. (Nothing
+        # awaits between here and _run, so no other frame's events come in between.)
+        self._ids_before = self.next_id
+        return await super().invoke(frame, request)
+
     async def _run(self, request: TaskRequest) -> Any:
         from runtime.tasks.celery import task_id
 
         services, arn = self._services, self._record.execution_arn
         attempt = task_id(request)
-        message = services.outcome(attempt)
+        # Scheduled in this decision (its events are new): never sent, so no outcome to look for.
+        fresh = self.next_id > self._ids_before
+        message = None if fresh else services.outcome(attempt)
         if message is None:
             message = self._deadline_passed(arn, attempt, request)
         if message is not None:
             return answer(message, request.resource)
-        self._decision.sends.append((attempt, request))
+        self._decision.sends.append((attempt, request, fresh))
         await _park()
 
     def _deadline_passed(
@@ -276,11 +302,14 @@ class _DecisionHost(Host):
     ) -> dict[str, Any] | None:
         """The timeout the attempt ran into by now (stored as its outcome), else None after
         setting a timer for its next deadline."""
+        timed = request.timeout_seconds is not None and not owns_timeout(self.dispatch, request)
+        if not timed and request.heartbeat_seconds is None:
+            return None
         services, now = self._services, self.clock.now().timestamp()
         scheduled = services.recorded(arn, f"scheduled:{attempt}", now)
         deadlines: list[tuple[float, str]] = []
-        if request.timeout_seconds is not None and not owns_timeout(self.dispatch, request):
-            deadlines.append((scheduled + request.timeout_seconds, TIMEOUT))
+        if timed:
+            deadlines.append((scheduled + request.timeout_seconds, TIMEOUT))  # type: ignore[operator]
         if request.heartbeat_seconds is not None:
             beat = services.last_beat(attempt)
             if beat is None:  # not started: the queue's time does not count

@@ -38,6 +38,8 @@ from runtime.fleet.decisions import (
     DECISION_QUEUE,
     DECISION_TASK,
     FleetState,
+    ask_decision,
+    decide_here,
     send_decision,
 )
 from runtime.stores.base import ExecutionRecord, HistoryStore
@@ -69,8 +71,8 @@ class CeleryServices:
     def recorded(self, arn: str, name: str, value: float) -> float:
         return self.state.recorded(arn, name, value)
 
-    def send(self, arn: str, attempt_id: str, request: TaskRequest) -> None:
-        if self.state.was_sent(arn, attempt_id):
+    def send(self, arn: str, attempt_id: str, request: TaskRequest, *, fresh: bool) -> None:
+        if not fresh and self.state.was_sent(arn, attempt_id):
             return
         from runtime.tasks.celery import PREFIX, parse
 
@@ -182,6 +184,16 @@ class Decider:
     def decide(self, arn: str) -> None:
         decide(self.store(), arn, self.services())
 
+    def decide_inline(self, arn: str) -> bool:
+        """The decision after a completion, in the process that ran the task (no message); False
+        if it could not be made here (a decision task is then sent)."""
+        try:
+            self.decide(arn)
+        except Exception:
+            _log.exception("asl: deciding %s in place failed; sending a decision task", arn)
+            return False
+        return True
+
     def attempt(self, arn: str, attempt_id: str, wire: dict[str, Any]) -> None:
         services = self.services()
         if services.outcome(attempt_id) is None:
@@ -192,7 +204,7 @@ class Decider:
             with using_store(store):
                 message = run_sync(run_attempt(self._dispatch_for(arn), request))
             services.post_outcome(attempt_id, message)
-        send_decision(self.app, arn)
+        ask_decision(self.app, arn)
 
     def _dispatch_for(self, arn: str) -> Any:
         record = self.store().get(arn)
@@ -217,6 +229,7 @@ def register(app: Any, store_url: str, broker_url: str, prefix: str = "") -> Dec
     def attempt_task(arn: str, attempt_id: str, wire: dict[str, Any]) -> None:
         decider.attempt(arn, attempt_id, wire)
 
+    decide_here(decider.decide_inline)
     return decider
 
 

@@ -81,7 +81,7 @@ class LocalFleet:
     def recorded(self, arn: str, name: str, value: float) -> float:
         return self.values.setdefault((arn, name), value)
 
-    def send(self, arn: str, attempt_id: str, request: TaskRequest) -> None:
+    def send(self, arn: str, attempt_id: str, request: TaskRequest, *, fresh: bool) -> None:
         if attempt_id not in self.sent:
             self.sent.add(attempt_id)
             self._queue.append(_Attempt(arn, attempt_id, request))

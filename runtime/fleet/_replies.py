@@ -183,9 +183,9 @@ def _ask_decision(arn: Any) -> None:
     execution's next decision now that its outcome is stored."""
     if not isinstance(arn, str) or not arn:
         return
-    from runtime.fleet.decisions import send_decision
+    from runtime.fleet.decisions import ask_decision
 
-    send_decision(celery.current_app, arn)
+    ask_decision(celery.current_app, arn)
 
 
 def _beat(route: _Route, task_id: str, kind: str, **fields: Any) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from runtime.fleet.wire import PUBLISH_OUTCOME, RESULT_TTL, Keys
@@ -136,6 +137,24 @@ class FleetState:
         return bool(self._lease(keys=[key], args=[owner, int(seconds * 1000)]))
 
 
+_INLINE: list[Callable[[str], bool]] = []
+
+
+def decide_here(decide: Callable[[str], bool] | None) -> None:
+    """In a worker that also decides: ``decide(arn)`` makes the decision in this process at once
+    (True) instead of a message to the decision queue. None: always send."""
+    _INLINE[:] = [decide] if decide is not None else []
+
+
+def ask_decision(app: Any, arn: str) -> None:
+    """A completion of the execution ``arn`` came in: decide here if this worker decides (the
+    task that finished ran here: no message, no queue), else send a decision task."""
+    for decide in _INLINE:
+        if decide(arn):
+            return
+    send_decision(app, arn)
+
+
 def send_decision(app: Any, arn: str) -> None:
     """Ask the fleet for a decision of the execution ``arn``."""
     app.send_task(
@@ -154,5 +173,7 @@ __all__ = [
     "DECISION_QUEUE",
     "DECISION_TASK",
     "FleetState",
+    "ask_decision",
+    "decide_here",
     "send_decision",
 ]

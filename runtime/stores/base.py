@@ -164,6 +164,11 @@ class HistoryStore(Protocol):
         """The execution's history in id order, ``frame`` included."""
         ...
 
+    def snapshot(self, execution_arn: str) -> tuple[ExecutionRecord, list[Event]]:
+        """The execution (by ARN) and its history as they stood together (one read where the
+        backend can: a decision's first step)."""
+        ...
+
     def append(
         self,
         execution_arn: str,

@@ -84,6 +84,11 @@ class MemoryStore:
         records.sort(key=lambda r: r.start_date)
         return records
 
+    def snapshot(self, execution_arn: str) -> tuple[ExecutionRecord, list[Event]]:
+        """The execution's record and its history, as they stood together."""
+        record = self.get(execution_arn)
+        return record, self.events(record.execution_arn)
+
     def events(self, execution_arn: str) -> list[Event]:
         with self._lock:
             self._find(execution_arn)

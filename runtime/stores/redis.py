@@ -414,6 +414,16 @@ class RedisStore:
         records.sort(key=lambda pair: (pair[0].start_date, pair[1]))
         return [r for r, _ in records]
 
+    def snapshot(self, execution_arn: str) -> tuple[ExecutionRecord, list[Event]]:
+        with self._guard():
+            pipe = self._r.pipeline(transaction=True)
+            pipe.hgetall(self._key("x", execution_arn))
+            pipe.lrange(self._key("h", execution_arn), 0, -1)
+            fields, rows = pipe.execute()
+        if not fields:
+            raise not_found(execution_arn)
+        return _record(fields), [_event(row) for row in rows]
+
     def events(self, execution_arn: str) -> list[Event]:
         with self._guard():
             pipe = self._r.pipeline(transaction=True)

@@ -319,6 +319,11 @@ class SqliteStore:
             ).fetchall()
         return [_record(r) for r in rows]
 
+    def snapshot(self, execution_arn: str) -> tuple[ExecutionRecord, list[Event]]:
+        """The execution's record and its history, as they stood together."""
+        record = self.get(execution_arn)
+        return record, self.events(record.execution_arn)
+
     def events(self, execution_arn: str) -> list[Event]:
         with self._read() as conn:
             if (

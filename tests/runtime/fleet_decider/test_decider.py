@@ -186,7 +186,7 @@ def test_a_decision_delivered_twice_records_nothing_more() -> None:
 class Dropping(LocalFleet):
     """A fleet whose workers never answer: only the decider's own deadlines end an attempt."""
 
-    def send(self, arn: str, attempt_id: str, request: Any) -> None:
+    def send(self, arn: str, attempt_id: str, request: Any, *, fresh: bool) -> None:
         self.sent.add(attempt_id)
 
 

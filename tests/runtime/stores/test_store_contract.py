@@ -114,7 +114,7 @@ def test_name_uniqueness_as_start_execution(
             store.create(record(input=second_input))
 
 
-@pytest.mark.parametrize("call", ["get", "events"])
+@pytest.mark.parametrize("call", ["get", "events", "snapshot"])
 def test_unknown_execution(store: HistoryStore, call: str) -> None:
     with pytest.raises(ExecutionNotFound, match="nope"):
         getattr(store, call)("nope")
@@ -156,6 +156,14 @@ def test_events_round_trip(store: HistoryStore) -> None:
     ]
     assert got[3].details is None
     assert store.get(ARN).last_event_id == 4
+
+
+def test_snapshot_is_the_record_with_its_history(store: HistoryStore) -> None:
+    store.create(record())
+    store.append(ARN, [event(1), event(2)], expected_last_id=0)
+    got, events = store.snapshot(ARN)
+    assert got.execution_arn == ARN and got.last_event_id == 2
+    assert [e.id for e in events] == [1, 2]
 
 
 def test_append_is_compare_and_swap(store: HistoryStore) -> None:
