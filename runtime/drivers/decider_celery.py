@@ -257,11 +257,10 @@ class Sweeper(threading.Thread):
     def sweep(self, state: FleetState) -> int:
         if not state.hold_lease(self.owner):
             return 0
-        now = time.time()
-        due = state.due_timers(now)
-        for arn in due:
+        due = state.due_timers(time.time())
+        for arn, version in due:
             send_decision(self.app, arn)
-            state.remove_if_due(arn, now)
+            state.remove_swept(arn, version)
         return len(due)
 
 

@@ -5,9 +5,10 @@ Names in Redis, under the fleet's prefix (``ASL_FLEET_PREFIX``):
 * ``asl:result:<attempt id>``: an attempt's outcome, the first one stored (see :mod:`._wire`);
   ``asl:heartbeat:<attempt id>``: the time of its start or latest heartbeat;
 * ``asl:timers``: a sorted set, one member per execution scored with the epoch second its next
-  timer is due. A worker sweeps it under a lease (``asl:timers:lease``) and asks for a decision
-  of every execution whose timer is due; only then is the member removed (if it was not set again
-  meanwhile), so a sweeper that dies mid-sweep loses nothing;
+  timer is due, and ``asl:timers:v`` their versions. A worker sweeps it under a lease
+  (``asl:timers:lease``) and asks for a decision of every execution whose timer is due; only then
+  is the member removed, and only if it was not set again meanwhile (its version unchanged), so
+  a sweeper that dies mid-sweep loses nothing and a fast decision's new timer stays;
 * ``asl:recorded:<scope>``: values a decision records once and later decisions read back (the
   deadline a Wait first computed, when an attempt was first scheduled);
 * ``asl:sent:<scope>``: the attempts sent, so a decision replaying sends each one once.
@@ -32,20 +33,35 @@ DECIDE_HEADER = "asl_decide"
 """Header of an attempt's message: the execution to ask a decision of once its outcome is in."""
 LEASE_SECONDS = 5.0
 
-# KEYS[1] the timers set; ARGV[1] member, ARGV[2] due, ARGV[3] now. Keep the earlier of the two
-# due times, unless the stored one has passed (it is being swept: the new one replaces it).
+# KEYS[1] the timers set, KEYS[2] their versions; ARGV[1] member, ARGV[2] due, ARGV[3] now.
+# Keep the earlier of the two due times, unless the stored one has passed (it is being swept: the
+# new one replaces it). A change bumps the member's version, so a sweep that read the old one
+# does not remove the new one.
 _SET_TIMER = """
 local current = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]))
 local due = tonumber(ARGV[2])
 if (not current) or due < current or current <= tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[1], due, ARGV[1])
+  redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 end
 return 1
 """
-# KEYS[1] the timers set; ARGV[1] member, ARGV[2] now. Remove the member if still due.
-_REMOVE_DUE = """
-local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if current and tonumber(current) <= tonumber(ARGV[2]) then
+# KEYS[1] the timers set, KEYS[2] their versions; ARGV[1] now, ARGV[2] limit. The due members,
+# each with its version: {member, version, member, version, ...}.
+_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local out = {}
+for _, member in ipairs(due) do
+  table.insert(out, member)
+  table.insert(out, redis.call('HGET', KEYS[2], member) or '0')
+end
+return out
+"""
+# KEYS[1] the timers set, KEYS[2] their versions; ARGV[1] member, ARGV[2] version. Remove the
+# member if nobody set it again since the sweep read it.
+_REMOVE_SWEPT = """
+if (redis.call('HGET', KEYS[2], ARGV[1]) or '0') == ARGV[2] then
+  redis.call('HDEL', KEYS[2], ARGV[1])
   return redis.call('ZREM', KEYS[1], ARGV[1])
 end
 return 0
@@ -69,8 +85,10 @@ class FleetState:
         self.keys = Keys(prefix)
         self.prefix = prefix
         self._timers = f"{prefix}asl:timers"
+        self._versions = f"{prefix}asl:timers:v"
         self._set_timer = client.register_script(_SET_TIMER)
-        self._remove_due = client.register_script(_REMOVE_DUE)
+        self._due = client.register_script(_DUE)
+        self._remove_swept = client.register_script(_REMOVE_SWEPT)
         self._lease = client.register_script(_LEASE)
         self._publish = client.register_script(PUBLISH_OUTCOME)
 
@@ -111,18 +129,24 @@ class FleetState:
         """Drop what was kept for ``scope`` (an execution that ended)."""
         self.client.delete(f"{self.prefix}asl:recorded:{scope}", f"{self.prefix}asl:sent:{scope}")
         self.client.zrem(self._timers, scope)
+        self.client.hdel(self._versions, scope)
 
     # -- timers ----------------------------------------------------------------------------------
 
     def set_timer(self, member: str, due: float) -> None:
-        self._set_timer(keys=[self._timers], args=[member, repr(due), repr(time.time())])
+        keys = [self._timers, self._versions]
+        self._set_timer(keys=keys, args=[member, repr(due), repr(time.time())])
 
-    def due_timers(self, now: float, limit: int = 1000) -> list[str]:
-        found = self.client.zrangebyscore(self._timers, "-inf", repr(now), start=0, num=limit)
-        return [m.decode() if isinstance(m, bytes) else m for m in found]
+    def due_timers(self, now: float, limit: int = 1000) -> list[tuple[str, str]]:
+        """The members due by ``now``, each with the version a sweep removes it at."""
+        found = self._due(keys=[self._timers, self._versions], args=[repr(now), limit])
+        text = [m.decode() if isinstance(m, bytes) else str(m) for m in found]
+        return list(zip(text[::2], text[1::2], strict=True))
 
-    def remove_if_due(self, member: str, now: float) -> bool:
-        return bool(self._remove_due(keys=[self._timers], args=[member, repr(now)]))
+    def remove_swept(self, member: str, version: str) -> bool:
+        """Remove a member a sweep asked a decision for, unless it was set again since."""
+        keys = [self._timers, self._versions]
+        return bool(self._remove_swept(keys=keys, args=[member, version]))
 
     def next_due(self) -> float | None:
         found = self.client.zrange(self._timers, 0, 0, withscores=True)

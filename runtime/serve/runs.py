@@ -23,7 +23,14 @@ from typing import Any, TypeVar
 from runtime.core.events import Event
 from runtime.drivers.execution import ExecutionResult
 from runtime.drivers.run_path import HEARTBEAT_SECONDS, Launch, drive
-from runtime.stores.base import RUNNING, ExecutionRecord, HistoryStore, Outcome, StoreError
+from runtime.stores.base import (
+    RUNNING,
+    ConcurrentWriteError,
+    ExecutionRecord,
+    HistoryStore,
+    Outcome,
+    StoreError,
+)
 
 T = TypeVar("T")
 Log = Callable[[str], None]
@@ -84,18 +91,20 @@ class Loop:
             if not task.done():
                 task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            last = launch.flush()  # what it recorded before the stop stays in its history
-        else:
-            last = store.get(arn).last_event_id
-        record = store.get(arn)
-        if record.status != RUNNING:
-            return record
-        now = datetime.now(UTC)
+            launch.flush()  # what it recorded before the stop stays in its history
         details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
-        event = Event(last + 1, last, now, "ExecutionAborted", details or None)
-        outcome = Outcome("ABORTED", now, error=error, cause=cause)
-        store.append(arn, (event,), expected_last_id=last, outcome=outcome)
-        return store.get(arn)
+        while True:
+            record = store.get(arn)
+            if record.status != RUNNING:
+                return record
+            last, now = record.last_event_id, datetime.now(UTC)
+            event = Event(last + 1, last, now, "ExecutionAborted", details or None)
+            outcome = Outcome("ABORTED", now, error=error, cause=cause)
+            try:
+                store.append(arn, (event,), expected_last_id=last, outcome=outcome)
+            except ConcurrentWriteError:
+                continue  # a decider on the fleet appended meanwhile: abort after its events
+            return store.get(arn)
 
     # -- on the loop -----------------------------------------------------------------------------
 

@@ -180,3 +180,21 @@ def redis_client(url: str):
     import redis
 
     return redis.Redis.from_url(url)
+
+
+def test_stop_execution_ends_a_fleet_execution(decider_fleet: DeciderFleet) -> None:
+    fleet = decider_fleet
+    fleet.start_worker("w1")
+    serve = fleet.start_serve()
+    machine = _create(serve.url, "stopped", three_tasks(wait_seconds=60))
+    sfn = client(serve.url)
+    arn = sfn.start_execution(stateMachineArn=machine, name="s", input='{"n": 0}')["executionArn"]
+    store = fleet.store()
+    deadline = time.monotonic() + 30
+    while event_counts(store, arn)["WaitStateEntered"] == 0:
+        assert time.monotonic() < deadline, "the execution did not reach its Wait"
+        time.sleep(0.05)
+    sfn.stop_execution(executionArn=arn, error="Operator", cause="no longer needed")
+    described = sfn.describe_execution(executionArn=arn)
+    assert (described["status"], described["error"]) == ("ABORTED", "Operator")
+    assert [e.type for e in store.events(arn)][-1] == "ExecutionAborted"
