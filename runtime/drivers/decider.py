@@ -240,7 +240,7 @@ class _DecisionClock(RealClock):
         return int(self._now.timestamp() * 1_000_000_000)
 
     async def sleep_until(self, deadline: datetime) -> None:
-        if deadline <= self._now:
+        if _reached(deadline.timestamp(), self._now):
             return
         self._decision.timers.add(deadline.timestamp())
         await _park()
@@ -271,7 +271,7 @@ class _DecisionHost(Host):
             return  # the wait finished in an earlier decision
         name = f"sleep:{self._record.redrive_count}:{frame.key}#{self._sleeps[frame.key]}"
         due = self._services.recorded(self._record.execution_arn, name, deadline.timestamp())
-        if due <= self.clock.now().timestamp():
+        if _reached(due, self.clock.now()):
             return
         self._decision.timers.add(due)
         await _park()
@@ -317,7 +317,7 @@ class _DecisionHost(Host):
             else:
                 deadlines.append((beat + request.heartbeat_seconds, HEARTBEAT_TIMEOUT))
         for due, error in sorted(deadlines):
-            if error and due <= now:
+            if error and round(due * 1000) <= round(now * 1000):
                 return services.post_outcome(attempt, {"raised": {"error": error, "cause": None}})
         for due, _ in deadlines:
             self._decision.timers.add(max(due, now))
@@ -364,6 +364,12 @@ async def run_attempt(dispatch: Any, request: TaskRequest) -> dict[str, Any]:
         return {"raised": {"error": RUNTIME, "cause": cause}}
     finally:
         machines.DISPATCH.reset(lent)
+
+
+def _reached(due: float, now: datetime) -> bool:
+    """Whether ``due`` (epoch seconds) has come by ``now``, to the millisecond history keeps (a
+    float's last digit must not keep a Wait from ending when its timer fires)."""
+    return round(due * 1000) <= round(now.timestamp() * 1000)
 
 
 async def _no_dispatch(request: TaskRequest) -> Any:
