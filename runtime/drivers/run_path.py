@@ -28,7 +28,7 @@ from typing import Any
 from asl.model import StateMachine
 from runtime.callbacks import using_store
 from runtime.core.events import Event
-from runtime.drivers import nested, runner
+from runtime.drivers import runner
 from runtime.drivers.clock import RealClock, VirtualClock
 from runtime.drivers.execution import Dispatch, ExecutionResult, run_execution
 from runtime.drivers.loop import run_sync
@@ -98,6 +98,9 @@ class Executions:
             warn=self.warn,
             commit_interval=self.commit_interval,
             keep_history=keep_history,
+            owner=self.owner,
+            loader=self.loader,
+            callbacks=self.callbacks,
         )
 
     def resume(self, execution_id: str, **options: Any) -> ExecutionResult:
@@ -249,12 +252,6 @@ async def drive(launch: Launch) -> ExecutionResult:
     return await runner.drive(launch, keep_history=False)
 
 
-def settle_nested(*, suspend: bool = False) -> None:
-    """Wait for the nested executions this process runs (``suspend``: end their runs here
-    first, leaving them RUNNING for a resume)."""
-    nested.settle(suspend=suspend)
-
-
 __all__ = [
     "HEARTBEAT_SECONDS",
     "IN_MEMORY",
@@ -262,5 +259,4 @@ __all__ = [
     "Launch",
     "Loader",
     "drive",
-    "settle_nested",
 ]

@@ -130,6 +130,9 @@ def start(
     warn: Warn | None = None,
     commit_interval: float | None = None,
     keep_history: bool = True,
+    owner: str | None = None,
+    loader: Loader | None = None,
+    callbacks: HistoryStore | None = None,
 ) -> ExecutionResult:
     """Start an execution of ``definition`` (JSON or YAML text), record it and run it to its end.
 
@@ -141,7 +144,8 @@ def start(
     ``commit_interval`` (seconds; default ``$ASL_COMMIT_INTERVAL_MS``, else 2 ms) is how long pure
     transitions may wait to be committed together; 0 commits every transition on its own. Tasks,
     Waits and the execution's end are committed at once whatever it is. ``keep_history=False``:
-    the result carries no events (the store still gets them).
+    the result carries no events (the store still gets them). ``owner``, ``loader`` and
+    ``callbacks`` are as for :func:`resuming`.
     """
     if name is not None and not _NAME.match(name):
         raise RunError(
@@ -151,11 +155,11 @@ def start(
     interval = commit_interval_of(commit_interval)
     options = options or RunOptions()
     kind = "EXPRESS" if express else "STANDARD"
-    machine = _load(definition, kind, filename)
+    machine = (loader or _load)(definition, kind, filename)
     dispatch = dispatch or _dispatch(options, machine_name, machine, warn)
     name = name or str(uuid.uuid4())
     clock = _clock(options)
-    owner = lease_owner()
+    owner = owner or lease_owner()
     record = ExecutionRecord(
         execution_arn=execution_arn(machine_name, name, express),
         name=name,
@@ -174,7 +178,15 @@ def start(
     if not created:
         return _attach(store, stored)
     launch = Launch(
-        store, stored, machine, dispatch, clock, owner, observer=observer, commit_interval=interval
+        store,
+        stored,
+        machine,
+        dispatch,
+        clock,
+        owner,
+        callbacks=callbacks,
+        observer=observer,
+        commit_interval=interval,
     )
     return run(launch, keep_history=keep_history)
 
