@@ -28,7 +28,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from asl.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
-from runtime.core.events import Event
+from runtime.callbacks import progress
+from runtime.core.events import Event, render_details
 from runtime.core.interpreter import Frame, SentFailure, TaskRequest
 from runtime.drivers.clock import RealClock
 from runtime.drivers.execution import ExecutionResult, Host, owns_timeout, run_execution
@@ -293,6 +294,8 @@ class _DecisionHost(Host):
         if message is None:
             message = self._deadline_passed(arn, attempt, request)
         if message is not None:
+            for type_, details in message.get("progress") or ():
+                progress.note(type_, details)  # TaskSubmitted, ActivityStarted: as the route did
             return answer(message, request.resource)
         self._decision.sends.append((attempt, request, fresh))
         await _park()
@@ -345,25 +348,38 @@ async def run_attempt(dispatch: Any, request: TaskRequest) -> dict[str, Any]:
     """
     from runtime.callbacks import machines
 
+    notes: list[tuple[str, Any]] = []
     lent = machines.DISPATCH.set(dispatch)
+    noting = progress.CURRENT.set(lambda type_, details: notes.append((type_, details)))
     try:
         call = dispatch(request)
         if request.timeout_seconds is not None and not owns_timeout(dispatch, request):
             value = await asyncio.wait_for(call, request.timeout_seconds)
         else:
             value = await call
-        return {"value": json.dumps(value, ensure_ascii=False, allow_nan=False)}
+        return _noted(notes, {"value": json.dumps(value, ensure_ascii=False, allow_nan=False)})
     except TimeoutError:
-        return {"raised": {"error": TIMEOUT, "cause": None}}
+        return _noted(notes, {"raised": {"error": TIMEOUT, "cause": None}})
     except SentFailure as exc:
-        return {"raised": {"error": exc.sent_error, "cause": exc.cause, "sent": True}}
+        return _noted(
+            notes, {"raised": {"error": exc.sent_error, "cause": exc.cause, "sent": True}}
+        )
     except StatesError as exc:
-        return {"raised": {"error": exc.error, "cause": exc.cause}}
+        return _noted(notes, {"raised": {"error": exc.error, "cause": exc.cause}})
     except (TypeError, ValueError, RecursionError) as exc:  # a result that is not JSON
         cause = f"The task's result is not a JSON payload: {exc}"
-        return {"raised": {"error": RUNTIME, "cause": cause}}
+        return _noted(notes, {"raised": {"error": RUNTIME, "cause": cause}})
     finally:
+        progress.CURRENT.reset(noting)
         machines.DISPATCH.reset(lent)
+
+
+def _noted(notes: list[tuple[str, Any]], message: dict[str, Any]) -> dict[str, Any]:
+    """``message`` with the events the route recorded while it ran (TaskSubmitted...), their
+    payloads as JSON text (as a stored history keeps them): the decision records them."""
+    if notes:
+        message["progress"] = [[type_, render_details(details)] for type_, details in notes]
+    return message
 
 
 def _reached(due: float, now: datetime) -> bool:

@@ -146,6 +146,7 @@ def execute_decided(
     seed: int = 0,
     role_arn: str | None = None,
     store: HistoryStore | None = None,
+    aws: str | None = None,
 ) -> tuple[ExecutionResult, LocalFleet]:
     """Run one execution through decisions on a :class:`LocalFleet`, as ``runtime.execute``
     runs it in process; the stored result (with its history) and the fleet (for its counts)."""
@@ -153,7 +154,8 @@ def execute_decided(
 
     text = definition if isinstance(definition, str) else json.dumps(definition)
     store = store or MemoryStore()
-    fleet = LocalFleet(store, build_dispatch(lambdas=lambdas or {}), virtual=time_skip)
+    dispatch = build_dispatch(lambdas=lambdas or {}, aws=aws)
+    fleet = LocalFleet(store, dispatch, virtual=time_skip)
     options: dict[str, Any] = {"sync": sync}
     if role_arn is not None:
         options["role_arn"] = role_arn

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import runtime
+from runtime.drivers.decider_local import execute_decided
 from tests.services import lambdas as handlers
 from tests.services.cases import ServiceCase
 from tests.services.compare import Outcome
@@ -39,19 +40,25 @@ def held_lambdas() -> Iterator[None]:
         handlers.release()
 
 
-def execute_case(case: ServiceCase, world: World, *, aws: str) -> Outcome:
-    """Run the case's definition on the world's input; ``aws`` is the ``--aws`` mode."""
+def execute_case(
+    case: ServiceCase, world: World, *, aws: str, driver: str = "in-process"
+) -> Outcome:
+    """Run the case's definition on the world's input; ``aws`` is the ``--aws`` mode, ``driver``
+    ``in-process`` (``runtime.execute``) or ``decider`` (decision by decision, on a local
+    fleet: runtime.drivers.decider_local)."""
+    options = dict(
+        name=case.execution_name,
+        state_machine_name=case.machine_name,
+        express=case.express,
+        lambdas=lambda_handlers(world),
+        seed=0,
+        aws=aws,
+    )
     with held_lambdas():
-        result = runtime.execute(
-            case.definition,
-            world.input,
-            name=case.execution_name,
-            state_machine_name=case.machine_name,
-            express=case.express,
-            lambdas=lambda_handlers(world),
-            seed=0,
-            aws=aws,
-        )
+        if driver == "decider":
+            result, _ = execute_decided(case.definition, world.input, time_skip=False, **options)
+        else:
+            result = runtime.execute(case.definition, world.input, **options)
     return Outcome(
         status=result.status,
         output=result.output,

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,7 +72,7 @@ def consumer_process(spec: ConsumerSpec | None, store: Path, notes: list[str]) -
 
 
 def run_over_http(
-    case: ServiceCase, server: MotoServer, folder: Path, machines: Path
+    case: ServiceCase, server: MotoServer, folder: Path, machines: Path, driver: str = "in-process"
 ) -> tuple[Outcome, World]:
     """Build the case's world on ``server`` (child machines in ``machines``, the folder
     ``ASL_STATE_MACHINES`` names) and run it; how it ended."""
@@ -80,14 +81,27 @@ def run_over_http(
     world = build(HttpSandbox(server, hub_for(store), machines), case)
     notes: list[str] = []
     with consumer_process(world.consumer, store_path, notes), using_store(store):
-        outcome = execute_case(case, world, aws="aws")
+        outcome = execute_case(case, world, aws="aws", driver=driver)
     outcome.note = "; ".join(notes)
     return outcome, world
 
 
-@pytest.mark.parametrize("case", case_params(SKIPS))
+def _with_drivers(params: list[Any]) -> list[Any]:
+    """Each case in process, and those run by the engine itself (not through ``asl serve``'s
+    API) through the decider as well."""
+    out = []
+    for param in params:
+        case = param.values[0]
+        out.append(pytest.param(case, "in-process", id=f"{param.id}-in-process", marks=param.marks))
+        if not api_of(case):
+            out.append(pytest.param(case, "decider", id=f"{param.id}-decider", marks=param.marks))
+    return out
+
+
+@pytest.mark.parametrize(("case", "driver"), _with_drivers(case_params(SKIPS)))
 def test_service_case_over_http(
     case: ServiceCase,
+    driver: str,
     moto_env: MotoServer,
     serve_process: Callable[..., Process],
     tmp_path: Path,
@@ -100,6 +114,6 @@ def test_service_case_over_http(
         machines = tmp_path / "machines"
         machines.mkdir()
         monkeypatch.setenv("ASL_STATE_MACHINES", str(machines))
-        outcome, world = run_over_http(case, moto_env, tmp_path, machines)
+        outcome, world = run_over_http(case, moto_env, tmp_path, machines, driver)
         names = world.names
     assert_conforms(case, outcome, names)
