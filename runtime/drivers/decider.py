@@ -76,6 +76,11 @@ class DecisionServices(Protocol):
         """Ask for a decision of the execution at epoch seconds ``due``."""
         ...
 
+    def watch(self, arn: str) -> None:
+        """The execution waits: ask for a decision after a while, whatever happens (should the
+        message of the next one be lost)."""
+        ...
+
     def finished(self, arn: str) -> None:
         """The execution ended: forget what was kept for it."""
         ...
@@ -135,6 +140,8 @@ def decide(
             services.set_timer(arn, due)
         if decision.ended:
             services.finished(arn)
+        else:
+            services.watch(arn)
         return decision
     return None
 

@@ -41,6 +41,7 @@ from runtime.fleet.decisions import (
     ask_decision,
     decide_here,
     send_decision,
+    watchdog_seconds,
 )
 from runtime.stores.base import ExecutionRecord, HistoryStore
 
@@ -72,8 +73,15 @@ class CeleryServices:
         return self.state.recorded(arn, name, value)
 
     def send(self, arn: str, attempt_id: str, request: TaskRequest, *, fresh: bool) -> None:
-        if not fresh and self.state.was_sent(arn, attempt_id):
-            return
+        sent_now = time.time()
+        if not fresh:
+            sent = self.state.sent_at(arn, attempt_id)
+            if sent is not None and (
+                sent_now - sent < watchdog_seconds() or self.state.started(attempt_id)
+            ):
+                return  # sent, and taken or not yet overdue
+            # Never sent (a decider died between its commit and the send), or sent and never
+            # started: lost with a worker killed as it took the message. Send it (again).
         from runtime.tasks.celery import PREFIX, parse
 
         if request.resource.startswith(PREFIX):
@@ -87,7 +95,7 @@ class CeleryServices:
                 queue=ATTEMPT_QUEUE,
                 ignore_result=True,
             )
-        self.state.mark_sent(arn, attempt_id)
+        self.state.mark_sent(arn, attempt_id, sent_now)
 
     def _send_celery(
         self, arn: str, attempt_id: str, name: str, queue: str | None, request: TaskRequest
@@ -112,6 +120,9 @@ class CeleryServices:
 
     def set_timer(self, arn: str, due: float) -> None:
         self.state.set_timer(arn, due)
+
+    def watch(self, arn: str) -> None:
+        self.state.set_timer(arn, time.time() + watchdog_seconds())
 
     def finished(self, arn: str) -> None:
         self.state.forget(arn)
@@ -197,6 +208,7 @@ class Decider:
     def attempt(self, arn: str, attempt_id: str, wire: dict[str, Any]) -> None:
         services = self.services()
         if services.outcome(attempt_id) is None:
+            services.state.mark_started(attempt_id)
             request = request_from_wire(wire)
             store = self.store()
             from runtime.callbacks import using_store
@@ -260,7 +272,7 @@ class Sweeper(threading.Thread):
         due = state.due_timers(time.time())
         for arn, version in due:
             send_decision(self.app, arn)
-            state.remove_swept(arn, version)
+            state.rearm_swept(arn, version, time.time() + watchdog_seconds())
         return len(due)
 
 
@@ -306,8 +318,31 @@ def submit(
     )
     stored, created = store.create(record)
     if created:
-        send_decision(app, stored.execution_arn)
+        start_decisions(app, stored.execution_arn)
     return stored, created
 
 
-__all__ = ["QUEUES", "CeleryServices", "Decider", "Sweeper", "register", "submit"]
+def start_decisions(app: Any, arn: str) -> None:
+    """Ask for a stored execution's first decision, with a watchdog timer should the message be
+    lost (a worker killed as it takes a message from Redis loses it for good)."""
+    import redis
+
+    options = app.conf.broker_transport_options or {}
+    client = redis.Redis.from_url(app.conf.broker_url)
+    try:
+        state = FleetState(client, options.get("global_keyprefix", ""))
+        state.set_timer(arn, time.time() + watchdog_seconds())
+    finally:
+        client.close()
+    send_decision(app, arn)
+
+
+__all__ = [
+    "QUEUES",
+    "CeleryServices",
+    "Decider",
+    "Sweeper",
+    "register",
+    "start_decisions",
+    "submit",
+]

@@ -88,7 +88,10 @@ def heartbeat() -> bool:
 
 
 def _on_start(sender: Any = None, task_id: str | None = None, **_: Any) -> None:
-    route = _route(getattr(sender, "request", None))
+    request = getattr(sender, "request", None)
+    route = _route(request)
+    if route is not None and task_id and getattr(request, DECIDE_HEADER, None):
+        _redis().set(route[1].started(task_id), f"{time.time():.3f}", ex=RESULT_TTL)
     if route is not None and route[2] is not None and task_id:
         _beat(route, task_id, "start", worker=getattr(sender.request, "hostname", None))
 

@@ -7,11 +7,14 @@ Names in Redis, under the fleet's prefix (``ASL_FLEET_PREFIX``):
 * ``asl:timers``: a sorted set, one member per execution scored with the epoch second its next
   timer is due, and ``asl:timers:v`` their versions. A worker sweeps it under a lease
   (``asl:timers:lease``) and asks for a decision of every execution whose timer is due; only then
-  is the member removed, and only if it was not set again meanwhile (its version unchanged), so
-  a sweeper that dies mid-sweep loses nothing and a fast decision's new timer stays;
+  is the member set to a watchdog time (``ASL_DECIDER_WATCHDOG`` later), and only if it was not
+  set again meanwhile (its version unchanged): a sweeper that dies mid-sweep loses nothing, a
+  fast decision's new timer stays, and a decision message lost still gets its decision;
 * ``asl:recorded:<scope>``: values a decision records once and later decisions read back (the
   deadline a Wait first computed, when an attempt was first scheduled);
-* ``asl:sent:<scope>``: the attempts sent, so a decision replaying sends each one once.
+* ``asl:sent:<scope>``: when each attempt was sent, so a decision replaying sends it once (again
+  only if no worker started it within the watchdog time); ``asl:started:<attempt id>``: when a
+  worker started it.
 
 Nothing above the fleet is imported: executions are just strings (their ARNs) here.
 """
@@ -19,6 +22,7 @@ Nothing above the fleet is imported: executions are just strings (their ARNs) he
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +36,20 @@ ATTEMPT_QUEUE = "asl.attempts"
 DECIDE_HEADER = "asl_decide"
 """Header of an attempt's message: the execution to ask a decision of once its outcome is in."""
 LEASE_SECONDS = 5.0
+DEFAULT_WATCHDOG_SECONDS = 60.0
+
+
+def watchdog_seconds() -> float:
+    """``$ASL_DECIDER_WATCHDOG`` seconds, else 60: how long a RUNNING execution may go without a
+    decision, and an attempt sent stay unstarted, before the fleet looks again (a message lost
+    with a worker killed as it took it from Redis: Kombu cannot restore that one)."""
+    text = os.environ.get("ASL_DECIDER_WATCHDOG", "").strip()
+    try:
+        value = float(text) if text else DEFAULT_WATCHDOG_SECONDS
+    except ValueError:
+        value = DEFAULT_WATCHDOG_SECONDS
+    return value if value > 0 else DEFAULT_WATCHDOG_SECONDS
+
 
 # KEYS[1] the timers set, KEYS[2] their versions; ARGV[1] member, ARGV[2] due, ARGV[3] now.
 # Keep the earlier of the two due times, unless the stored one has passed (it is being swept: the
@@ -57,12 +75,14 @@ for _, member in ipairs(due) do
 end
 return out
 """
-# KEYS[1] the timers set, KEYS[2] their versions; ARGV[1] member, ARGV[2] version. Remove the
-# member if nobody set it again since the sweep read it.
-_REMOVE_SWEPT = """
+# KEYS[1] the timers set, KEYS[2] their versions; ARGV[1] member, ARGV[2] version, ARGV[3] the
+# watchdog's due time. Set the swept member to the watchdog unless somebody set it again since
+# the sweep read it (the decision asked for may be lost; its timers replace the watchdog).
+_REARM_SWEPT = """
 if (redis.call('HGET', KEYS[2], ARGV[1]) or '0') == ARGV[2] then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+  return 1
 end
 return 0
 """
@@ -88,7 +108,7 @@ class FleetState:
         self._versions = f"{prefix}asl:timers:v"
         self._set_timer = client.register_script(_SET_TIMER)
         self._due = client.register_script(_DUE)
-        self._remove_swept = client.register_script(_REMOVE_SWEPT)
+        self._rearm_swept = client.register_script(_REARM_SWEPT)
         self._lease = client.register_script(_LEASE)
         self._publish = client.register_script(PUBLISH_OUTCOME)
 
@@ -119,11 +139,20 @@ class FleetState:
         pipe.hget(key, name)
         return float(pipe.execute()[1])
 
-    def was_sent(self, scope: str, attempt_id: str) -> bool:
-        return bool(self.client.hexists(f"{self.prefix}asl:sent:{scope}", attempt_id))
+    def sent_at(self, scope: str, attempt_id: str) -> float | None:
+        """When the attempt was (last) sent, if it was."""
+        text = self.client.hget(f"{self.prefix}asl:sent:{scope}", attempt_id)
+        return None if text is None else float(text)
 
-    def mark_sent(self, scope: str, attempt_id: str) -> None:
-        self.client.hset(f"{self.prefix}asl:sent:{scope}", attempt_id, "1")
+    def mark_sent(self, scope: str, attempt_id: str, when: float) -> None:
+        self.client.hset(f"{self.prefix}asl:sent:{scope}", attempt_id, repr(when))
+
+    def started(self, attempt_id: str) -> bool:
+        """Whether a worker started the attempt (a message it took is no longer at risk)."""
+        return bool(self.client.exists(self.keys.started(attempt_id)))
+
+    def mark_started(self, attempt_id: str) -> None:
+        self.client.set(self.keys.started(attempt_id), repr(time.time()), ex=RESULT_TTL)
 
     def forget(self, scope: str) -> None:
         """Drop what was kept for ``scope`` (an execution that ended)."""
@@ -143,10 +172,11 @@ class FleetState:
         text = [m.decode() if isinstance(m, bytes) else str(m) for m in found]
         return list(zip(text[::2], text[1::2], strict=True))
 
-    def remove_swept(self, member: str, version: str) -> bool:
-        """Remove a member a sweep asked a decision for, unless it was set again since."""
+    def rearm_swept(self, member: str, version: str, watchdog: float) -> bool:
+        """A sweep asked a decision for ``member``: set its timer to ``watchdog`` (should that
+        decision be lost), unless it was set again since the sweep read it."""
         keys = [self._timers, self._versions]
-        return bool(self._remove_swept(keys=keys, args=[member, version]))
+        return bool(self._rearm_swept(keys=keys, args=[member, version, repr(watchdog)]))
 
     def next_due(self) -> float | None:
         found = self.client.zrange(self._timers, 0, 0, withscores=True)

@@ -51,6 +51,10 @@ class Keys:
     def result(self, task_id: str) -> str:
         return f"{self.prefix}asl:result:{task_id}"
 
+    def started(self, task_id: str) -> str:
+        """When a decider's attempt started on a worker (see runtime.fleet.decisions)."""
+        return f"{self.prefix}asl:started:{task_id}"
+
     def heartbeat(self, task_id: str) -> str:
         return f"{self.prefix}asl:heartbeat:{task_id}"
 

@@ -284,9 +284,9 @@ class Service:
         """Run a prepared execution on the loop; with a fleet, a Standard one is handed to the
         fleet's deciders instead."""
         if launch.record.type == "STANDARD" and self.fleet is not None:
-            from runtime.fleet.decisions import send_decision
+            from runtime.drivers.decider_celery import start_decisions
 
-            send_decision(self.fleet, launch.arn)
+            start_decisions(self.fleet, launch.arn)
             return
         self.loop.launch(launch)
 

@@ -66,6 +66,7 @@ class DeciderFleet:
             "ASL_FLEET_PREFIX": self.prefix,
             "ASL_STORE": self.store_url,
             "ASL_VISIBILITY_TIMEOUT": "5",
+            "ASL_DECIDER_WATCHDOG": "5",
         }
 
     def start_worker(self, name: str, concurrency: int = 2, *, decider: bool = True) -> Worker:

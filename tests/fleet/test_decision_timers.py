@@ -29,11 +29,11 @@ def test_a_timer_set_again_while_it_is_swept_stays(state: FleetState) -> None:
     ((member, version),) = state.due_timers(time.time())
     # The decision the sweep asked for ran at once and parked on the same deadline again.
     state.set_timer("arn-a", due)
-    assert not state.remove_swept(member, version)
+    assert not state.rearm_swept(member, version, time.time() + 60)
     assert [m for m, _ in state.due_timers(time.time())] == ["arn-a"]
 
 
-def test_a_swept_timer_is_removed_and_the_earliest_is_kept(state: FleetState) -> None:
+def test_a_swept_timer_becomes_a_watchdog_and_the_earliest_is_kept(state: FleetState) -> None:
     now = time.time()
     state.set_timer("arn-b", now + 60)
     state.set_timer("arn-b", now + 30)  # earlier: replaces
@@ -41,7 +41,9 @@ def test_a_swept_timer_is_removed_and_the_earliest_is_kept(state: FleetState) ->
     assert state.next_due() == pytest.approx(now + 30)
     assert state.due_timers(now) == []
     ((member, version),) = state.due_timers(now + 31)
-    assert state.remove_swept(member, version)
+    assert state.rearm_swept(member, version, now + 120)  # should the decision asked be lost
+    assert state.next_due() == pytest.approx(now + 120)
+    state.forget(member)
     assert state.timer_count() == 0
 
 
@@ -49,3 +51,37 @@ def test_the_sweep_lease_is_held_by_one_owner(state: FleetState) -> None:
     assert state.hold_lease("one", seconds=5)
     assert not state.hold_lease("two", seconds=5)
     assert state.hold_lease("one", seconds=5)  # renewed
+
+
+class SentTasks:
+    """Stands in for the Celery app: the messages a decision would send."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send_task(self, name: str, **options) -> None:
+        self.sent.append(options["task_id"])
+
+
+def test_an_attempt_sent_and_never_started_is_sent_again_after_the_watchdog(
+    state: FleetState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed as it took a message from Redis loses it (Kombu cannot restore it): an
+    attempt not started within the watchdog time is sent again; one started never is."""
+    from runtime.core.interpreter import TaskRequest
+    from runtime.drivers.decider_celery import CeleryServices
+
+    monkeypatch.setenv("ASL_DECIDER_WATCHDOG", "0.2")
+    app = SentTasks()
+    services = CeleryServices(app, state)
+    request = TaskRequest("python:mod:fn", {}, "A", {"Execution": {"Id": "arn-c"}}, key="/A#1")
+    services.send("arn-c", "attempt-1", request, fresh=True)
+    services.send("arn-c", "attempt-1", request, fresh=False)  # a replay soon after: not again
+    assert app.sent == ["attempt-1"]
+    time.sleep(0.3)
+    services.send("arn-c", "attempt-1", request, fresh=False)  # never started: lost, again
+    assert app.sent == ["attempt-1", "attempt-1"]
+    state.mark_started("attempt-1")
+    time.sleep(0.3)
+    services.send("arn-c", "attempt-1", request, fresh=False)  # running somewhere: leave it
+    assert app.sent == ["attempt-1", "attempt-1"]
