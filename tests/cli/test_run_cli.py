@@ -610,3 +610,26 @@ def test_progress_line_follows_states_and_map_items() -> None:
 def test_no_progress_when_stderr_is_not_a_terminal(ws: Workspace) -> None:
     result = ws.asl("run", ws.definition(PASS))
     assert result.err == ""
+
+
+# -- asl run --detach: refusals (the fleet itself: tests/fleet/test_decider_fleet.py) -----------
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ((), "--detach needs the fleet's shared Redis store"),
+        (("--store", "local.sqlite3"), "--detach needs the fleet's shared Redis store"),
+        (("--express", "--log", "events.jsonl"), "--log is for in-process Express runs"),
+    ],
+)
+def test_detach_refuses_what_the_fleet_cannot_run(
+    ws: Workspace, extra: tuple[str, ...], says: str
+) -> None:
+    if "--log" in extra:
+        ws.monkeypatch.setenv("ASL_STORE", "redis://127.0.0.1:6379/15")
+    name = ws.definition({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    result = ws.asl("run", name, "--detach", *extra)
+    assert result.code == 2, result
+    assert says in result.err and "Traceback" not in result.err
+    assert result.out == ""
