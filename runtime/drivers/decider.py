@@ -72,13 +72,9 @@ class DecisionServices(Protocol):
         scheduled by the decision just committed, so nobody sent it yet."""
         ...
 
-    def set_timer(self, arn: str, due: float) -> None:
-        """Ask for a decision of the execution at epoch seconds ``due``."""
-        ...
-
-    def watch(self, arn: str) -> None:
-        """The execution waits: ask for a decision after a while, whatever happens (should the
-        message of the next one be lost)."""
+    def watch(self, arn: str, due: float | None, *, waits_on_tasks: bool) -> None:
+        """The execution waits: ask for its next decision at epoch seconds ``due`` (its earliest
+        timer), or sooner where a message may be lost (``waits_on_tasks``: attempts are out)."""
         ...
 
     def finished(self, arn: str) -> None:
@@ -136,12 +132,12 @@ def decide(
                 continue  # another decider got there first: decide again from its history
         for attempt_id, request, fresh in decision.sends:
             services.send(arn, attempt_id, request, fresh=fresh)
-        for due in sorted(decision.timers):
-            services.set_timer(arn, due)
         if decision.ended:
             services.finished(arn)
-        else:
-            services.watch(arn)
+        else:  # one timer an execution: its earliest (each decision sets its timers again)
+            services.watch(
+                arn, min(decision.timers, default=None), waits_on_tasks=bool(decision.sends)
+            )
         return decision
     return None
 

@@ -118,11 +118,12 @@ class CeleryServices:
             ignore_result=True,
         )
 
-    def set_timer(self, arn: str, due: float) -> None:
-        self.state.set_timer(arn, due)
-
-    def watch(self, arn: str) -> None:
-        self.state.set_timer(arn, time.time() + watchdog_seconds())
+    def watch(self, arn: str, due: float | None, *, waits_on_tasks: bool) -> None:
+        if due is not None and not waits_on_tasks:
+            self.state.set_timer(arn, due)  # a three-day Wait is one timer, not a watchdog's
+            return
+        watchdog = time.time() + watchdog_seconds()
+        self.state.set_timer(arn, watchdog if due is None else min(due, watchdog))
 
     def finished(self, arn: str) -> None:
         self.state.forget(arn)

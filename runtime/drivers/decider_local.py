@@ -86,11 +86,9 @@ class LocalFleet:
             self.sent.add(attempt_id)
             self._queue.append(_Attempt(arn, attempt_id, request))
 
-    def set_timer(self, arn: str, due: float) -> None:
-        heapq.heappush(self._timers, (due, next(self._order), arn))
-
-    def watch(self, arn: str) -> None:
-        pass  # nothing here loses a message
+    def watch(self, arn: str, due: float | None, *, waits_on_tasks: bool) -> None:
+        if due is not None:  # (nothing here loses a message: no watchdog)
+            heapq.heappush(self._timers, (due, next(self._order), arn))
 
     def finished(self, arn: str) -> None:
         self.values = {k: v for k, v in self.values.items() if k[0] != arn}

@@ -85,3 +85,17 @@ def test_an_attempt_sent_and_never_started_is_sent_again_after_the_watchdog(
     time.sleep(0.3)
     services.send("arn-c", "attempt-1", request, fresh=False)  # running somewhere: leave it
     assert app.sent == ["attempt-1", "attempt-1"]
+
+
+def test_a_long_wait_is_one_timer_and_tasks_out_keep_a_watchdog(
+    state: FleetState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtime.drivers.decider_celery import CeleryServices
+
+    monkeypatch.setenv("ASL_DECIDER_WATCHDOG", "60")
+    services = CeleryServices(SentTasks(), state)
+    three_days = time.time() + 3 * 86400
+    services.watch("arn-w", three_days, waits_on_tasks=False)
+    assert state.next_due() == pytest.approx(three_days)  # no decision every minute meanwhile
+    services.watch("arn-t", three_days, waits_on_tasks=True)  # a branch's task is out too
+    assert state.due_timers(time.time() + 61) == [("arn-t", "1")]
