@@ -123,7 +123,10 @@ class CeleryServices:
             self.state.set_timer(arn, due)  # a three-day Wait is one timer, not a watchdog's
             return
         watchdog = time.time() + watchdog_seconds()
-        self.state.set_timer(arn, watchdog if due is None else min(due, watchdog))
+        if due is not None and due <= watchdog:
+            self.state.set_timer(arn, due)
+        else:
+            self.state.set_timer(arn, watchdog, watchdog=True)
 
     def finished(self, arn: str) -> None:
         self.state.forget(arn)
@@ -332,7 +335,7 @@ def start_decisions(app: Any, arn: str) -> None:
     client = redis.Redis.from_url(app.conf.broker_url)
     try:
         state = FleetState(client, options.get("global_keyprefix", ""))
-        state.set_timer(arn, time.time() + watchdog_seconds())
+        state.set_timer(arn, time.time() + watchdog_seconds(), watchdog=True)
     finally:
         client.close()
     send_decision(app, arn)

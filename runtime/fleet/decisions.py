@@ -51,15 +51,18 @@ def watchdog_seconds() -> float:
     return value if value > 0 else DEFAULT_WATCHDOG_SECONDS
 
 
-# KEYS[1] the timers set, KEYS[2] their versions; ARGV[1] member, ARGV[2] due, ARGV[3] now.
-# Keep the earlier of the two due times, unless the stored one has passed (it is being swept: the
-# new one replaces it). A change bumps the member's version, so a sweep that read the old one
-# does not remove the new one.
+# KEYS[1] the timers set, KEYS[2] their versions, KEYS[3] their kinds; ARGV[1] member, ARGV[2]
+# due, ARGV[3] now, ARGV[4] kind ('t' a timer the execution needs, 'w' a watchdog). Keep the
+# earlier of the two, unless the stored one has passed (it is being swept) or is a watchdog (any
+# decision's own timer replaces it). A change bumps the member's version, so a sweep that read
+# the old one does not touch the new one.
 _SET_TIMER = """
 local current = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]))
 local due = tonumber(ARGV[2])
-if (not current) or due < current or current <= tonumber(ARGV[3]) then
+local kind = redis.call('HGET', KEYS[3], ARGV[1])
+if (not current) or kind == 'w' or due < current or current <= tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[1], due, ARGV[1])
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
   redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 end
 return 1
@@ -75,12 +78,14 @@ for _, member in ipairs(due) do
 end
 return out
 """
-# KEYS[1] the timers set, KEYS[2] their versions; ARGV[1] member, ARGV[2] version, ARGV[3] the
-# watchdog's due time. Set the swept member to the watchdog unless somebody set it again since
-# the sweep read it (the decision asked for may be lost; its timers replace the watchdog).
+# KEYS[1] the timers set, KEYS[2] their versions, KEYS[3] their kinds; ARGV[1] member, ARGV[2]
+# version, ARGV[3] the watchdog's due time. Set the swept member to the watchdog unless somebody
+# set it again since the sweep read it (the decision asked for may be lost; its own timers
+# replace the watchdog).
 _REARM_SWEPT = """
 if (redis.call('HGET', KEYS[2], ARGV[1]) or '0') == ARGV[2] then
   redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  redis.call('HSET', KEYS[3], ARGV[1], 'w')
   redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
   return 1
 end
@@ -106,6 +111,7 @@ class FleetState:
         self.prefix = prefix
         self._timers = f"{prefix}asl:timers"
         self._versions = f"{prefix}asl:timers:v"
+        self._kinds = f"{prefix}asl:timers:k"
         self._set_timer = client.register_script(_SET_TIMER)
         self._due = client.register_script(_DUE)
         self._rearm_swept = client.register_script(_REARM_SWEPT)
@@ -159,12 +165,16 @@ class FleetState:
         self.client.delete(f"{self.prefix}asl:recorded:{scope}", f"{self.prefix}asl:sent:{scope}")
         self.client.zrem(self._timers, scope)
         self.client.hdel(self._versions, scope)
+        self.client.hdel(self._kinds, scope)
 
     # -- timers ----------------------------------------------------------------------------------
 
-    def set_timer(self, member: str, due: float) -> None:
-        keys = [self._timers, self._versions]
-        self._set_timer(keys=keys, args=[member, repr(due), repr(time.time())])
+    def set_timer(self, member: str, due: float, *, watchdog: bool = False) -> None:
+        """Ask for a decision of ``member`` at ``due`` (kept if earlier than the one set, or
+        the one set has passed or is a watchdog); a ``watchdog`` any later timer replaces."""
+        keys = [self._timers, self._versions, self._kinds]
+        kind = "w" if watchdog else "t"
+        self._set_timer(keys=keys, args=[member, repr(due), repr(time.time()), kind])
 
     def due_timers(self, now: float, limit: int = 1000) -> list[tuple[str, str]]:
         """The members due by ``now``, each with the version a sweep removes it at."""
@@ -175,7 +185,7 @@ class FleetState:
     def rearm_swept(self, member: str, version: str, watchdog: float) -> bool:
         """A sweep asked a decision for ``member``: set its timer to ``watchdog`` (should that
         decision be lost), unless it was set again since the sweep read it."""
-        keys = [self._timers, self._versions]
+        keys = [self._timers, self._versions, self._kinds]
         return bool(self._rearm_swept(keys=keys, args=[member, version, repr(watchdog)]))
 
     def next_due(self) -> float | None:

@@ -99,3 +99,15 @@ def test_a_long_wait_is_one_timer_and_tasks_out_keep_a_watchdog(
     assert state.next_due() == pytest.approx(three_days)  # no decision every minute meanwhile
     services.watch("arn-t", three_days, waits_on_tasks=True)  # a branch's task is out too
     assert state.due_timers(time.time() + 61) == [("arn-t", "1")]
+
+
+def test_a_decision_replaces_the_watchdog_a_sweep_left(state: FleetState) -> None:
+    """A sweep re-arms a fired timer as a watchdog; the decision it asked for then parks on a
+    three-day Wait: that timer replaces the watchdog (no decision a minute for three days)."""
+    now = time.time()
+    state.set_timer("arn-x", now - 1)
+    ((member, version),) = state.due_timers(now)
+    assert state.rearm_swept(member, version, now + 60)
+    three_days = now + 3 * 86400
+    state.set_timer("arn-x", three_days)
+    assert state.next_due() == pytest.approx(three_days)
