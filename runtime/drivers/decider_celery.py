@@ -56,6 +56,7 @@ class CeleryServices:
     def __init__(self, app: Any, state: FleetState) -> None:
         self.app = app
         self.state = state
+        self._sent: dict[str, float] = {}  # attempts sent by this decision, not marked yet
 
     def now(self) -> datetime:
         return now()
@@ -95,7 +96,7 @@ class CeleryServices:
                 queue=ATTEMPT_QUEUE,
                 ignore_result=True,
             )
-        self.state.mark_sent(arn, attempt_id, sent_now)
+        self._sent[attempt_id] = sent_now  # marked with the decision's timer (one round trip)
 
     def _send_celery(
         self, arn: str, attempt_id: str, name: str, queue: str | None, request: TaskRequest
@@ -119,16 +120,19 @@ class CeleryServices:
         )
 
     def watch(self, arn: str, due: float | None, *, waits_on_tasks: bool) -> None:
+        sent, self._sent = self._sent, {}
         if due is not None and not waits_on_tasks:
-            self.state.set_timer(arn, due)  # a three-day Wait is one timer, not a watchdog's
+            # a three-day Wait is one timer, not a watchdog's
+            self.state.set_timer(arn, due, sent=sent)
             return
         watchdog = time.time() + watchdog_seconds()
         if due is not None and due <= watchdog:
-            self.state.set_timer(arn, due)
+            self.state.set_timer(arn, due, sent=sent)
         else:
-            self.state.set_timer(arn, watchdog, watchdog=True)
+            self.state.set_timer(arn, watchdog, watchdog=True, sent=sent)
 
     def finished(self, arn: str) -> None:
+        self._sent = {}
         self.state.forget(arn)
 
 
@@ -322,13 +326,18 @@ def submit(
     )
     stored, created = store.create(record)
     if created:
-        start_decisions(app, stored.execution_arn)
+        start_decisions(app, stored.execution_arn, store)
     return stored, created
 
 
-def start_decisions(app: Any, arn: str) -> None:
-    """Ask for a stored execution's first decision, with a watchdog timer should the message be
-    lost (a worker killed as it takes a message from Redis loses it for good)."""
+def start_decisions(app: Any, arn: str, store: HistoryStore | None = None) -> None:
+    """Set a stored execution going on the fleet, with a watchdog timer should a message be lost
+    (a worker killed as it takes a message from Redis loses it for good).
+
+    With ``store``, the starter makes the first decision itself (as Temporal's eager workflow
+    start does): ExecutionStarted and the states up to the first task are recorded here and the
+    first attempt goes straight to the workers, one message and one decision task fewer for
+    them. If that fails, or without ``store``, a decision task is sent instead."""
     import redis
 
     options = app.conf.broker_transport_options or {}
@@ -336,6 +345,12 @@ def start_decisions(app: Any, arn: str) -> None:
     try:
         state = FleetState(client, options.get("global_keyprefix", ""))
         state.set_timer(arn, time.time() + watchdog_seconds(), watchdog=True)
+        if store is not None:
+            try:
+                decide(store, arn, CeleryServices(app, state))
+                return
+            except Exception:  # the workers decide instead (the watchdog stands meanwhile)
+                _log.exception("asl: the first decision of %s failed here; sending it", arn)
     finally:
         client.close()
     send_decision(app, arn)

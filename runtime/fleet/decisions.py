@@ -162,19 +162,36 @@ class FleetState:
 
     def forget(self, scope: str) -> None:
         """Drop what was kept for ``scope`` (an execution that ended)."""
-        self.client.delete(f"{self.prefix}asl:recorded:{scope}", f"{self.prefix}asl:sent:{scope}")
-        self.client.zrem(self._timers, scope)
-        self.client.hdel(self._versions, scope)
-        self.client.hdel(self._kinds, scope)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.delete(f"{self.prefix}asl:recorded:{scope}", f"{self.prefix}asl:sent:{scope}")
+        pipe.zrem(self._timers, scope)
+        pipe.hdel(self._versions, scope)
+        pipe.hdel(self._kinds, scope)
+        pipe.execute()
 
     # -- timers ----------------------------------------------------------------------------------
 
-    def set_timer(self, member: str, due: float, *, watchdog: bool = False) -> None:
+    def set_timer(
+        self,
+        member: str,
+        due: float,
+        *,
+        watchdog: bool = False,
+        sent: dict[str, float] | None = None,
+    ) -> None:
         """Ask for a decision of ``member`` at ``due`` (kept if earlier than the one set, or
-        the one set has passed or is a watchdog); a ``watchdog`` any later timer replaces."""
+        the one set has passed or is a watchdog); a ``watchdog`` any later timer replaces.
+        ``sent``: attempts just sent (id: when), marked in the same round trip."""
         keys = [self._timers, self._versions, self._kinds]
         kind = "w" if watchdog else "t"
-        self._set_timer(keys=keys, args=[member, repr(due), repr(time.time()), kind])
+        args = [member, repr(due), repr(time.time()), kind]
+        if not sent:
+            self._set_timer(keys=keys, args=args)
+            return
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(f"{self.prefix}asl:sent:{member}", mapping={k: repr(v) for k, v in sent.items()})
+        self._set_timer(keys=keys, args=args, client=pipe)
+        pipe.execute()
 
     def due_timers(self, now: float, limit: int = 1000) -> list[tuple[str, str]]:
         """The members due by ``now``, each with the version a sweep removes it at."""

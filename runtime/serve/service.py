@@ -286,7 +286,9 @@ class Service:
         if launch.record.type == "STANDARD" and self.fleet is not None:
             from runtime.drivers.decider_celery import start_decisions
 
-            start_decisions(self.fleet, launch.arn)
+            # The first decision is made here, on the compile thread (compiled JSONata is
+            # used by the thread that compiled it).
+            self.asl(start_decisions, self.fleet, launch.arn, self.store)
             return
         self.loop.launch(launch)
 

@@ -198,3 +198,23 @@ def test_stop_execution_ends_a_fleet_execution(decider_fleet: DeciderFleet) -> N
     described = sfn.describe_execution(executionArn=arn)
     assert (described["status"], described["error"]) == ("ABORTED", "Operator")
     assert [e.type for e in store.events(arn)][-1] == "ExecutionAborted"
+
+
+def test_the_starter_makes_the_first_decision(decider_fleet: DeciderFleet, tmp_path: Path) -> None:
+    """asl run --detach records the states up to the first task and sends its attempt itself
+    (eager start): no worker runs yet, and no decision task waits for one."""
+    from runtime.fleet.decisions import DECISION_QUEUE
+
+    fleet = decider_fleet
+    file = tmp_path / "three.asl.json"
+    file.write_text(json.dumps(three_tasks(wait_seconds=0)))
+    out, err = fleet.detach(file, "eager", {"n": 0}).communicate(timeout=60)
+    arn = json.loads(out)["executionArn"]
+    store = fleet.store()
+    types = [e.type for e in store.events(arn)]
+    assert types == ["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted"], err
+    client = redis_client(fleet.broker)
+    assert client.llen(f"{fleet.prefix}{DECISION_QUEUE}") == 0
+    assert client.llen(f"{fleet.prefix}celery") == 1  # the first attempt, for any worker
+    fleet.start_worker("w1")
+    assert wait_all_ended(store, [arn], timeout=60)[arn] == "SUCCEEDED"

@@ -75,15 +75,20 @@ def test_an_attempt_sent_and_never_started_is_sent_again_after_the_watchdog(
     app = SentTasks()
     services = CeleryServices(app, state)
     request = TaskRequest("python:mod:fn", {}, "A", {"Execution": {"Id": "arn-c"}}, key="/A#1")
-    services.send("arn-c", "attempt-1", request, fresh=True)
-    services.send("arn-c", "attempt-1", request, fresh=False)  # a replay soon after: not again
+
+    def decision(fresh: bool) -> None:  # sends, then the timer (which marks them sent)
+        services.send("arn-c", "attempt-1", request, fresh=fresh)
+        services.watch("arn-c", None, waits_on_tasks=True)
+
+    decision(fresh=True)
+    decision(fresh=False)  # a replay soon after: not again
     assert app.sent == ["attempt-1"]
     time.sleep(0.3)
-    services.send("arn-c", "attempt-1", request, fresh=False)  # never started: lost, again
+    decision(fresh=False)  # never started: lost, again
     assert app.sent == ["attempt-1", "attempt-1"]
     state.mark_started("attempt-1")
     time.sleep(0.3)
-    services.send("arn-c", "attempt-1", request, fresh=False)  # running somewhere: leave it
+    decision(fresh=False)  # running somewhere: leave it
     assert app.sent == ["attempt-1", "attempt-1"]
 
 
