@@ -27,12 +27,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from asl import DefinitionError
 from asl.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from runtime.callbacks import progress
 from runtime.core.events import Event, render_details
 from runtime.core.interpreter import Frame, SentFailure, TaskRequest
 from runtime.drivers.clock import RealClock
-from runtime.drivers.execution import ExecutionResult, Host, owns_timeout, run_execution
+from runtime.drivers.execution import (
+    ExecutionResult,
+    Host,
+    NondeterminismError,
+    owns_timeout,
+    run_execution,
+)
 from runtime.drivers.map_children import StoredChild, split
 from runtime.drivers.runner import _load, _outcome, live_events, stored_children
 from runtime.stores.base import RUNNING, ConcurrentWriteError, ExecutionRecord, HistoryStore
@@ -115,7 +122,12 @@ def decide(
             services.finished(arn)
             return None
         children = stored_children(store, arn, live_events(events), services.now())
-        decision = replay(record, events, services, dispatch=dispatch, children=children)
+        try:
+            decision = replay(record, events, services, dispatch=dispatch, children=children)
+        except (NondeterminismError, DefinitionError) as exc:
+            # No decision can ever be made: end it (as `asl resume` would refuse), never leave
+            # it RUNNING for the watchdog to find again and again.
+            decision = _cannot_decide(record, services.now(), exc)
         if decision.events:
             # Distributed Map children's events go to their own histories, in the same
             # transaction and behind the same compare-and-swap as the parent's.
@@ -184,6 +196,25 @@ def replay(
     )
 
     decision.result = _run_until_parked(run, sink.close)
+    return decision
+
+
+def _cannot_decide(record: ExecutionRecord, now: datetime, exc: Exception) -> Decision:
+    """The decision that ends an execution no decision can continue (its stored history does
+    not replay, or its definition no longer loads)."""
+    last = record.last_event_id
+    cause = f"The fleet cannot continue this execution: {exc}"
+    details = {"error": RUNTIME, "cause": cause}
+    decision = Decision(events=[Event(last + 1, last, now, "ExecutionFailed", details)])
+    decision.result = ExecutionResult(
+        record.execution_arn,
+        record.name,
+        "FAILED",
+        error=RUNTIME,
+        cause=cause,
+        start_date=record.start_date,
+        stop_date=now,
+    )
     return decision
 
 

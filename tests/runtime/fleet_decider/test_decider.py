@@ -263,3 +263,22 @@ def test_distributed_map_children_are_stored_and_never_run_again() -> None:
         types = [e.type for e in store.events(child.execution_arn)]
         assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
     assert store.list() == [store.get(result.execution_arn)]  # children hidden, as on AWS
+
+
+def test_an_execution_whose_history_does_not_replay_ends_failed() -> None:
+    """A stored history the definition no longer produces: the decision ends the execution
+    FAILED with the reason, instead of leaving it RUNNING for ever."""
+    store = MemoryStore()
+    fleet = LocalFleet(store, _dispatch(), start=START)
+    arn = fleet.submit(_record(PARALLEL, {"items": [1]})).execution_arn
+    decide(store, arn, fleet)  # records the Parallel's start
+    changed = store.get(arn)
+    changed.definition = json.dumps(RETRIED)  # as if the definition changed underneath
+    other = MemoryStore()
+    other.create(changed)
+    other.append(arn, store.events(arn), expected_last_id=0)
+    decision = decide(other, arn, fleet)
+    assert decision is not None and decision.ended
+    record = other.get(arn)
+    assert (record.status, record.error) == ("FAILED", "States.Runtime")
+    assert "cannot continue" in record.cause and "replay diverged" in record.cause
