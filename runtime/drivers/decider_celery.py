@@ -221,8 +221,13 @@ class Decider:
             store = self.store()
             from runtime.callbacks import using_store
 
-            with using_store(store):
-                message = run_sync(run_attempt(self._dispatch_for(arn), request))
+            try:
+                with using_store(store):
+                    message = run_sync(run_attempt(self._dispatch_for(arn), request))
+            except Exception as exc:  # this worker cannot run it: the attempt fails, not hangs
+                _log.exception("asl: attempt %s of %s could not run here", attempt_id, arn)
+                cause = f"The worker could not run the task: {type(exc).__name__}: {exc}"
+                message = {"raised": {"error": "States.Runtime", "cause": cause}}
             services.post_outcome(attempt_id, message)
         ask_decision(self.app, arn)
 

@@ -218,3 +218,20 @@ def test_the_starter_makes_the_first_decision(decider_fleet: DeciderFleet, tmp_p
     assert client.llen(f"{fleet.prefix}celery") == 1  # the first attempt, for any worker
     fleet.start_worker("w1")
     assert wait_all_ended(store, [arn], timeout=60)[arn] == "SUCCEEDED"
+
+
+def test_a_task_no_worker_can_run_fails_instead_of_hanging(
+    decider_fleet: DeciderFleet, tmp_path: Path
+) -> None:
+    fleet = decider_fleet
+    fleet.start_worker("w1")
+    file = tmp_path / "missing.asl.json"
+    task = {"Type": "Task", "Resource": "python:tests.fleet.no_such_module:fn", "End": True}
+    file.write_text(json.dumps({"StartAt": "T", "States": {"T": task}}))
+    out, err = fleet.detach(file, "missing", {}).communicate(timeout=60)
+    arn = json.loads(out)["executionArn"]
+    store = fleet.store()
+    assert wait_all_ended(store, [arn], timeout=60)[arn] == "FAILED", err
+    record = store.get(arn)
+    assert record.error == "States.Runtime", record
+    assert "no_such_module" in (record.cause or "")
