@@ -221,7 +221,7 @@ class Bench:
 
         text = json.dumps(definition)
         return [
-            submit(self.store, self.app, text, '{"n": 0}', name=f"{tag}-{i}", machine_name=tag)[
+            submit(self.store, self.app, text, {"n": 0}, name=f"{tag}-{i}", machine_name=tag)[
                 0
             ].execution_arn
             for i in range(count)

@@ -201,7 +201,6 @@ def _detach(
     """``asl run --detach``: store the execution, ask the fleet to run it, print its ARN."""
     import json
 
-    from runtime.core.events import to_json
     from runtime.drivers import decider_celery
     from runtime.fleet import app as fleet_app
     from runtime.stores import open_store
@@ -220,7 +219,7 @@ def _detach(
             store,
             fleet_app.make_app(),
             definition,
-            to_json({} if input_value is None else input_value),
+            input_value,
             name=args.name,
             machine_name=machine_name,
             express=args.express,

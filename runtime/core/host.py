@@ -11,7 +11,7 @@ import random
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from runtime.core.events import EventDetails
+from runtime.core.events import Event, EventDetails
 
 if TYPE_CHECKING:
     from runtime.core.interpreter import Frame, TaskRequest
@@ -19,7 +19,26 @@ if TYPE_CHECKING:
 
 Record = tuple[int, int, int, str, EventDetails, str]
 """An event as the host records it: (id, previousEventId, nanoseconds since the epoch, type,
-details, frame key)."""
+details, frame key). A tuple costs a fraction of an object, and the clock's reading is kept as it
+comes; an execution's events (in milliseconds) are made from its records when first read."""
+
+
+def record_of(event: Event) -> Record:
+    """The :data:`Record` of an event."""
+    return (
+        event.id,
+        event.previous_event_id,
+        event.millis * 1_000_000,
+        event.type,
+        event.details,
+        event.frame,
+    )
+
+
+def event_of(record: Record) -> Event:
+    """The :class:`Event` of a record."""
+    event_id, previous, nanos, type_, details, frame = record
+    return Event(event_id, previous, nanos // 1_000_000, type_, details, frame)
 
 
 class Host(Protocol):

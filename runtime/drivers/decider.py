@@ -24,7 +24,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from asl import DefinitionError
@@ -43,6 +43,7 @@ from runtime.drivers.execution import (
 from runtime.drivers.map_children import StoredChild, split
 from runtime.drivers.runner import _load, _outcome, live_events, stored_children
 from runtime.stores.base import RUNNING, ConcurrentWriteError, ExecutionRecord, HistoryStore
+from runtime.tasks.celery import outcome, task_id
 
 MAX_RETRIES = 50
 """How often a decision that lost the compare-and-swap decides again before giving up (the next
@@ -318,8 +319,6 @@ class _DecisionHost(Host):
         return await super().invoke(frame, request)
 
     async def _run(self, request: TaskRequest) -> Any:
-        from runtime.tasks.celery import task_id
-
         services, arn = self._services, self._record.execution_arn
         attempt = task_id(request)
         # Scheduled in this decision (its events are new): never sent, so no outcome to look for.
@@ -363,8 +362,6 @@ class _DecisionHost(Host):
 
 def answer(message: dict[str, Any], resource: str) -> Any:
     """The result an outcome message carries, or raise the failure it reports."""
-    from runtime.tasks.celery import outcome
-
     raised = message.get("raised")
     if isinstance(raised, dict) and raised.get("sent"):  # SendTaskFailure's, as sent
         raise SentFailure(raised.get("error"), raised.get("cause"))
@@ -496,8 +493,4 @@ def _run_until_parked(run: Any, parked: Callable[[], None]) -> ExecutionResult |
         selector.loop = selector.run = None
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-__all__ = ["Decision", "DecisionServices", "answer", "decide", "now_utc", "replay", "run_attempt"]
+__all__ = ["Decision", "DecisionServices", "answer", "decide", "replay", "run_attempt"]

@@ -28,9 +28,8 @@ from typing import Any
 
 from runtime.core.interpreter import TaskRequest
 from runtime.drivers.decider import decide, run_attempt
-from runtime.drivers.execution import execution_arn
 from runtime.drivers.loop import run_sync
-from runtime.drivers.runner import _NAME, RunError, RunOptions, _dispatch, _load
+from runtime.drivers.runner import RunOptions, _dispatch, _load, check_name, new_record
 from runtime.fleet.decisions import (
     ATTEMPT_QUEUE,
     ATTEMPT_TASK,
@@ -296,7 +295,7 @@ def submit(
     store: HistoryStore,
     app: Any,
     definition: str,
-    input_text: str,
+    input_value: Any,
     *,
     name: str | None = None,
     machine_name: str = "machine",
@@ -305,29 +304,26 @@ def submit(
     filename: str = "<definition>",
     seed: int | None = None,
 ) -> tuple[ExecutionRecord, bool]:
-    """Store a new execution and ask the fleet for its first decision; ``(record, created)``.
+    """Store a new execution and set it going on the fleet (:func:`start_decisions`);
+    ``(record, created)``.
 
-    The definition is checked first (:class:`asl.DefinitionError`); a repeated start of a
-    RUNNING execution with the same name and input returns it (``created`` False).
+    The name and the definition are checked first (:class:`RunError`,
+    :class:`asl.DefinitionError`); a repeated start of a RUNNING execution with the same name
+    and input returns it (``created`` False).
     """
-    import random
-
-    if name is not None and not _NAME.match(name):
-        raise RunError(f"invalid execution name {name!r}")
+    check_name(name)
     kind = "EXPRESS" if express else "STANDARD"
     _load(definition, kind, filename)
-    name = name or str(uuid.uuid4())
-    record = ExecutionRecord(
-        execution_arn=execution_arn(machine_name, name, express),
+    record = new_record(
+        definition,
+        input_value,
+        kind=kind,
         name=name,
         machine_name=machine_name,
-        type=kind,
-        definition=definition,
-        input=input_text,
-        seed=seed if seed is not None else random.SystemRandom().getrandbits(63),
-        start_date=now(),
         filename=filename,
-        options=(options or RunOptions()).to_dict(),
+        options=options or RunOptions(),
+        seed=seed,
+        start_date=now(),
     )
     stored, created = store.create(record)
     if created:

@@ -35,6 +35,7 @@ from runtime.core.events import (
     to_json,
     to_millis,
 )
+from runtime.core.host import Record, event_of, record_of
 from runtime.core.interpreter import Frame, Interpreter, SentFailure, StateFailed, TaskRequest
 from runtime.core.jsontext import MAX_DEPTH
 from runtime.core.map_io import ChildEnd, ChildExecution, S3Request
@@ -145,30 +146,6 @@ class ExecutionResult:
             "startDate": self.start_date.isoformat() if self.start_date else None,
             "stopDate": self.stop_date.isoformat() if self.stop_date else None,
         }
-
-
-Record = tuple[int, int, int, str, EventDetails, str]
-"""An event as the host records it: (id, previousEventId, nanoseconds since the epoch, type,
-details, frame key). A tuple costs a fraction of an object, and the clock's reading is kept as it
-comes; an execution's events (in milliseconds) are made from its records when first read."""
-
-
-def record_of(event: Event) -> Record:
-    """The :data:`Record` of an event."""
-    return (
-        event.id,
-        event.previous_event_id,
-        event.millis * 1_000_000,
-        event.type,
-        event.details,
-        event.frame,
-    )
-
-
-def event_of(record: Record) -> Event:
-    """The :class:`Event` of a record."""
-    event_id, previous, nanos, type_, details, frame = record
-    return Event(event_id, previous, nanos // 1_000_000, type_, details, frame)
 
 
 class Dispatch(Protocol):

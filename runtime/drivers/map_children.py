@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from runtime.core.events import Event, EventDetails, Payload, render_details
+from runtime.core.host import Record, record_of
 from runtime.core.map_io import (
     GET_OBJECT,
     LIST_OBJECTS,
@@ -38,9 +39,6 @@ from runtime.stores.base import MAP_RUN, ChildAppend, ExecutionRecord, Outcome
 if TYPE_CHECKING:
     from runtime.core.interpreter import Frame
     from runtime.drivers.clock import RealClock, VirtualClock
-
-Record = tuple[int, int, int, str, EventDetails, str]
-"""As :data:`runtime.drivers.execution.Record`."""
 
 TERMINAL = {
     "ExecutionSucceeded": "SUCCEEDED",
@@ -179,7 +177,7 @@ class Streams:
                     stream.history.append(event)
                 if advance:
                     frame.last_event_id = event.id
-                return _record_of(event)
+                return record_of(event)
         record = self._new(
             stream, key, frame.last_event_id if previous is None else previous, type_, details
         )
@@ -340,17 +338,6 @@ def _encoded(request: S3Request, result: Any) -> dict[str, Any]:
 
 def _next_id(stored: StoredChild | None) -> int:
     return 1 if stored is None else stored.record.last_event_id + 1
-
-
-def _record_of(event: Event) -> Record:
-    return (
-        event.id,
-        event.previous_event_id,
-        event.millis * 1_000_000,
-        event.type,
-        event.details,
-        event.frame,
-    )
 
 
 def _event_id(event: Event) -> int:

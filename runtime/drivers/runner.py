@@ -147,32 +147,25 @@ def start(
     the result carries no events (the store still gets them). ``owner``, ``loader`` and
     ``callbacks`` are as for :func:`resuming`.
     """
-    if name is not None and not _NAME.match(name):
-        raise RunError(
-            f"invalid execution name {name!r}: 1 to 80 characters, no whitespace, brackets, "
-            'wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /'
-        )
+    check_name(name)
     interval = commit_interval_of(commit_interval)
     options = options or RunOptions()
     kind = "EXPRESS" if express else "STANDARD"
     machine = (loader or _load)(definition, kind, filename)
     dispatch = dispatch or _dispatch(options, machine_name, machine, warn)
-    name = name or str(uuid.uuid4())
     clock = _clock(options)
     owner = owner or lease_owner()
-    record = ExecutionRecord(
-        execution_arn=execution_arn(machine_name, name, express),
+    record = new_record(
+        definition,
+        input_value,
+        kind=kind,
         name=name,
         machine_name=machine_name,
-        type=kind,
-        definition=definition,
-        input=to_json({} if input_value is None else input_value),
-        seed=seed if seed is not None else random.SystemRandom().getrandbits(63),
-        start_date=clock.now(),
         filename=filename,
-        options=options.to_dict(),
-        lease_owner=owner,
-        lease_heartbeat=time.time(),
+        options=options,
+        seed=seed,
+        start_date=clock.now(),
+        owner=owner,
     )
     stored, created = store.create(record)
     if not created:
@@ -189,6 +182,47 @@ def start(
         commit_interval=interval,
     )
     return run(launch, keep_history=keep_history)
+
+
+def check_name(name: str | None) -> None:
+    """StartExecution's rule for an execution name (None: one is made); :class:`RunError`."""
+    if name is not None and not _NAME.match(name):
+        raise RunError(
+            f"invalid execution name {name!r}: 1 to 80 characters, no whitespace, brackets, "
+            'wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /'
+        )
+
+
+def new_record(
+    definition: str,
+    input_value: Any,
+    *,
+    kind: str,
+    name: str | None,
+    machine_name: str,
+    filename: str,
+    options: RunOptions,
+    seed: int | None,
+    start_date: datetime,
+    owner: str | None = None,
+) -> ExecutionRecord:
+    """The record of a new execution (its name made when None, its seed drawn when None);
+    ``owner``: the process that will run it, holding its lease from now."""
+    name = name or str(uuid.uuid4())
+    return ExecutionRecord(
+        execution_arn=execution_arn(machine_name, name, kind == "EXPRESS"),
+        name=name,
+        machine_name=machine_name,
+        type=kind,
+        definition=definition,
+        input=to_json({} if input_value is None else input_value),
+        seed=seed if seed is not None else random.SystemRandom().getrandbits(63),
+        start_date=start_date,
+        filename=filename,
+        options=options.to_dict(),
+        lease_owner=owner,
+        lease_heartbeat=time.time() if owner else None,
+    )
 
 
 def resume(
