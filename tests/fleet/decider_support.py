@@ -110,12 +110,13 @@ class DeciderFleet:
         """``asl worker`` without a store: it runs tasks only."""
         return self.start_worker(name, decider=False)
 
-    def start_serve(self) -> Process:
+    def start_serve(self, *extra: str) -> Process:
+        """``asl serve`` on the shared store (``extra``: more options), listening."""
         port = free_port()
         log = self.dir / f"serve{len(self.serves)}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "runtime", "serve", "--port", str(port)],
+                [sys.executable, "-m", "runtime", "serve", "--port", str(port), *extra],
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -129,7 +130,7 @@ class DeciderFleet:
                 live.kill()
                 raise AssertionError(f"asl serve did not come up:\n{live.text()}")
             time.sleep(0.05)
-        assert "executions run on the fleet" in live.text()
+        assert ("executions run on the fleet" in live.text()) == ("--in-process" not in extra)
         return live
 
     def detach(self, definition: Path, name: str, value: Any) -> subprocess.Popen[bytes]:

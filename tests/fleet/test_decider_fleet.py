@@ -235,3 +235,22 @@ def test_a_task_no_worker_can_run_fails_instead_of_hanging(
     record = store.get(arn)
     assert record.error == "States.Runtime", record
     assert "no_such_module" in (record.cause or "")
+
+
+def test_serve_in_process_runs_executions_itself(decider_fleet: DeciderFleet) -> None:
+    """``asl serve --in-process`` on a Redis store: no worker, and the execution still ends."""
+    serve = decider_fleet.start_serve("--in-process")
+    sfn = client(serve.url)
+    # A Wait tells who drives it: on the fleet only a worker's sweeper would end it.
+    waiting = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    machine = _create(serve.url, "wait", waiting)
+    arn = sfn.start_execution(stateMachineArn=machine, name="p", input="{}")["executionArn"]
+    store = decider_fleet.store()
+    assert wait_all_ended(store, [arn], timeout=30)[arn] == "SUCCEEDED"
+
+
+def test_worker_refuses_a_store_the_fleet_cannot_share(capsys: pytest.CaptureFixture[str]) -> None:
+    from runtime.cli import main
+
+    assert main(["worker", "--store", "local.sqlite3"]) == 2
+    assert "the fleet's store must be Redis" in capsys.readouterr().err
