@@ -27,7 +27,7 @@ from asl.cloudformation import (
 from asl.diagnostics import Diagnostic, Severity
 from asl.source import MAX_SOURCE_BYTES, Source, SourceError, check_size, parse_source
 from asl.types import JSON
-from runtime.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from runtime.cli.entry import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 FORMATS = ("text", "json", "github", "sarif")
 EXTENSIONS = (".json", ".yaml", ".yml")
