@@ -24,6 +24,7 @@ _COMMANDS = (
     "runtime.cli.serve",
     "runtime.cli.task",
     "runtime.cli.test_state",
+    "runtime.cli.schedule",
 )
 
 # Which module registers each subcommand, so that a command imports only its own module.
@@ -35,6 +36,9 @@ _MODULE_OF = {
     "history": "runtime.cli.executions",
     "resume": "runtime.cli.executions",
     "redrive": "runtime.cli.executions",
+    "stop": "runtime.cli.executions",
+    "prune": "runtime.cli.executions",
+    "schedule": "runtime.cli.schedule",
     "worker": "runtime.cli.worker",
     "serve": "runtime.cli.serve",
     "task": "runtime.cli.task",

@@ -366,9 +366,17 @@ def now() -> float:
 
 
 def _actions() -> dict[str, Action]:
-    from runtime.serve import executions, state_machines, tasks, teststate
+    from runtime.serve import (
+        executions,
+        map_runs,
+        scheduler,
+        state_machines,
+        tasks,
+        teststate,
+        versions,
+    )
 
     table: dict[str, Action] = {}
-    for module in (state_machines, executions, teststate, tasks):
+    for module in (state_machines, versions, executions, map_runs, teststate, tasks, scheduler):
         table.update(module.ACTIONS)
     return table

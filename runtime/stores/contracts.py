@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Protocol
 
 from runtime.stores.base import HistoryStore
+from runtime.stores.schedules import ScheduleStore
 
 SCHEDULED = "SCHEDULED"
 STARTED = "STARTED"
@@ -184,8 +185,8 @@ class MachineStore(Protocol):
     def delete_machine(self, arn: str) -> bool: ...
 
 
-class Store(HistoryStore, TaskTokenStore, MachineStore, Protocol):
-    """A whole backend: histories, task tokens and state machines in one place."""
+class Store(HistoryStore, TaskTokenStore, MachineStore, ScheduleStore, Protocol):
+    """A whole backend: histories, task tokens, state machines and schedules in one place."""
 
 
 __all__ = [

@@ -33,6 +33,7 @@ from runtime.stores.contracts import (
     MachineRecord,
     PendingTask,
 )
+from runtime.stores.schedules import ScheduleGroupRecord, ScheduleRecord
 
 
 class MemoryStore:
@@ -52,6 +53,11 @@ class MemoryStore:
         self._task_seq = itertools.count(1)
         self._activities: dict[str, Activity] = {}
         self._machines: dict[str, MachineRecord] = {}
+        self._schedules: dict[str, ScheduleRecord] = {}
+        self._groups: dict[str, ScheduleGroupRecord] = {}
+        self._cursors: dict[str, str] = {}
+        self._leases: dict[str, tuple[str, int, float]] = {}  # owner, fence, monotonic expiry
+        self._fences: dict[str, int] = {}
 
     def create(self, record: ExecutionRecord) -> tuple[ExecutionRecord, bool]:
         with self._lock:
@@ -276,6 +282,93 @@ class MemoryStore:
     def delete_machine(self, arn: str) -> bool:
         with self._lock:
             return self._machines.pop(arn, None) is not None
+
+    # -- ScheduleStore ---------------------------------------------------------------------------
+
+    def add_schedule(self, record: ScheduleRecord) -> tuple[ScheduleRecord, bool]:
+        with self._lock:
+            existing = self._schedules.get(record.arn)
+            if existing is not None:
+                return existing.copy(), False
+            self._schedules[record.arn] = record.copy()
+            return record.copy(), True
+
+    def get_schedule(self, arn: str) -> ScheduleRecord | None:
+        with self._lock:
+            record = self._schedules.get(arn)
+            return None if record is None else record.copy()
+
+    def list_schedules(self) -> list[ScheduleRecord]:
+        with self._lock:
+            records = [r.copy() for r in self._schedules.values()]
+        return sorted(records, key=lambda r: (r.creation_date, r.arn))
+
+    def put_schedule(self, record: ScheduleRecord) -> None:
+        with self._lock:
+            self._schedules[record.arn] = record.copy()
+
+    def delete_schedule(self, arn: str) -> bool:
+        with self._lock:
+            self._cursors.pop(arn, None)
+            return self._schedules.pop(arn, None) is not None
+
+    def add_schedule_group(self, record: ScheduleGroupRecord) -> tuple[ScheduleGroupRecord, bool]:
+        with self._lock:
+            existing = self._groups.get(record.name)
+            if existing is not None:
+                return existing.copy(), False
+            self._groups[record.name] = record.copy()
+            return record.copy(), True
+
+    def get_schedule_group(self, name: str) -> ScheduleGroupRecord | None:
+        with self._lock:
+            record = self._groups.get(name)
+            return None if record is None else record.copy()
+
+    def list_schedule_groups(self) -> list[ScheduleGroupRecord]:
+        with self._lock:
+            records = [r.copy() for r in self._groups.values()]
+        return sorted(records, key=lambda r: (r.creation_date, r.name))
+
+    def put_schedule_group(self, record: ScheduleGroupRecord) -> None:
+        with self._lock:
+            self._groups[record.name] = record.copy()
+
+    def delete_schedule_group(self, name: str) -> bool:
+        with self._lock:
+            return self._groups.pop(name, None) is not None
+
+    def get_schedule_cursor(self, arn: str) -> str | None:
+        with self._lock:
+            return self._cursors.get(arn)
+
+    def put_schedule_cursor(self, arn: str, text: str, *, lease: str, fence: int) -> bool:
+        with self._lock:
+            held = self._leases.get(lease)
+            if held is None or held[1] != fence or held[2] <= time.monotonic():
+                return False
+            self._cursors[arn] = text
+            return True
+
+    def acquire_lease(self, name: str, owner: str, ttl: float) -> int | None:
+        with self._lock:
+            now = time.monotonic()
+            held = self._leases.get(name)
+            if held is not None and held[2] > now and held[0] != owner:
+                return None
+            if held is not None and held[2] > now:
+                fence = held[1]
+            else:
+                fence = self._fences.get(name, 0) + 1
+                self._fences[name] = fence
+            self._leases[name] = (owner, fence, now + ttl)
+            return fence
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._lock:
+            held = self._leases.get(name)
+            if held is not None and held[0] == owner:
+                del self._leases[name]
 
     # -- internals -------------------------------------------------------------------------------
 

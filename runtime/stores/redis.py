@@ -23,6 +23,14 @@ State machines (``asl serve``)::
     sm:{arn}      string  the record as JSON
     sm            zset    every state machine ARN, by creation time
 
+Schedules, their groups and cursors, and leases (the scheduler's)::
+
+    sch:{arn}     string  a schedule as JSON; sch (zset) their ARNs, by creation time
+    sg:{name}     string  a schedule group as JSON; sg (zset) their names, by creation time
+    scc:{arn}     string  a schedule's cursor (the scheduler's progress, JSON)
+    ls:{name}     hash    a lease: owner and fence, expiring with it (Redis's clock)
+    lf:{name}             the lease's fence counter (never expires)
+
 Creating, appending (compare-and-swap on ``last_event_id``), redriving, heartbeats and releases,
 adding, answering and claiming tasks, and adding state machines are Lua scripts, so each is
 atomic on the server. Taking a lease is WATCH/MULTI, because whether the holder still lives is
@@ -67,6 +75,7 @@ from runtime.stores.contracts import (
     MachineRecord,
     PendingTask,
 )
+from runtime.stores.schedules import ScheduleGroupRecord, ScheduleRecord
 
 SCHEMES = REDIS_SCHEMES
 DEFAULT_PREFIX = "asl:"
@@ -283,13 +292,43 @@ while true do
 end
 """
 
-# State machines. KEYS: record, index. ARGV: JSON, creation date, arn.
+# State machines (and other JSON documents: schedules, groups). KEYS: record, index.
+# ARGV: JSON, creation date, index member.
 _ADD_MACHINE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
   redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
   return false
 end
 return redis.call('GET', KEYS[1])
+"""
+
+# Leases. KEYS: lease, fence counter. ARGV: owner, ttl in ms. The fence, or false.
+_ACQUIRE_LEASE = """
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return tonumber(redis.call('HGET', KEYS[1], 'fence'))
+end
+if owner then return false end
+local fence = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'fence', fence)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return fence
+"""
+
+# KEYS: lease. ARGV: owner.
+_RELEASE_LEASE = """
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS: lease, cursor. ARGV: fence, cursor JSON. 1 if written.
+_PUT_CURSOR = """
+if redis.call('HGET', KEYS[1], 'fence') == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
 """
 
 _TASK_FLOATS = {"created", "started", "beat", "deadline", "heartbeat_seconds", "closed"}
@@ -349,6 +388,9 @@ class RedisStore:
             self._update_task = self._r.register_script(_UPDATE_TASK)
             self._claim_task = self._r.register_script(_CLAIM_TASK)
             self._add_machine = self._r.register_script(_ADD_MACHINE)
+            self._acquire_lease = self._r.register_script(_ACQUIRE_LEASE)
+            self._release_lease = self._r.register_script(_RELEASE_LEASE)
+            self._put_cursor = self._r.register_script(_PUT_CURSOR)
 
     # -- HistoryStore ----------------------------------------------------------------------------
 
@@ -636,11 +678,7 @@ class RedisStore:
     # -- MachineStore ----------------------------------------------------------------------------
 
     def add_machine(self, record: MachineRecord) -> tuple[MachineRecord, bool]:
-        keys = [self._key("sm", record.arn), self._key("sm")]
-        with self._guard():
-            existing = self._add_machine(
-                keys=keys, args=[record.to_json(), repr(record.creation_date), record.arn]
-            )
+        existing = self._add_document("sm", record.arn, record.to_json(), record.creation_date)
         if existing:
             return MachineRecord.from_json(existing), False
         return record.copy(), True
@@ -651,16 +689,10 @@ class RedisStore:
         return None if text is None else MachineRecord.from_json(text)
 
     def list_machines(self) -> list[MachineRecord]:
-        with self._guard():
-            arns = self._r.zrange(self._key("sm"), 0, -1)
-            texts = self._r.mget([self._key("sm", a) for a in arns]) if arns else []
-        return [MachineRecord.from_json(t) for t in texts if t is not None]
+        return [MachineRecord.from_json(t) for t in self._documents("sm")]
 
     def put_machine(self, record: MachineRecord) -> None:
-        with self._guard(), self._r.pipeline(transaction=True) as pipe:
-            pipe.set(self._key("sm", record.arn), record.to_json())
-            pipe.zadd(self._key("sm"), {record.arn: record.creation_date})
-            pipe.execute()
+        self._put_document("sm", record.arn, record.to_json(), record.creation_date)
 
     def delete_machine(self, arn: str) -> bool:
         with self._guard(), self._r.pipeline(transaction=True) as pipe:
@@ -668,6 +700,98 @@ class RedisStore:
             pipe.zrem(self._key("sm"), arn)
             removed, _ = pipe.execute()
         return bool(removed)
+
+    # -- ScheduleStore ---------------------------------------------------------------------------
+
+    def add_schedule(self, record: ScheduleRecord) -> tuple[ScheduleRecord, bool]:
+        existing = self._add_document("sch", record.arn, record.to_json(), record.creation_date)
+        if existing:
+            return ScheduleRecord.from_json(existing), False
+        return record.copy(), True
+
+    def get_schedule(self, arn: str) -> ScheduleRecord | None:
+        with self._guard():
+            text = self._r.get(self._key("sch", arn))
+        return None if text is None else ScheduleRecord.from_json(text)
+
+    def list_schedules(self) -> list[ScheduleRecord]:
+        return [ScheduleRecord.from_json(t) for t in self._documents("sch")]
+
+    def put_schedule(self, record: ScheduleRecord) -> None:
+        self._put_document("sch", record.arn, record.to_json(), record.creation_date)
+
+    def delete_schedule(self, arn: str) -> bool:
+        with self._guard(), self._r.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key("sch", arn))
+            pipe.zrem(self._key("sch"), arn)
+            pipe.delete(self._key("scc", arn))
+            removed, _, _ = pipe.execute()
+        return bool(removed)
+
+    def add_schedule_group(self, record: ScheduleGroupRecord) -> tuple[ScheduleGroupRecord, bool]:
+        existing = self._add_document("sg", record.name, record.to_json(), record.creation_date)
+        if existing:
+            return ScheduleGroupRecord.from_json(existing), False
+        return record.copy(), True
+
+    def get_schedule_group(self, name: str) -> ScheduleGroupRecord | None:
+        with self._guard():
+            text = self._r.get(self._key("sg", name))
+        return None if text is None else ScheduleGroupRecord.from_json(text)
+
+    def list_schedule_groups(self) -> list[ScheduleGroupRecord]:
+        return [ScheduleGroupRecord.from_json(t) for t in self._documents("sg")]
+
+    def put_schedule_group(self, record: ScheduleGroupRecord) -> None:
+        self._put_document("sg", record.name, record.to_json(), record.creation_date)
+
+    def delete_schedule_group(self, name: str) -> bool:
+        with self._guard(), self._r.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key("sg", name))
+            pipe.zrem(self._key("sg"), name)
+            removed, _ = pipe.execute()
+        return bool(removed)
+
+    def get_schedule_cursor(self, arn: str) -> str | None:
+        with self._guard():
+            text = self._r.get(self._key("scc", arn))
+        return None if text is None else str(text)
+
+    def put_schedule_cursor(self, arn: str, text: str, *, lease: str, fence: int) -> bool:
+        keys = [self._key("ls", lease), self._key("scc", arn)]
+        with self._guard():
+            return bool(self._put_cursor(keys=keys, args=[str(fence), text]))
+
+    def acquire_lease(self, name: str, owner: str, ttl: float) -> int | None:
+        keys = [self._key("ls", name), self._key("lf", name)]
+        with self._guard():
+            fence = self._acquire_lease(keys=keys, args=[owner, max(1, int(ttl * 1000))])
+        return None if fence is None else int(fence)
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._guard():
+            self._release_lease(keys=[self._key("ls", name)], args=[owner])
+
+    def _add_document(self, kind: str, key: str, text: str, created: float) -> str | None:
+        """Store a JSON document under ``kind:key`` unless one is there (the stored one then)."""
+        with self._guard():
+            existing = self._add_machine(
+                keys=[self._key(kind, key), self._key(kind)], args=[text, repr(created), key]
+            )
+        return existing or None
+
+    def _put_document(self, kind: str, key: str, text: str, created: float) -> None:
+        with self._guard(), self._r.pipeline(transaction=True) as pipe:
+            pipe.set(self._key(kind, key), text)
+            pipe.zadd(self._key(kind), {key: created})
+            pipe.execute()
+
+    def _documents(self, kind: str) -> list[str]:
+        """Every document of ``kind``, by creation time."""
+        with self._guard():
+            keys = self._r.zrange(self._key(kind), 0, -1)
+            texts = self._r.mget([self._key(kind, k) for k in keys]) if keys else []
+        return [t for t in texts if t is not None]
 
     # -- internals -------------------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ from runtime.stores.contracts import (
     MachineRecord,
     PendingTask,
 )
+from runtime.stores.schedules import ScheduleGroupRecord, ScheduleRecord
 
 SCHEMA_VERSION = 1
 DEFAULT_TIMEOUT = 5.0
@@ -143,8 +144,32 @@ CREATE TABLE IF NOT EXISTS asl_children (
 CREATE INDEX IF NOT EXISTS asl_children_by_parent ON asl_children (parent_arn);
 CREATE INDEX IF NOT EXISTS asl_children_by_map_run ON asl_children (map_run_arn);
 """
-_ADDED_SCHEMA = _TOKENS_SCHEMA + _CHILDREN_SCHEMA
-_ADDED_TABLES = (*_TOKENS_TABLES, "asl_children")
+# Schedules, their groups and cursors, and the scheduler's leases (created likewise).
+_SCHEDULES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS asl_schedules (
+    arn TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS asl_schedule_groups (
+    name TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS asl_schedule_cursors (
+    arn TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS asl_leases (
+    name TEXT PRIMARY KEY,
+    owner TEXT,
+    fence INTEGER NOT NULL,
+    expires REAL NOT NULL
+);
+"""
+_SCHEDULES_TABLES = ("asl_schedules", "asl_schedule_groups", "asl_schedule_cursors", "asl_leases")
+_ADDED_SCHEMA = _TOKENS_SCHEMA + _CHILDREN_SCHEMA + _SCHEDULES_SCHEMA
+_ADDED_TABLES = (*_TOKENS_TABLES, "asl_children", *_SCHEDULES_TABLES)
 
 _RECORD_COLUMNS = (
     "arn, name, machine_name, type, definition, filename, input, seed, options, status, "
@@ -524,6 +549,110 @@ class SqliteStore:
             cursor = conn.execute("DELETE FROM serve_state_machines WHERE arn = ?", (arn,))
             return cursor.rowcount > 0
 
+    # -- ScheduleStore ---------------------------------------------------------------------------
+
+    def add_schedule(self, record: ScheduleRecord) -> tuple[ScheduleRecord, bool]:
+        with self._write() as conn:
+            row = conn.execute(_SCHEDULE + " WHERE arn = ?", (record.arn,)).fetchone()
+            if row is not None:
+                return ScheduleRecord.from_json(row[0]), False
+            conn.execute(_PUT_SCHEDULE, (record.arn, record.creation_date, record.to_json()))
+        return record.copy(), True
+
+    def get_schedule(self, arn: str) -> ScheduleRecord | None:
+        with self._read() as conn:
+            row = conn.execute(_SCHEDULE + " WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else ScheduleRecord.from_json(row[0])
+
+    def list_schedules(self) -> list[ScheduleRecord]:
+        with self._read() as conn:
+            rows = conn.execute(_SCHEDULE + " ORDER BY created, arn").fetchall()
+        return [ScheduleRecord.from_json(row[0]) for row in rows]
+
+    def put_schedule(self, record: ScheduleRecord) -> None:
+        with self._write() as conn:
+            conn.execute(_PUT_SCHEDULE, (record.arn, record.creation_date, record.to_json()))
+
+    def delete_schedule(self, arn: str) -> bool:
+        with self._write() as conn:
+            conn.execute("DELETE FROM asl_schedule_cursors WHERE arn = ?", (arn,))
+            cursor = conn.execute("DELETE FROM asl_schedules WHERE arn = ?", (arn,))
+            return cursor.rowcount > 0
+
+    def add_schedule_group(self, record: ScheduleGroupRecord) -> tuple[ScheduleGroupRecord, bool]:
+        with self._write() as conn:
+            row = conn.execute(_GROUP + " WHERE name = ?", (record.name,)).fetchone()
+            if row is not None:
+                return ScheduleGroupRecord.from_json(row[0]), False
+            conn.execute(_PUT_GROUP, (record.name, record.creation_date, record.to_json()))
+        return record.copy(), True
+
+    def get_schedule_group(self, name: str) -> ScheduleGroupRecord | None:
+        with self._read() as conn:
+            row = conn.execute(_GROUP + " WHERE name = ?", (name,)).fetchone()
+        return None if row is None else ScheduleGroupRecord.from_json(row[0])
+
+    def list_schedule_groups(self) -> list[ScheduleGroupRecord]:
+        with self._read() as conn:
+            rows = conn.execute(_GROUP + " ORDER BY created, name").fetchall()
+        return [ScheduleGroupRecord.from_json(row[0]) for row in rows]
+
+    def put_schedule_group(self, record: ScheduleGroupRecord) -> None:
+        with self._write() as conn:
+            conn.execute(_PUT_GROUP, (record.name, record.creation_date, record.to_json()))
+
+    def delete_schedule_group(self, name: str) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute("DELETE FROM asl_schedule_groups WHERE name = ?", (name,))
+            return cursor.rowcount > 0
+
+    def get_schedule_cursor(self, arn: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT data FROM asl_schedule_cursors WHERE arn = ?", (arn,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_schedule_cursor(self, arn: str, text: str, *, lease: str, fence: int) -> bool:
+        with self._write() as conn:
+            held = conn.execute(
+                "SELECT 1 FROM asl_leases WHERE name = ? AND fence = ? AND expires > ?",
+                (lease, fence, time.time()),
+            ).fetchone()
+            if held is None:
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO asl_schedule_cursors (arn, data) VALUES (?, ?)",
+                (arn, text),
+            )
+            return True
+
+    def acquire_lease(self, name: str, owner: str, ttl: float) -> int | None:
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT owner, fence, expires FROM asl_leases WHERE name = ?", (name,)
+            ).fetchone()
+            if row is not None and row[2] > now and row[0] != owner:
+                return None
+            if row is not None and row[2] > now:
+                fence = int(row[1])
+            else:
+                fence = (int(row[1]) if row is not None else 0) + 1
+            conn.execute(
+                "INSERT OR REPLACE INTO asl_leases (name, owner, fence, expires) "
+                "VALUES (?, ?, ?, ?)",
+                (name, owner, fence, now + ttl),
+            )
+            return fence
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE asl_leases SET owner = NULL, expires = 0 WHERE name = ? AND owner = ?",
+                (name, owner),
+            )
+
     # -- internals -------------------------------------------------------------------------------
 
     @staticmethod
@@ -627,6 +756,10 @@ _INSERT_TASK = f"INSERT INTO asl_tasks ({_TASK_COLUMNS}) VALUES ({', '.join('?' 
 _ACTIVITY = "SELECT name, arn, created FROM asl_activities"
 _MACHINE = "SELECT data FROM serve_state_machines"
 _PUT_MACHINE = "INSERT OR REPLACE INTO serve_state_machines (arn, created, data) VALUES (?, ?, ?)"
+_SCHEDULE = "SELECT data FROM asl_schedules"
+_PUT_SCHEDULE = "INSERT OR REPLACE INTO asl_schedules (arn, created, data) VALUES (?, ?, ?)"
+_GROUP = "SELECT data FROM asl_schedule_groups"
+_PUT_GROUP = "INSERT OR REPLACE INTO asl_schedule_groups (name, created, data) VALUES (?, ?, ?)"
 
 
 def _task(conn: sqlite3.Connection, token: str) -> PendingTask | None:

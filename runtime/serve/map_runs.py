@@ -1,0 +1,5 @@
+"""Map Run APIs: DescribeMapRun, ListMapRuns, UpdateMapRun."""
+
+from __future__ import annotations
+
+ACTIONS: dict = {}

@@ -1,0 +1,5 @@
+"""State machine versions and aliases."""
+
+from __future__ import annotations
+
+ACTIONS: dict = {}
