@@ -129,6 +129,19 @@ class Service:
         except StoreError as exc:
             raise ApiError("ServiceUnavailable", f"the store failed: {exc}", 503)
 
+    def handle_scheduler(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One EventBridge Scheduler operation (:mod:`runtime.serve.scheduler`), apart from the
+        Step Functions actions (both APIs have a TagResource)."""
+        from runtime.serve.scheduler import OPERATIONS
+
+        fn = OPERATIONS.get(operation)
+        if fn is None:
+            raise ApiError("UnknownOperationException", f"Unknown operation {operation!r}", 404)
+        try:
+            return fn(self, params)
+        except StoreError as exc:
+            raise ApiError("InternalServerException", f"the store failed: {exc}", 500)
+
     # -- shared helpers for the actions ----------------------------------------------------------
 
     def dispatch(self) -> Dispatch:
@@ -369,7 +382,6 @@ def _actions() -> dict[str, Action]:
     from runtime.serve import (
         executions,
         map_runs,
-        scheduler,
         state_machines,
         tasks,
         teststate,
@@ -377,6 +389,6 @@ def _actions() -> dict[str, Action]:
     )
 
     table: dict[str, Action] = {}
-    for module in (state_machines, versions, executions, map_runs, teststate, tasks, scheduler):
+    for module in (state_machines, versions, executions, map_runs, teststate, tasks):
         table.update(module.ACTIONS)
     return table
