@@ -14,16 +14,19 @@ _ARN = re.compile(
 )
 _NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+ALIAS_NAME = re.compile(r"^(?=.*[a-zA-Z_\-.])[a-zA-Z0-9_\-.]+$")  # AWS's: never all digits
 
 __all__ = [
     "ACCOUNT",
     "REGION",
     "Arn",
     "activity_arn",
+    "alias_arn",
     "check_name",
     "execution_arn",
     "machine_arn",
     "parse",
+    "version_arn",
 ]
 
 
@@ -38,6 +41,24 @@ class Arn:
     @property
     def machine_name(self) -> str:
         return self.parts[0]
+
+    @property
+    def qualifier(self) -> str | None:
+        """A state machine ARN's version number or alias name (None when unqualified)."""
+        return self.parts[1] if self.kind == "stateMachine" and len(self.parts) == 2 else None
+
+    @property
+    def unqualified(self) -> str:
+        """The state machine ARN without its version or alias."""
+        return self.text.rsplit(":", 1)[0] if self.qualifier is not None else self.text
+
+    @property
+    def is_version(self) -> bool:
+        return self.qualifier is not None and self.qualifier.isdigit()
+
+    @property
+    def is_alias(self) -> bool:
+        return self.qualifier is not None and not self.qualifier.isdigit()
 
 
 def parse(text: object, *kinds: str) -> Arn:
@@ -67,3 +88,13 @@ def check_name(name: object) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise invalid_name(str(name))
     return name
+
+
+def version_arn(machine: str, number: int) -> str:
+    """``<machine ARN>:<number>``, a published version's ARN."""
+    return f"{machine}:{number}"
+
+
+def alias_arn(machine: str, name: str) -> str:
+    """``<machine ARN>:<alias name>``, an alias's ARN."""
+    return f"{machine}:{name}"

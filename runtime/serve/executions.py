@@ -1,5 +1,9 @@
 """Execution actions: Start/StartSync/Describe/List/Stop/RedriveExecution, GetExecutionHistory
-and DescribeStateMachineForExecution."""
+and DescribeStateMachineForExecution.
+
+StartExecution and StartSyncExecution take a state machine, version or alias ARN: the
+execution runs that version's definition (an alias's pick) and records the version and alias
+ARNs with its options, which DescribeExecution and ListExecutions return, as AWS does."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.core.events import Event, to_json
 from runtime.drivers.runner import NotRedrivable, RunError
-from runtime.serve import arns
+from runtime.serve import arns, versions
 from runtime.serve.errors import ApiError, machine_not_found, validation
 from runtime.serve.params import (
     choice,
@@ -42,7 +46,8 @@ _DATA_KEYS = ("input", "output", "parameters")
 
 
 def start_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
-    machine = service.machine(_machine_arn(params))
+    chosen = versions.target(service, required(params, "stateMachineArn"))
+    machine = chosen.record
     name = arns.check_name(optional(params, "name", str) or str(uuid.uuid4()))
     text, _ = json_input(params)
     express = machine.type == "EXPRESS"
@@ -60,10 +65,11 @@ def start_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
         options={
             **service.options.to_dict(),
             "serve": {
-                "stateMachineArn": machine.arn,
+                "stateMachineArn": chosen.machine_arn,
                 "roleArn": machine.role_arn,
                 "revisionId": machine.revision_id,
                 "traceHeader": optional(params, "traceHeader", str),
+                **_associated(chosen),
             },
         },
         lease_owner=None if express else service.owner,
@@ -80,7 +86,8 @@ def start_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def start_sync_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
-    machine = service.machine(_machine_arn(params))
+    chosen = versions.target(service, required(params, "stateMachineArn"))
+    machine = chosen.record
     if machine.type != "EXPRESS":
         raise ApiError(
             "StateMachineTypeNotSupported",
@@ -112,7 +119,11 @@ def start_sync_execution(service: Service, params: dict[str, Any]) -> dict[str, 
         )
 
     arn = arns.execution_arn(machine.name, name, True)
-    out: dict[str, Any] = {"executionArn": arn, "stateMachineArn": machine.arn, "name": name}
+    out: dict[str, Any] = {
+        "executionArn": arn,
+        "stateMachineArn": chosen.machine_arn,
+        "name": name,
+    }
     try:
         result = service.loop.call(run())
     except TimeoutError:
@@ -174,6 +185,7 @@ def summary(record: ExecutionRecord) -> dict[str, Any]:
     }
     if record.stop_date is not None:
         out["stopDate"] = epoch(record.stop_date)
+    out.update(_associated_of(record))
     if record.type == "STANDARD":
         out["redriveCount"] = record.redrive_count
     if record.redrive_date is not None:
@@ -190,7 +202,8 @@ def list_executions(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     map_run = optional(params, "mapRunArn", str)
     if map_run is not None:
         return _list_map_run(service, params, map_run)
-    machine = service.machine(_machine_arn(params))
+    listed = _listed(service, params)
+    machine = service.machine(listed.unqualified)
     if machine.type == "EXPRESS":
         raise ApiError(
             "StateMachineTypeNotSupported",
@@ -204,7 +217,9 @@ def list_executions(service: Service, params: dict[str, Any]) -> dict[str, Any]:
         records = [
             r
             for r in service.store.list(status=status)
-            if r.machine_name == machine.name and machine_of(r) == machine.arn
+            if r.machine_name == machine.name
+            and machine_of(r) == machine.arn
+            and _started_by(r, listed)
         ]
     if redrive is not None:
         records = [r for r in records if (r.redrive_count > 0) == (redrive == "REDRIVEN")]
@@ -213,7 +228,7 @@ def list_executions(service: Service, params: dict[str, Any]) -> dict[str, Any]:
         lambda r: r.execution_arn,
         max_results(params),
         optional(params, "nextToken"),
-        scope=f"ListExecutions {machine.arn} {status} {redrive}",
+        scope=f"ListExecutions {listed.text} {status} {redrive}",
     )
     out: dict[str, Any] = {"executions": [summary(r) for r in items]}
     if token:
@@ -345,11 +360,41 @@ def describe_machine_for_execution(service: Service, params: dict[str, Any]) -> 
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _machine_arn(params: dict[str, Any]) -> str:
+_VERSION, _ALIAS = "stateMachineVersionArn", "stateMachineAliasArn"
+
+
+def _associated(started: versions.Target) -> dict[str, str]:
+    """The version and alias an execution started through (what its options record)."""
+    out = {}
+    if started.version_arn:
+        out[_VERSION] = started.version_arn
+    if started.alias_arn:
+        out[_ALIAS] = started.alias_arn
+    return out
+
+
+def _associated_of(record: ExecutionRecord) -> dict[str, str]:
+    serve = serve_options(record)
+    return {key: str(serve[key]) for key in (_VERSION, _ALIAS) if serve.get(key)}
+
+
+def _listed(service: Service, params: dict[str, Any]) -> arns.Arn:
+    """ListExecutions' state machine, version or alias (which must exist)."""
     arn = arns.parse(required(params, "stateMachineArn"), "stateMachine")
-    if len(arn.parts) != 1:
-        raise machine_not_found(arn.text)  # versions and aliases are not implemented
-    return arn.text
+    if arn.qualifier is not None and versions.find(service, arn.text) is None:
+        if service.machines.get_machine(arn.unqualified) is None:
+            raise machine_not_found(arn.unqualified)
+        raise ApiError("ResourceNotFound", f"Resource not found: '{arn.text}'")
+    return arn
+
+
+def _started_by(record: ExecutionRecord, listed: arns.Arn) -> bool:
+    """Whether ``record`` belongs in a listing by ``listed``: every execution of the machine
+    for its plain ARN; those of that version (alias) for a version (alias) ARN."""
+    if listed.qualifier is None:
+        return True
+    key = _VERSION if listed.is_version else _ALIAS
+    return _associated_of(record).get(key) == listed.text
 
 
 def _execution_arn(params: dict[str, Any]) -> str:

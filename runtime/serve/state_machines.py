@@ -1,12 +1,13 @@
-"""State machine actions: Create/Describe/List/Update/DeleteStateMachine, tags and
-ValidateStateMachineDefinition (our diagnostics in AWS's response shape)."""
+"""State machine actions: Create/Describe/List/Update/DeleteStateMachine (publishing versions
+with ``publish``), tags and ValidateStateMachineDefinition (our diagnostics in AWS's response
+shape)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from runtime.core import jsontext
-from runtime.serve import arns
+from runtime.serve import arns, versions
 from runtime.serve.errors import ApiError, machine_not_found, validation
 from runtime.serve.params import (
     DEFINITION_LIMIT,
@@ -17,7 +18,7 @@ from runtime.serve.params import (
     page,
     required,
 )
-from runtime.stores.contracts import MachineRecord
+from runtime.stores.contracts import MACHINE, MachineRecord
 
 if TYPE_CHECKING:
     from runtime.serve.service import Service
@@ -33,8 +34,7 @@ def create_state_machine(service: Service, params: dict[str, Any]) -> dict[str, 
     kind = choice(params, "type", TYPES, "STANDARD")
     definition = _definition(service, params, kind)
     role = _role(required(params, "roleArn"))
-    if optional(params, "publish", bool, False):
-        raise validation("asl serve does not implement state machine versions (publish)")
+    publish, version_description = _publishing(params)
     record = MachineRecord(
         arn=arns.machine_arn(name),
         name=name,
@@ -53,16 +53,23 @@ def create_state_machine(service: Service, params: dict[str, Any]) -> dict[str, 
         raise ApiError("StateMachineAlreadyExists", f"State Machine Already Exists: '{stored.arn}'")
     if created:
         _preflight(service, stored)
-    return {"stateMachineArn": stored.arn, "creationDate": stored.creation_date}
+    out = {"stateMachineArn": stored.arn, "creationDate": stored.creation_date}
+    if publish:
+        with service.lock:
+            version = versions.publish(service, stored, version_description)
+        out["stateMachineVersionArn"] = version.arn
+    return out
 
 
 def describe_state_machine(service: Service, params: dict[str, Any]) -> dict[str, Any]:
-    arn = _machine_arn(params)
-    return describe(service.machine(arn))
+    arn = arns.parse(required(params, "stateMachineArn"), "stateMachine")
+    if arn.qualifier is not None:
+        return describe(versions.describe_version(service, arn))
+    return describe(service.machine(arn.text))
 
 
 def describe(record: MachineRecord) -> dict[str, Any]:
-    """DescribeStateMachine's response for ``record``."""
+    """DescribeStateMachine's response for ``record`` (a state machine or a version)."""
     out: dict[str, Any] = {
         "stateMachineArn": record.arn,
         "name": record.name,
@@ -81,7 +88,7 @@ def describe(record: MachineRecord) -> dict[str, Any]:
 
 
 def list_state_machines(service: Service, params: dict[str, Any]) -> dict[str, Any]:
-    records = service.machines.list_machines()
+    records = [r for r in service.machines.list_machines() if r.kind == MACHINE]
     items, token = page(
         records,
         lambda r: r.arn,
@@ -116,26 +123,32 @@ def update_state_machine(service: Service, params: dict[str, Any]) -> dict[str, 
             "Either the definition, the role ARN, the LoggingConfiguration, the "
             "EncryptionConfiguration or the TracingConfiguration must be specified",
         )
-    if optional(params, "publish", bool, False):
-        raise validation("asl serve does not implement state machine versions (publish)")
+    publish, version_description = _publishing(params)
     with service.lock:
         record = service.machine(arn)
+        before = _revision_of(record)
         if params.get("definition") is not None:
             record.definition = _definition(service, params, record.type)
         if params.get("roleArn") is not None:
             record.role_arn = _role(required(params, "roleArn"))
         record.logging = optional(params, "loggingConfiguration", dict, record.logging)
         record.tracing = optional(params, "tracingConfiguration", dict, record.tracing)
-        record.revision_id = new_revision()
+        if _revision_of(record) != before:  # an update that changes nothing keeps the revision
+            record.revision_id = new_revision()
         record.update_date = now()
         service.machines.put_machine(record)
+        version = versions.publish(service, record, version_description) if publish else None
     _preflight(service, record)
-    return {"updateDate": record.update_date, "revisionId": record.revision_id}
+    out = {"updateDate": record.update_date, "revisionId": record.revision_id}
+    if version is not None:
+        out["stateMachineVersionArn"] = version.arn
+    return out
 
 
 def delete_state_machine(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     arn = _machine_arn(params)
     with service.lock:
+        versions.delete_family(service, arn)
         service.machines.delete_machine(arn)
     return {}
 
@@ -194,15 +207,28 @@ def list_tags(service: Service, params: dict[str, Any]) -> dict[str, Any]:
 
 def _machine_arn(params: dict[str, Any]) -> str:
     arn = arns.parse(required(params, "stateMachineArn"), "stateMachine")
-    if len(arn.parts) != 1:  # versions and aliases are not implemented
+    if arn.qualifier is not None:  # a version is immutable, an alias no state machine: as AWS
         raise machine_not_found(arn.text)
     return arn.text
+
+
+def _publishing(params: dict[str, Any]) -> tuple[bool, str]:
+    """``publish`` and ``versionDescription`` (which only goes with ``publish``)."""
+    publish = optional(params, "publish", bool, False)
+    if params.get("versionDescription") is not None and not publish:
+        raise validation("Version description can only be set when publish is true")
+    return publish, versions.version_description(params)
+
+
+def _revision_of(record: MachineRecord) -> tuple[Any, ...]:
+    """What a revision is made of: a change to any of these makes a new revision."""
+    return (record.definition, record.role_arn, record.logging, record.tracing)
 
 
 def _taggable(service: Service, params: dict[str, Any]) -> MachineRecord:
     arn = arns.parse(required(params, "resourceArn"), "stateMachine")
     record = service.machines.get_machine(arn.text)
-    if record is None:
+    if record is None or record.kind != MACHINE:
         raise ApiError("ResourceNotFound", f"Resource not found: '{arn.text}'")
     return record
 

@@ -93,9 +93,22 @@ class Activity:
     created: float
 
 
+MACHINE = "machine"
+VERSION = "version"
+ALIAS = "alias"
+
+
 @dataclass(slots=True)
 class MachineRecord:
-    """One state machine as CreateStateMachine made it (dates: epoch seconds)."""
+    """One state machine as CreateStateMachine made it (dates: epoch seconds).
+
+    The same record holds ``asl serve``'s published versions and aliases, under their own ARNs
+    (``<machine ARN>:<n>``, ``<machine ARN>:<alias>``): ``kind`` says which. A version is a copy
+    of the machine at publication (``version`` its number, ``description`` the version's); a
+    deleted version stays as a tombstone (``deleted``) so that its number is never reused. An
+    alias keeps its ``routing`` (``[{"stateMachineVersionArn", "weight"}]``), its name in
+    ``name`` and an empty definition.
+    """
 
     arn: str
     name: str
@@ -109,6 +122,10 @@ class MachineRecord:
     logging: dict[str, Any] = field(default_factory=dict)
     tracing: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    kind: str = MACHINE  # MACHINE, VERSION or ALIAS
+    version: int = 0  # a VERSION's number (1, 2...)
+    routing: list[dict[str, Any]] = field(default_factory=list)  # an ALIAS's versions
+    deleted: bool = False  # a deleted VERSION (its number stays taken)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
@@ -120,7 +137,11 @@ class MachineRecord:
 
     def copy(self) -> MachineRecord:
         return replace(
-            self, logging=dict(self.logging), tracing=dict(self.tracing), tags=dict(self.tags)
+            self,
+            logging=dict(self.logging),
+            tracing=dict(self.tracing),
+            tags=dict(self.tags),
+            routing=[dict(route) for route in self.routing],
         )
 
 
@@ -191,17 +212,20 @@ class Store(HistoryStore, TaskTokenStore, MachineStore, ScheduleStore, Protocol)
 
 __all__ = [
     "ACTIVITY",
+    "ALIAS",
     "CALLBACK",
     "CHANGEABLE",
     "CLOSED",
     "COLUMNS",
     "FAILED",
+    "MACHINE",
     "NESTED",
     "OPEN",
     "SCHEDULED",
     "STARTED",
     "SUCCEEDED",
     "TIMED_OUT",
+    "VERSION",
     "Activity",
     "MachineRecord",
     "MachineStore",
