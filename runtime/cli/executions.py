@@ -183,6 +183,8 @@ def describe_record(record: Any) -> dict[str, Any]:
         "redriveCount": record.redrive_count,
         "redriveDate": _date(record.redrive_date),
     }
+    if isinstance(record.options.get("schedule"), dict):  # started by a schedule (asl's own)
+        out["schedule"] = record.options["schedule"]
     if record.type == "STANDARD" and record.status in REDRIVABLE_STATUSES:
         out["redriveStatus"] = "REDRIVABLE"
     else:

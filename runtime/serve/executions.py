@@ -45,7 +45,11 @@ SYNC_LIMIT_SECONDS = 300.0  # Express executions run for at most five minutes
 _DATA_KEYS = ("input", "output", "parameters")
 
 
-def start_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
+def start_execution(
+    service: Service, params: dict[str, Any], *, schedule: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """StartExecution; ``schedule``: the occurrence that started it (a scheduler's start),
+    recorded in the execution's options."""
     chosen = versions.target(service, required(params, "stateMachineArn"))
     machine = chosen.record
     name = arns.check_name(optional(params, "name", str) or str(uuid.uuid4()))
@@ -71,6 +75,7 @@ def start_execution(service: Service, params: dict[str, Any]) -> dict[str, Any]:
                 "traceHeader": optional(params, "traceHeader", str),
                 **_associated(chosen),
             },
+            **({"schedule": schedule} if schedule else {}),
         },
         lease_owner=None if express else service.owner,
         lease_heartbeat=None if express else time.time(),
