@@ -28,6 +28,14 @@ def input_shape(operation: str) -> Any:
     return service_model().operation_model(operation).input_shape
 
 
+def error_status(code: str, default: int = 400) -> int:
+    """The HTTP status the model gives error ``code`` (``default`` for one it lacks)."""
+    for shape in service_model().error_shapes:
+        if shape.name == code:
+            return int(shape.metadata.get("error", {}).get("httpStatusCode", default))
+    return default
+
+
 def violations(shape: Any, value: Any, path: str = "") -> list[str]:
     """Every constraint of ``shape`` that ``value`` breaks (``[]`` when it is valid)."""
     found: list[str] = []
@@ -140,4 +148,11 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-__all__ = ["SERVICE", "input_shape", "service_model", "validation_message", "violations"]
+__all__ = [
+    "SERVICE",
+    "error_status",
+    "input_shape",
+    "service_model",
+    "validation_message",
+    "violations",
+]

@@ -37,8 +37,10 @@ import h11
 from runtime.core import jsontext
 from runtime.serve.errors import ApiError, internal
 from runtime.serve.hosts import HostCheck
+from runtime.serve.rest import CONTENT_TYPE as REST_CONTENT_TYPE
+from runtime.serve.rest import RestApi, Route, error_body
 from runtime.serve.service import Service
-from runtime.serve.sigv4 import Verifier
+from runtime.serve.sigv4 import SERVICE, Verifier
 
 TARGET_PREFIX = "AWSStepFunctions"
 CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -51,9 +53,21 @@ BACKLOG = 4096
 _DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized body read (and dropped) before the 413
 _READ = 64 * 1024
 _CONTENT_TYPE = CONTENT_TYPE.encode()
+_REST_CONTENT_TYPE = REST_CONTENT_TYPE.encode()
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 _HEAD_END = re.compile(rb"\n\r?\n")  # where h11 ends a head
 _FOLD = re.compile(rb"\n[ \t]")  # an obs-fold continuation line (RFC 9112 5.2)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A response: its status, JSON body, content type and error name (rest-json carries the
+    name in ``x-amzn-ErrorType`` only; the JSON protocol also in the body's ``__type``)."""
+
+    status: int
+    payload: dict[str, Any]
+    content_type: bytes = _CONTENT_TYPE
+    error_type: str | None = None
 
 
 @dataclass(slots=True)
@@ -92,6 +106,7 @@ class Server:
         self.verbose = verbose
         self.hosts = HostCheck(host, allowed_hosts)
         self.verifier = Verifier(credentials) if credentials else None
+        self.scheduler = RestApi("scheduler")  # EventBridge Scheduler, routed by its model
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.create_server((host, port), family=family, backlog=BACKLOG)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="asl-serve")
@@ -180,12 +195,12 @@ class Server:
                 try:
                     request = await self._read(conn, reader, writer)
                 except _Reply as reply:
-                    await _write(conn, writer, reply.status, reply.payload, close=True)
+                    await _write(conn, writer, _Answer(reply.status, reply.payload), close=True)
                     return
                 if request is None:
                     return
-                status, payload = await loop.run_in_executor(self._pool, self._respond, request)
-                await _write(conn, writer, status, payload, head_only=request.method == "HEAD")
+                answer = await loop.run_in_executor(self._pool, self._respond, request)
+                await _write(conn, writer, answer, head_only=request.method == "HEAD")
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     return  # one side asked to close (Connection: close, HTTP/1.0)
                 conn.start_next_cycle()
@@ -286,22 +301,49 @@ class Server:
 
     # -- answering (on a worker thread) ----------------------------------------------------------
 
-    def _respond(self, request: _Request) -> tuple[int, dict[str, Any]]:
+    def _respond(self, request: _Request) -> _Answer:
+        routed = self.scheduler.route(request.method, request.target)
         try:
-            return self._answer(request)
+            if routed is not None:
+                return self._rest(request, *routed)
+            return _Answer(*self._answer(request))
         except ApiError as exc:
-            return exc.status, exc.body()
+            if routed is not None:
+                return _rest_error(exc)
+            return _Answer(exc.status, exc.body())
         except Exception:
             self.service.log(f"{request.method} {request.target} failed:\n{traceback.format_exc()}")
             error = internal()
-            return error.status, error.body()
+            if routed is not None:
+                return _rest_error(ApiError("InternalServerException", error.message, 500))
+            return _Answer(error.status, error.body())
 
-    def _answer(self, request: _Request) -> tuple[int, dict[str, Any]]:
+    def _admit(self, request: _Request) -> None:
+        """The Host check (every request), and the request logged when verbose."""
         host = request.headers.get("host")
         if not self.hosts.allows(host):
             raise ApiError("AccessDeniedException", self.hosts.message(host), 403)
         if self.verbose:
             self.service.log(f"{request.method} {request.target}")
+
+    def _rest(self, request: _Request, route: Route, labels: dict[str, str]) -> _Answer:
+        """An EventBridge Scheduler request (rest-json, signed for ``scheduler``)."""
+        self._admit(request)
+        if self.verifier is not None:
+            self.verifier.check(
+                request.method,
+                request.target,
+                request.headers,
+                request.body,
+                service=self.scheduler.signing_name,
+            )
+        api = self.scheduler
+        call = api.call(route, labels, request.target, request.headers, request.body)
+        status, body = api.answer(route, self.service.handle_scheduler(call.operation, call.params))
+        return _Answer(status, body, _REST_CONTENT_TYPE)
+
+    def _answer(self, request: _Request) -> tuple[int, dict[str, Any]]:
+        self._admit(request)
         path = request.target.split("?", 1)[0]
         if request.method == "GET":
             if path in ("/health", "/ping"):
@@ -313,7 +355,9 @@ class Server:
                 "UnknownOperationException", f"Method {request.method} is not supported", 501
             )
         if self.verifier is not None:
-            self.verifier.check(request.method, request.target, request.headers, request.body)
+            self.verifier.check(
+                request.method, request.target, request.headers, request.body, service=SERVICE
+            )
         target = request.headers.get("x-amz-target", "")
         prefix, _, action = target.partition(".")
         if prefix != TARGET_PREFIX or not action:
@@ -355,15 +399,20 @@ def _too_large(declared: int, limit: int) -> _Reply:
     )
 
 
+def _rest_error(exc: ApiError) -> _Answer:
+    """An error as rest-json answers it: ``{"Message": ...}`` and the name in a header."""
+    return _Answer(exc.status, error_body(exc.message), _REST_CONTENT_TYPE, exc.code)
+
+
 async def _write(
     conn: h11.Connection,
     writer: asyncio.StreamWriter,
-    status: int,
-    payload: dict[str, Any],
+    answer: _Answer,
     *,
     close: bool = False,
     head_only: bool = False,
 ) -> None:
+    status, payload = answer.status, answer.payload
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     try:
         data = text.encode()
@@ -371,12 +420,13 @@ async def _write(
         data = json.dumps(payload, separators=(",", ":")).encode()
     headers = [  # bytes: h11 takes them as they are
         (b"Server", b"asl-serve"),
-        (b"Content-Type", _CONTENT_TYPE),
+        (b"Content-Type", answer.content_type),
         (b"Content-Length", b"%d" % len(data)),
         (b"x-amzn-RequestId", str(uuid.uuid4()).encode()),
     ]
-    if status >= 400 and "__type" in payload:
-        headers.append((b"x-amzn-ErrorType", str(payload["__type"]).encode("latin-1", "replace")))
+    error_type = answer.error_type or (payload.get("__type") if status >= 400 else None)
+    if error_type:
+        headers.append((b"x-amzn-ErrorType", str(error_type).encode("latin-1", "replace")))
     if close:
         headers.append((b"Connection", b"close"))
     reason = _REASONS.get(status, b"Error")

@@ -74,8 +74,11 @@ class Verifier:
         headers: Mapping[str, str],
         body: bytes,
         now: datetime | None = None,
+        *,
+        service: str = SERVICE,
     ) -> None:
-        """Raise :class:`ApiError` unless the request carries a valid signature.
+        """Raise :class:`ApiError` unless the request carries a valid signature for
+        ``service`` (the signing name: ``states``, or ``scheduler`` for EventBridge Scheduler).
 
         ``headers`` maps lower-case names to values (repeated headers joined with ``,``).
         """
@@ -96,7 +99,7 @@ class Verifier:
             moment = datetime.strptime(stamp, _AMZ_DATE).replace(tzinfo=UTC)
         except ValueError:
             raise _incomplete()
-        if match["date"] != stamp[:8] or match["service"] != SERVICE:
+        if match["date"] != stamp[:8] or match["service"] != service:
             raise _mismatch()
         now = now or datetime.now(UTC)
         if abs((now - moment).total_seconds()) > MAX_SKEW_SECONDS:
@@ -155,4 +158,4 @@ def _incomplete() -> ApiError:
     )
 
 
-__all__ = ["ENV_KEY", "ENV_SECRET", "MAX_SKEW_SECONDS", "Verifier", "load_credentials"]
+__all__ = ["ENV_KEY", "ENV_SECRET", "MAX_SKEW_SECONDS", "SERVICE", "Verifier", "load_credentials"]
