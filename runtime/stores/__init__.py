@@ -108,7 +108,8 @@ def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = Tru
     a :class:`RedisStore`, anything else the SQLite store at :func:`default_store_path`.
 
     With ``create=False`` a missing SQLite file is not created: an empty :class:`MemoryStore`
-    stands in, so read-only commands leave no trace. ``$ASL_STORE_TIMEOUT`` seconds is SQLite's
+    stands in, so read-only commands leave no trace (and an SQLite store makes no automatic
+    prune: see ``ASL_RETENTION``). ``$ASL_STORE_TIMEOUT`` seconds is SQLite's
     busy timeout and Redis's socket timeout.
     """
     try:
@@ -123,4 +124,4 @@ def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = Tru
     file = default_store_path(path)
     if not create and not file.exists():
         return MemoryStore()
-    return SqliteStore(file, timeout=timeout)
+    return SqliteStore(file, timeout=timeout, auto_prune=create)

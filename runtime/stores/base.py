@@ -18,6 +18,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -33,9 +34,13 @@ RUNNING = "RUNNING"
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 REDRIVABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 REDIS_SCHEMES = ("redis://", "rediss://")
+"""Store locations naming a Redis store rather than an SQLite file."""
 MAP_RUN = "MAP_RUN"
 """The ``type`` of a Map Run's record: its history holds the run's S3 calls and their answers."""
-"""Store locations naming a Redis store rather than an SQLite file."""
+DAY = 86400.0
+RETENTION_DAYS = 90.0
+"""How long a closed execution is kept by default (``ASL_RETENTION``), as AWS keeps them."""
+PAGE_SIZE = 100
 
 
 class StoreError(Exception):
@@ -156,6 +161,29 @@ class HistoryStore(Protocol):
         Run's children (then only them)."""
         ...
 
+    def page(
+        self,
+        *,
+        status: str | None = None,
+        machine_name: str | None = None,
+        since: datetime | None = None,
+        limit: int = PAGE_SIZE,
+        token: str | None = None,
+    ) -> tuple[list[ExecutionRecord], str | None]:
+        """Up to ``limit`` top-level executions, newest first (by start date, then ARN), of one
+        status and state machine (by name), started at or after ``since``; and the token of
+        the next page (None when no more remain), to pass back as ``token``."""
+        ...
+
+    def prune(
+        self, *, before: datetime, dry_run: bool = False, limit: int | None = None
+    ) -> list[ExecutionRecord]:
+        """Remove the top-level executions that closed before ``before`` (never a RUNNING one),
+        each with its events, pending tasks and Distributed Map children and Map Runs, one
+        execution per transaction; the removed records (with ``dry_run``, those it would
+        remove), oldest stop first, at most ``limit``."""
+        ...
+
     def children(self, parent_arn: str) -> list[ExecutionRecord]:
         """The Distributed Map children and Map Runs whose parent is ``parent_arn``."""
         ...
@@ -241,6 +269,69 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def retention_seconds(text: str | None = None) -> float | None:
+    """``ASL_RETENTION`` (or ``text``) in seconds: days, a decimal allowed (``0.5``); ``off``
+    or ``0`` keeps closed executions for ever (None). Unset: :data:`RETENTION_DAYS`."""
+    raw = (os.environ.get("ASL_RETENTION", "") if text is None else text).strip().lower()
+    if not raw:
+        return RETENTION_DAYS * DAY
+    if raw in ("off", "none", "never"):
+        return None
+    try:
+        days = float(raw)
+    except ValueError:
+        days = -1.0
+    if not days >= 0 or days == float("inf"):
+        raise StoreError(
+            f"ASL_RETENTION must be a number of days (e.g. 90 or 0.5) or 'off', not {raw!r}"
+        )
+    return days * DAY if days else None
+
+
+def page_token(record: ExecutionRecord) -> str:
+    """The token of the page after ``record`` (see :meth:`HistoryStore.page`)."""
+    text = f"{record.start_date.isoformat()} {record.execution_arn}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def page_cursor(token: str) -> tuple[datetime, str]:
+    """(start date, ARN) of the last record of the previous page; StoreError for a bad token."""
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        start, arn = text.split(" ", 1)
+        return datetime.fromisoformat(start), arn
+    except ValueError:
+        raise StoreError(f"invalid page token {token!r}: give the token the last page printed")
+
+
+def in_page(
+    record: ExecutionRecord,
+    *,
+    status: str | None,
+    machine_name: str | None,
+    since: datetime | None,
+    cursor: tuple[datetime, str] | None,
+) -> bool:
+    """Whether ``record`` belongs to the page asked for (see :meth:`HistoryStore.page`)."""
+    return (
+        record.parent_arn is None
+        and (status is None or record.status == status)
+        and (machine_name is None or record.machine_name == machine_name)
+        and (since is None or record.start_date >= since)
+        and (cursor is None or (record.start_date, record.execution_arn) < cursor)
+    )
+
+
+def prunable(record: ExecutionRecord, before: datetime) -> bool:
+    """Whether ``prune(before=...)`` removes ``record``: closed before ``before``, top-level."""
+    return (
+        record.parent_arn is None
+        and record.status != RUNNING
+        and record.stop_date is not None
+        and record.stop_date < before
+    )
 
 
 def check_start(existing: ExecutionRecord, record: ExecutionRecord) -> ExecutionRecord:

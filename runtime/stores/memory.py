@@ -7,10 +7,12 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from runtime.core.events import Event
 from runtime.stores.base import (
+    PAGE_SIZE,
     RUNNING,
     ChildAppend,
     ConcurrentWriteError,
@@ -19,10 +21,14 @@ from runtime.stores.base import (
     ambiguous,
     check_start,
     child_exists,
+    in_page,
     lease_error,
     lease_is_live,
     listed,
     not_found,
+    page_cursor,
+    page_token,
+    prunable,
 )
 from runtime.stores.contracts import (
     CHANGEABLE,
@@ -83,6 +89,50 @@ class MemoryStore:
             records = [r for r in records if r.status == status]
         records.sort(key=lambda r: r.start_date, reverse=True)
         return records
+
+    def page(
+        self,
+        *,
+        status: str | None = None,
+        machine_name: str | None = None,
+        since: datetime | None = None,
+        limit: int = PAGE_SIZE,
+        token: str | None = None,
+    ) -> tuple[list[ExecutionRecord], str | None]:
+        cursor = None if token is None else page_cursor(token)
+        with self._lock:
+            records = [
+                r.copy()
+                for r in self._records.values()
+                if in_page(r, status=status, machine_name=machine_name, since=since, cursor=cursor)
+            ]
+        records.sort(key=lambda r: (r.start_date, r.execution_arn), reverse=True)
+        more = len(records) > limit
+        records = records[:limit]
+        return records, page_token(records[-1]) if more else None
+
+    def prune(
+        self, *, before: datetime, dry_run: bool = False, limit: int | None = None
+    ) -> list[ExecutionRecord]:
+        with self._lock:
+            found = [r for r in self._records.values() if prunable(r, before)]
+            found.sort(key=lambda r: (r.stop_date, r.execution_arn))
+            found = found[:limit] if limit is not None else found
+            if not dry_run:
+                for record in found:
+                    for arn in self._family(record.execution_arn):
+                        self._records.pop(arn, None)
+                        self._events.pop(arn, None)
+                        for token in [t for t, x in self._tasks.items() if x.execution_arn == arn]:
+                            del self._tasks[token]
+            return [r.copy() for r in found]
+
+    def _family(self, arn: str) -> list[str]:
+        """``arn`` and its Distributed Map children and Map Runs, theirs too."""
+        family = [arn]
+        for parent in family:
+            family += [a for a, r in self._records.items() if r.parent_arn == parent]
+        return family
 
     def children(self, parent_arn: str) -> list[ExecutionRecord]:
         with self._lock:

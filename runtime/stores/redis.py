@@ -44,14 +44,16 @@ import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from runtime.core.events import Event, payload_text
 from runtime.stores.base import (
+    PAGE_SIZE,
     REDIS_SCHEMES,
     RUNNING,
+    TERMINAL_STATUSES,
     ChildAppend,
     ConcurrentWriteError,
     ExecutionRecord,
@@ -61,10 +63,15 @@ from runtime.stores.base import (
     ambiguous,
     check_start,
     child_exists,
+    in_page,
     lease_error,
     lease_is_live,
     listed,
     not_found,
+    page_cursor,
+    page_token,
+    prunable,
+    retention_seconds,
 )
 from runtime.stores.contracts import (
     CHANGEABLE,
@@ -82,6 +89,7 @@ DEFAULT_PREFIX = "asl:"
 SCHEMA_VERSION = 1
 
 _FINISH_FIELDS = ("stop_date", "output", "error", "cause")
+_STATUSES = (RUNNING, *TERMINAL_STATUSES)
 
 # Helpers: move an execution between the status sets (a child is in none); push
 # ARGV[first..last] onto a list, a thousand at a time (Lua's unpack() takes about 8000 values).
@@ -95,6 +103,25 @@ end
 local function push(key, first, last)
   for i = first, last, 1000 do
     redis.call('RPUSH', key, unpack(ARGV, i, math.min(i + 999, last)))
+  end
+end
+-- fn(key) for every key of execution arn and of its children (each(arn, record) first, if given)
+local function family(prefix, arn, fn, each)
+  local kids = prefix .. 'c:' .. arn
+  for _, child in ipairs(redis.call('ZRANGE', kids, 0, -1)) do family(prefix, child, fn, each) end
+  local record = prefix .. 'x:' .. arn
+  if each then each(arn, record) end
+  local tasks = prefix .. 'cb:e:' .. arn
+  for _, token in ipairs(redis.call('ZRANGE', tasks, 0, -1)) do fn(prefix .. 'cb:t:' .. token) end
+  for _, key in ipairs({record, prefix .. 'h:' .. arn, prefix .. 'm:' .. arn, tasks, kids}) do
+    fn(key)
+  end
+end
+local TERMINAL = {SUCCEEDED = true, FAILED = true, TIMED_OUT = true, ABORTED = true}
+-- a top-level execution that closed: its keys and its children's expire after ttl ms (if > 0)
+local function retain(record, prefix, arn, status, ttl)
+  if ttl > 0 and TERMINAL[status] and redis.call('HEXISTS', record, 'parent_arn') == 0 then
+    family(prefix, arn, function(key) redis.call('PEXPIRE', key, ttl) end)
   end
 end
 """
@@ -111,7 +138,7 @@ return false
 """
 
 # KEYS: record, events. ARGV: prefix, arn, expected, new last id, status ('' = unchanged),
-# n events, events..., n fields, field, value, ..., n deleted, field, ...
+# n events, events..., n fields, field, value, ..., n deleted, field, ..., retention ms
 _APPEND = (
     _MOVE
     + """
@@ -132,6 +159,7 @@ if n > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, i + 1, i + n)) end
 if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 'status', ARGV[5])
   move(KEYS[1], ARGV[1], ARGV[2], old, ARGV[5])
+  retain(KEYS[1], ARGV[1], ARGV[2], ARGV[5], tonumber(ARGV[#ARGV]))
 end
 return {'ok'}
 """
@@ -139,7 +167,8 @@ return {'ok'}
 
 # An execution's events with its Distributed Map children's (see HistoryStore.append). KEYS:
 # the parent's record and events, the counter 'seq', then per child its record, events, name
-# set, parent's children index and Map Run index. ARGV: prefix, then per execution (the parent
+# set, parent's children index and Map Run index. ARGV: prefix, retention ms, then per
+# execution (the parent
 # first): arn, expected, new last id, status ('' = unchanged), score ('' = the execution exists,
 # else it is created with the fields that follow), then four lists, each its length and its
 # values: the new record's fields (field, value, ...), events, fields set, fields deleted.
@@ -147,7 +176,7 @@ _APPEND_FAMILY = (
     _MOVE
     + """
 local sections = {}
-local i = 2
+local i = 3
 while i <= #ARGV do
   local s = {arn = ARGV[i], expected = ARGV[i + 1], last = ARGV[i + 2], status = ARGV[i + 3],
              score = ARGV[i + 4]}
@@ -190,6 +219,7 @@ for k, s in ipairs(sections) do
     move(record, ARGV[1], s.arn, old, s.status)
   end
 end
+retain(KEYS[1], ARGV[1], sections[1].arn, sections[1].status, tonumber(ARGV[2]))
 return {'ok'}
 """
 )
@@ -208,7 +238,30 @@ redis.call('HSET', KEYS[1], 'last_event_id', ARGV[4], 'status', 'RUNNING',
 redis.call('HINCRBY', KEYS[1], 'redrive_count', 1)
 redis.call('HDEL', KEYS[1], 'stop_date', 'output', 'error', 'cause')
 move(KEYS[1], ARGV[1], ARGV[2], old, 'RUNNING')
+family(ARGV[1], ARGV[2], function(key) redis.call('PERSIST', key) end)
 return {'ok'}
+"""
+)
+
+# KEYS: record. ARGV: prefix, arn, cutoff (ISO date). Removes a top-level execution that closed
+# before the cutoff, with its children, tasks and index entries; 1 if it did.
+_PRUNE = (
+    _MOVE
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or status == 'RUNNING' or redis.call('HEXISTS', KEYS[1], 'parent_arn') == 1 then
+  return 0
+end
+local stop = redis.call('HGET', KEYS[1], 'stop_date')
+if not stop or stop >= ARGV[3] then return 0 end
+local function unindex(arn, record)
+  local name = redis.call('HGET', record, 'name')
+  if name then redis.call('SREM', ARGV[1] .. 'n:' .. name, arn) end
+  redis.call('ZREM', ARGV[1] .. 'all', arn)
+  redis.call('ZREM', ARGV[1] .. 's:' .. status, arn)
+end
+family(ARGV[1], ARGV[2], function(key) redis.call('DEL', key) end, unindex)
+return 1
 """
 )
 
@@ -351,7 +404,18 @@ def redacted(url: str) -> str:
 class RedisStore:
     """A :class:`~runtime.stores.contracts.Store` in Redis, for executions shared by a fleet."""
 
-    def __init__(self, url: str, *, timeout: float = 5.0, prefix: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 5.0,
+        prefix: str | None = None,
+        retention: float | str | None = "env",
+    ) -> None:
+        """``retention``: seconds a closed execution's keys live (None: for ever; default
+        ``ASL_RETENTION``)."""
+        self.retention = retention_seconds() if retention == "env" else retention
+        self._ttl = 0 if self.retention is None else max(1, round(self.retention * 1000))
         try:
             import redis
         except ImportError:
@@ -382,6 +446,7 @@ class RedisStore:
             self._append = self._r.register_script(_APPEND)
             self._append_family = self._r.register_script(_APPEND_FAMILY)
             self._redrive = self._r.register_script(_REDRIVE)
+            self._prune = self._r.register_script(_PRUNE)
             self._heartbeat = self._r.register_script(_HEARTBEAT)
             self._release = self._r.register_script(_RELEASE)
             self._add_task = self._r.register_script(_ADD_TASK)
@@ -416,13 +481,21 @@ class RedisStore:
             fields = self._r.hgetall(self._key("x", execution_id))
             if fields:
                 return _record(fields)
-            arns = sorted(self._r.smembers(self._key("n", execution_id)))
-            if len(arns) > 1:
-                raise ambiguous(execution_id, arns)
-            fields = self._r.hgetall(self._key("x", arns[0])) if arns else {}
-        if not fields:
+            names = self._key("n", execution_id)
+            arns = sorted(self._r.smembers(names))
+            pipe = self._r.pipeline(transaction=False)
+            for arn in arns:
+                pipe.hgetall(self._key("x", arn))
+            rows = pipe.execute()
+            gone = [arn for arn, row in zip(arns, rows, strict=True) if not row]
+            if gone:  # expired (ASL_RETENTION): they leave the name's set
+                self._r.srem(names, *gone)
+        found = [(arn, row) for arn, row in zip(arns, rows, strict=True) if row]
+        if len(found) > 1:
+            raise ambiguous(execution_id, [arn for arn, _ in found])
+        if not found:
             raise not_found(execution_id)
-        return _record(fields)
+        return _record(found[0][1])
 
     def list(
         self, *, status: str | None = None, map_run_arn: str | None = None
@@ -433,10 +506,7 @@ class RedisStore:
             index = self._key("all") if status is None else self._key("s", status)
         with self._guard():
             arns = self._r.zrevrange(index, 0, -1)
-            pipe = self._r.pipeline(transaction=False)
-            for arn in arns:
-                pipe.hgetall(self._key("x", arn))
-            rows = [row for row in pipe.execute() if row]
+            rows = self._rows(arns, index)
         records = [(_record(row), int(row.get("seq") or 0)) for row in rows]
         records.sort(key=lambda pair: (pair[0].start_date, pair[1]), reverse=True)
         return [
@@ -444,6 +514,98 @@ class RedisStore:
             for r, _ in records
             if (status is None or r.status == status) and listed(r, map_run_arn)
         ]
+
+    def page(
+        self,
+        *,
+        status: str | None = None,
+        machine_name: str | None = None,
+        since: datetime | None = None,
+        limit: int = PAGE_SIZE,
+        token: str | None = None,
+    ) -> tuple[list[ExecutionRecord], str | None]:
+        # The index's order (score = start time, then ARN) is the page order: read it in
+        # chunks from the cursor down to ``since`` until the page is full.
+        index = self._key("all") if status is None else self._key("s", status)
+        cursor = None if token is None else page_cursor(token)
+        top: Any = "+inf" if cursor is None else cursor[0].timestamp()
+        bottom: Any = "-inf" if since is None else since.timestamp()
+        found: list[ExecutionRecord] = []
+        offset, chunk = 0, max(limit + 1, 100)
+        with self._guard():
+            while len(found) <= limit:
+                arns = self._r.zrevrangebyscore(index, top, bottom, start=offset, num=chunk)
+                offset += len(arns)
+                rows = self._rows(arns, index)
+                found += [
+                    r
+                    for r in map(_record, rows)
+                    if in_page(
+                        r, status=status, machine_name=machine_name, since=since, cursor=cursor
+                    )
+                ]
+                if len(arns) < chunk:
+                    break
+        found.sort(key=lambda r: (r.start_date, r.execution_arn), reverse=True)
+        more = len(found) > limit
+        found = found[:limit]
+        return found, page_token(found[-1]) if more else None
+
+    def prune(
+        self, *, before: datetime, dry_run: bool = False, limit: int | None = None
+    ) -> list[ExecutionRecord]:
+        # Only an execution started before the cutoff can have closed before it.
+        found: list[ExecutionRecord] = []
+        with self._guard():
+            for status in TERMINAL_STATUSES:
+                index = self._key("s", status)
+                arns = self._r.zrangebyscore(index, "-inf", f"({before.timestamp()!r}")
+                found += [r for r in map(_record, self._rows(arns, index)) if prunable(r, before)]
+        found.sort(key=lambda r: (r.stop_date, r.execution_arn))
+        found = found[:limit] if limit is not None else found
+        if dry_run:
+            return found
+        cutoff = before.astimezone(UTC).isoformat()
+        removed = []
+        with self._guard():
+            for record in found:
+                arn = record.execution_arn
+                if self._prune(keys=[self._key("x", arn)], args=[self.prefix, arn, cutoff]):
+                    removed.append(record)
+            self._sweep()
+        return removed
+
+    def _rows(self, arns: Sequence[str], index: str) -> list[dict[str, str]]:
+        """The records of ``arns`` (from ``index``); those that expired leave the index."""
+        pipe = self._r.pipeline(transaction=False)
+        for arn in arns:
+            pipe.hgetall(self._key("x", arn))
+        rows = pipe.execute()
+        gone = [arn for arn, row in zip(arns, rows, strict=True) if not row]
+        if gone:
+            self._unindex(gone, index)
+        return [row for row in rows if row]
+
+    def _unindex(self, arns: Sequence[str], *indexes: str) -> None:
+        """Remove expired executions from the listing indexes (``all`` and ``s:``)."""
+        pipe = self._r.pipeline(transaction=False)
+        for index in {*indexes, self._key("all"), *(self._key("s", s) for s in _STATUSES)}:
+            pipe.zrem(index, *arns)
+        pipe.execute()
+
+    def _sweep(self) -> None:
+        """Drop index members whose execution expired: the listing indexes and the name sets."""
+        arns = self._r.zrange(self._key("all"), 0, -1)
+        for start in range(0, len(arns), 1000):
+            self._rows(arns[start : start + 1000], self._key("all"))
+        for key in self._r.scan_iter(match=self._key("n", "*"), count=500):
+            members = sorted(self._r.smembers(key))
+            pipe = self._r.pipeline(transaction=False)
+            for arn in members:
+                pipe.exists(self._key("x", arn))
+            gone = [a for a, alive in zip(members, pipe.execute(), strict=True) if not alive]
+            if gone:
+                self._r.srem(key, *gone)
 
     def children(self, parent_arn: str) -> list[ExecutionRecord]:
         with self._guard():
@@ -492,7 +654,7 @@ class RedisStore:
         status, sets, deletes = _finish(outcome)
         args: list[Any] = [self.prefix, execution_arn, expected_last_id, last, status]
         args += [len(events), *(_event_text(e) for e in events)]
-        args += [len(sets) // 2, *sets, len(deletes), *deletes]
+        args += [len(sets) // 2, *sets, len(deletes), *deletes, self._ttl]
         self._swap(self._append, execution_arn, expected_last_id, args)
 
     def _append_children(
@@ -504,7 +666,7 @@ class RedisStore:
         children: Mapping[str, ChildAppend],
     ) -> None:
         keys = [self._key("x", arn), self._key("h", arn), self._key("seq")]
-        args = [self.prefix, *_section(arn, events, expected, outcome)]
+        args = [self.prefix, self._ttl, *_section(arn, events, expected, outcome)]
         for child_arn, child in children.items():
             created = child.record
             keys += [self._key("x", child_arn), self._key("h", child_arn)]

@@ -21,12 +21,14 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from runtime.core.events import Event
 from runtime.stores.base import (
+    DAY,
+    PAGE_SIZE,
     RUNNING,
     ChildAppend,
     ConcurrentWriteError,
@@ -41,6 +43,9 @@ from runtime.stores.base import (
     lease_error,
     lease_is_live,
     not_found,
+    page_cursor,
+    page_token,
+    retention_seconds,
 )
 from runtime.stores.contracts import (
     CHANGEABLE,
@@ -168,8 +173,20 @@ CREATE TABLE IF NOT EXISTS asl_leases (
 );
 """
 _SCHEDULES_TABLES = ("asl_schedules", "asl_schedule_groups", "asl_schedule_cursors", "asl_leases")
-_ADDED_SCHEMA = _TOKENS_SCHEMA + _CHILDREN_SCHEMA + _SCHEDULES_SCHEMA
-_ADDED_TABLES = (*_TOKENS_TABLES, "asl_children", *_SCHEDULES_TABLES)
+# Retention: when the store was last pruned, and closed executions by stop date (likewise).
+_RETENTION_SCHEMA = """
+CREATE TABLE IF NOT EXISTS asl_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS executions_by_stop ON executions (stop_date);
+"""
+_ADDED_SCHEMA = _TOKENS_SCHEMA + _CHILDREN_SCHEMA + _SCHEDULES_SCHEMA + _RETENTION_SCHEMA
+_ADDED_TABLES = (*_TOKENS_TABLES, "asl_children", *_SCHEDULES_TABLES, "asl_meta")
+AUTO_PRUNE_EVERY = DAY
+"""Seconds between the automatic prunes a store opened for writing makes (see prune_due)."""
+AUTO_PRUNE_LIMIT = 1000
+"""At most this many executions go in one automatic prune (the rest the next day)."""
 
 _RECORD_COLUMNS = (
     "arn, name, machine_name, type, definition, filename, input, seed, options, status, "
@@ -186,14 +203,29 @@ _SELECT_COLUMNS = _RECORD_COLUMNS.replace(
     for link in ("parent_arn", "map_run_arn")
 )
 _TOP_LEVEL = "NOT EXISTS (SELECT 1 FROM asl_children AS c WHERE c.arn = executions.arn)"
+_FAMILY = (
+    "WITH RECURSIVE family(arn) AS (SELECT ? UNION "
+    "SELECT c.arn FROM asl_children AS c JOIN family ON c.parent_arn = family.arn) "
+    "SELECT arn FROM family"
+)
 _OF_MAP_RUN = "arn IN (SELECT arn FROM asl_children WHERE map_run_arn = ?) AND type != 'MAP_RUN'"
 
 
 class SqliteStore:
     """A :class:`~runtime.stores.contracts.Store` in one SQLite file."""
 
-    def __init__(self, path: str | Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retention: float | str | None = "env",
+        auto_prune: bool = True,
+    ) -> None:
+        """``retention``: seconds a closed execution is kept (None: for ever; default
+        ``ASL_RETENTION``); ``auto_prune``: prune at most once a day as the store opens."""
         self.path = Path(path)
+        self.retention = retention_seconds() if retention == "env" else retention
         self._lock = threading.RLock()
         if self.path.is_dir():
             raise StoreError(f"store {self.path} is a directory, not a file")
@@ -210,6 +242,8 @@ class SqliteStore:
             raise StoreError(f"cannot open store {self.path}: {exc}")
         try:
             self._open()
+            if auto_prune and self.retention is not None:
+                self.prune_due()
         except BaseException:
             self._conn.close()
             raise
@@ -334,6 +368,86 @@ class SqliteStore:
         with self._read() as conn:
             rows = conn.execute(query + " ORDER BY start_date DESC, rowid DESC", params).fetchall()
         return [_record(r) for r in rows]
+
+    def page(
+        self,
+        *,
+        status: str | None = None,
+        machine_name: str | None = None,
+        since: datetime | None = None,
+        limit: int = PAGE_SIZE,
+        token: str | None = None,
+    ) -> tuple[list[ExecutionRecord], str | None]:
+        where, params = [_TOP_LEVEL], []
+        for column, value in (("status", status), ("machine_name", machine_name)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("start_date >= ?")
+            params.append(_utc(since).isoformat())
+        if token is not None:
+            start, arn = page_cursor(token)
+            where.append("(start_date < ? OR (start_date = ? AND arn < ?))")
+            params += [_utc(start).isoformat(), _utc(start).isoformat(), arn]
+        query = (
+            f"SELECT {_SELECT_COLUMNS} FROM executions WHERE {' AND '.join(where)} "
+            "ORDER BY start_date DESC, arn DESC LIMIT ?"
+        )
+        with self._read() as conn:
+            rows = conn.execute(query, (*params, limit + 1)).fetchall()
+        records = [_record(r) for r in rows[:limit]]
+        return records, page_token(records[-1]) if len(rows) > limit else None
+
+    def prune(
+        self, *, before: datetime, dry_run: bool = False, limit: int | None = None
+    ) -> list[ExecutionRecord]:
+        cutoff = _utc(before).isoformat()
+        query = (
+            f"SELECT {_SELECT_COLUMNS} FROM executions WHERE status != ? AND stop_date < ? "
+            f"AND {_TOP_LEVEL} ORDER BY stop_date, arn LIMIT ?"
+        )
+        with self._read() as conn:
+            rows = conn.execute(query, (RUNNING, cutoff, -1 if limit is None else limit))
+            found = [_record(r) for r in rows.fetchall()]
+        if dry_run:
+            return found
+        removed = []
+        for record in found:
+            with self._write() as conn:  # one execution, one transaction; checked again inside
+                again = conn.execute(
+                    "SELECT 1 FROM executions WHERE arn = ? AND status != ? AND stop_date < ?",
+                    (record.execution_arn, RUNNING, cutoff),
+                ).fetchone()
+                if again is None:
+                    continue  # redriven meanwhile
+                family = [r[0] for r in conn.execute(_FAMILY, (record.execution_arn,))]
+                marks = ", ".join("?" * len(family))
+                for table, column in _PRUNED:
+                    conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", family)
+            removed.append(record)
+        return removed
+
+    def prune_due(self, now: float | None = None) -> list[ExecutionRecord]:
+        """The automatic prune: once per :data:`AUTO_PRUNE_EVERY` (whoever opens the store
+        first after that claims it), closed executions older than the retention go, at most
+        :data:`AUTO_PRUNE_LIMIT` of them. A cheap read when it is not due."""
+        if self.retention is None:
+            return []
+        now = time.time() if now is None else now
+        with self._read() as conn:
+            row = conn.execute("SELECT value FROM asl_meta WHERE key = 'pruned'").fetchone()
+        if row is not None and now - float(row[0]) < AUTO_PRUNE_EVERY:
+            return []
+        with self._write() as conn:
+            row = conn.execute("SELECT value FROM asl_meta WHERE key = 'pruned'").fetchone()
+            if row is not None and now - float(row[0]) < AUTO_PRUNE_EVERY:
+                return []  # another process claimed it
+            conn.execute(
+                "INSERT OR REPLACE INTO asl_meta (key, value) VALUES ('pruned', ?)", (repr(now),)
+            )
+        before = datetime.fromtimestamp(now - self.retention, UTC)
+        return self.prune(before=before, limit=AUTO_PRUNE_LIMIT)
 
     def children(self, parent_arn: str) -> list[ExecutionRecord]:
         with self._read() as conn:
@@ -688,6 +802,18 @@ class SqliteStore:
             conn.executemany(_INSERT_EVENT, rows)
         except sqlite3.IntegrityError:
             raise _concurrent(arn, _last_id(conn, arn), expected)
+
+
+_PRUNED = (
+    ("events", "execution_arn"),
+    ("asl_tasks", "execution_arn"),
+    ("asl_children", "arn"),
+    ("executions", "arn"),
+)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 def _script(conn: sqlite3.Connection, script: str) -> None:
