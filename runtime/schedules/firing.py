@@ -282,7 +282,8 @@ class Scheduler:
     # -- the thread ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Tick every ``interval`` seconds on a daemon thread until :meth:`stop`."""
+        """Tick every ``interval`` seconds (the first after one interval) on a daemon thread
+        until :meth:`stop`."""
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="asl-scheduler", daemon=True)
         self._thread.start()
@@ -300,12 +301,11 @@ class Scheduler:
         self.fence = None
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.wait(self.interval):
             try:
                 self.tick()
             except Exception as exc:  # the store may be down for a while: try again
                 self.log(f"scheduler {self.owner}: {type(exc).__name__}: {exc}")
-            self._stop.wait(self.interval)
 
 
 class _Pass:

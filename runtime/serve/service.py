@@ -62,10 +62,15 @@ class Service:
         log: Log = log_to_stderr,
         aws: str | None = None,
         fleet: Any = None,
+        schedules: Any = None,
     ) -> None:
         """``fleet``: a Celery app; Standard executions are then run by the fleet's deciders
-        (``asl worker --store``) and this server only starts and observes them."""
+        (``asl worker --store``) and this server only starts and observes them.
+        ``schedules``: a :class:`runtime.serve.schedules.SchedulerSettings` to fire the store's
+        schedules from this server (None: no scheduler)."""
         self.store = store
+        self.schedules = schedules
+        self.scheduler: Any = None
         self.fleet = fleet
         # Express executions are not durable and keep no history, as on AWS: their records
         # only, so an endless loop holds flat memory until its 5 minutes are up.
@@ -108,8 +113,14 @@ class Service:
             add_stopper(self.halt_child),
         ]
         self.resume_all()
+        if self.schedules is not None:
+            from runtime.serve.schedules import start_scheduler
+
+            self.scheduler = start_scheduler(self, self.schedules)
 
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()  # gives the lease up for another server or worker
         for unhook in self._unhook:
             unhook()
         self.loop.close()
