@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -174,6 +174,8 @@ class Cron(Expression):
         spring-forward gap is skipped, one in a fall-back overlap fires once (the first).
         """
         after = _instant(after, "after")
+        if self._never:
+            return None
         wall = after.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0) + _MINUTE
         while True:
             found = self._next_wall(wall)
@@ -183,6 +185,25 @@ class Cron(Expression):
             if instant is not None and instant > after:
                 return instant
             wall = found + _MINUTE
+
+    @cached_property
+    def _never(self) -> bool:
+        """Whether the day of the month asked for is in none of the months (31 February)."""
+        longest = max(calendar.monthrange(2024, month)[1] for month in self.months)
+        dom = self.day_of_month
+        if dom.kind == "set":
+            return min(dom.values) > longest
+        return dom.kind == "nearest" and dom.arg > longest
+
+    def matches(self, wall: datetime) -> bool:
+        """Whether the local wall time ``wall`` (its minute) matches every field."""
+        return (
+            wall.minute in self.minutes
+            and wall.hour in self.hours
+            and wall.month in self.months
+            and wall.year in self.years
+            and wall.day in _month_days(self.day_of_month, self.day_of_week, wall.year, wall.month)
+        )
 
     def _next_wall(self, start: datetime) -> datetime | None:
         """The first naive wall time at or after ``start`` matching every field."""

@@ -542,3 +542,11 @@ def test_rate_is_anchor_plus_whole_periods(value, unit, anchor, offset_seconds) 
     steps, rest = divmod(found - anchor, rate.period)
     assert rest == timedelta(0) and steps >= 0
     assert steps == 0 or found - rate.period <= after
+
+
+def test_cron_matches_a_wall_time() -> None:
+    cron = parse("cron(15 10 ? * 6L *)")
+    assert isinstance(cron, Cron)
+    assert cron.matches(datetime(2025, 1, 31, 10, 15))  # the last Friday
+    assert not cron.matches(datetime(2025, 1, 24, 10, 15))  # a Friday, not the last
+    assert not cron.matches(datetime(2025, 1, 31, 10, 16))
