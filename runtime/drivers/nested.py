@@ -29,16 +29,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runtime.callbacks import machines
-from runtime.core.events import Event
+from runtime.drivers.stopping import stop
 from runtime.stores.base import (
     RUNNING,
-    ConcurrentWriteError,
     ExecutionAlreadyExists,
     ExecutionNotFound,
     ExecutionRecord,
     HistoryStore,
     LeaseHeld,
-    Outcome,
     StoreError,
     lease_is_live,
     lease_owner,
@@ -49,7 +47,6 @@ from runtime.tasks.children import ChildRefused, ChildStart, Halted
 SETTLE_SECONDS = 2.0
 """How long an abandoned child's parent has to show whether it ended (stop the child) or was
 suspended (leave it for the resumed parent) before a parent still running here counts as ended."""
-ABORT_ATTEMPTS = 10
 _POLL = 0.05
 _SEED_BITS = (1 << 63) - 1
 _log = logging.getLogger("asl.nested")
@@ -169,7 +166,7 @@ class NestedExecutions:
         error: str | None = None,
         cause: str | None = None,
     ) -> ExecutionRecord | None:
-        record = None if ":express:" in arn else _abort(store, arn, error, cause)
+        record = None if ":express:" in arn else stop(store, arn, error, cause)
         machines.halt(arn)
         return record
 
@@ -232,28 +229,6 @@ class NestedExecutions:
 
         threading.Thread(target=work, name=f"asl-child {arn}", daemon=False).start()
         return run
-
-
-def _abort(store: HistoryStore, arn: str, error: str | None, cause: str | None) -> ExecutionRecord:
-    details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
-    for _ in range(ABORT_ATTEMPTS):  # another step may be recorded meanwhile: try after it
-        record = store.get(arn)
-        if record.status != RUNNING:
-            return record
-        now = datetime.now(UTC)
-        last = record.last_event_id
-        event = Event(last + 1, last, now, "ExecutionAborted", details or None)
-        try:
-            store.append(
-                arn,
-                (event,),
-                expected_last_id=last,
-                outcome=Outcome("ABORTED", now, None, error, cause),
-            )
-        except ConcurrentWriteError:
-            continue
-        break
-    return store.get(arn)
 
 
 def _reap(nested: NestedExecutions, store: HistoryStore, parent_arn: str, child_arn: str) -> None:

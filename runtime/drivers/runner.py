@@ -808,15 +808,27 @@ async def _with_heartbeat(
     if not enabled:
         return await coro
 
+    main = asyncio.ensure_future(coro)
+    stopped = False
+
     async def beat() -> None:
+        nonlocal stopped
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             with suppress(StoreError):  # a busy store delays a beat; the next one catches up
                 store.heartbeat(arn, owner)
+                if store.get(arn).status != RUNNING:  # stopped from elsewhere (asl stop)
+                    stopped = True
+                    main.cancel()
+                    return
 
     task = asyncio.ensure_future(beat())
     try:
-        return await coro
+        return await main
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+        return result_of(store.get(arn), store.events(arn))
     finally:
         task.cancel()
 

@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 from runtime.core.events import Event
 from runtime.drivers.execution import ExecutionResult
 from runtime.drivers.run_path import HEARTBEAT_SECONDS, Launch, drive
+from runtime.drivers.stopping import stop
 from runtime.stores.base import (
     RUNNING,
-    ConcurrentWriteError,
     ExecutionRecord,
     HistoryStore,
     Outcome,
@@ -92,19 +92,7 @@ class Loop:
                 task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             launch.flush()  # what it recorded before the stop stays in its history
-        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
-        while True:
-            record = store.get(arn)
-            if record.status != RUNNING:
-                return record
-            last, now = record.last_event_id, datetime.now(UTC)
-            event = Event(last + 1, last, now, "ExecutionAborted", details or None)
-            outcome = Outcome("ABORTED", now, error=error, cause=cause)
-            try:
-                store.append(arn, (event,), expected_last_id=last, outcome=outcome)
-            except ConcurrentWriteError:
-                continue  # a decider on the fleet appended meanwhile: abort after its events
-            return store.get(arn)
+        return stop(store, arn, error, cause)
 
     # -- on the loop -----------------------------------------------------------------------------
 
@@ -155,10 +143,12 @@ class Loop:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            for arn, (_, launch) in list(self._running.items()):
+            for arn, (task, launch) in list(self._running.items()):
                 if launch.owner is not None:
                     with suppress(StoreError):
                         launch.store.heartbeat(arn, launch.owner)
+                        if launch.store.get(arn).status != RUNNING:
+                            task.cancel()  # stopped from elsewhere (asl stop)
 
     async def _cancel_all(self) -> None:
         tasks = [task for task, _ in self._running.values()]
