@@ -149,7 +149,7 @@ def test_an_alias_splits_starts_by_weight(live):
     """50/50 over 1,000 starts: the count of version 1 lies within 5 standard deviations of
     500 (the chance that a fair split falls outside is below 1e-6)."""
     sfn = live.sfn
-    machine, v1, v2 = two_versions(sfn)
+    _, v1, v2 = two_versions(sfn)
     alias = sfn.create_state_machine_alias(name="canary", routingConfiguration=route((v1, 100)))[
         "stateMachineAliasArn"
     ]
@@ -186,6 +186,13 @@ def _stale_publish(sfn: Any, ctx: dict[str, str]) -> Any:
     return sfn.publish_state_machine_version(stateMachineArn=ctx["machine"], revisionId=stale)
 
 
+def creating(name: str, *pairs: tuple[str, int]) -> Callable[[Any, dict[str, str]], Any]:
+    """CreateStateMachineAlias routing to the context's ARNs named in ``pairs``."""
+    return lambda sfn, c: sfn.create_state_machine_alias(
+        name=name, routingConfiguration=route(*((c[key], weight) for key, weight in pairs))
+    )
+
+
 ERRORS: list[tuple[str, str, Callable[[Any, dict[str, str]], Any]]] = [
     (
         "start an unknown version",
@@ -212,58 +219,42 @@ ERRORS: list[tuple[str, str, Callable[[Any, dict[str, str]], Any]]] = [
     (
         "weights summing to 99",
         "ValidationException",
-        lambda sfn, c: sfn.create_state_machine_alias(
-            name="a", routingConfiguration=route((c["v1"], 70), (c["v2"], 29))
-        ),
+        creating("a", ("v1", 70), ("v2", 29)),
     ),
     (
         "a weight over 100",
         "ValidationException",
-        lambda sfn, c: sfn.create_state_machine_alias(
-            name="a", routingConfiguration=route((c["v1"], 101))
-        ),
+        creating("a", ("v1", 101)),
     ),
     (
         "three versions",
         "ValidationException",
-        lambda sfn, c: sfn.create_state_machine_alias(
-            name="a", routingConfiguration=route((c["v1"], 50), (c["v2"], 25), (c["v1"], 25))
-        ),
+        creating("a", ("v1", 50), ("v2", 25), ("v1", 25)),
     ),
     (
         "the same version twice",
         "ValidationException",
-        lambda sfn, c: sfn.create_state_machine_alias(
-            name="a", routingConfiguration=route((c["v1"], 50), (c["v1"], 50))
-        ),
+        creating("a", ("v1", 50), ("v1", 50)),
     ),
     (
         "a state machine ARN for a version",
         "ValidationException",
-        lambda sfn, c: sfn.create_state_machine_alias(
-            name="a", routingConfiguration=route((c["machine"], 100))
-        ),
+        creating("a", ("machine", 100)),
     ),
     (
         "an unknown version",
         "ResourceNotFound",
-        lambda sfn, c: sfn.create_state_machine_alias(
-            name="a", routingConfiguration=route((c["machine"] + ":7", 100))
-        ),
+        creating("a", ("unknown_version", 100)),
     ),
     (
         "an alias name of digits",
         "ValidationException",
-        lambda sfn, c: sfn.create_state_machine_alias(
-            name="123", routingConfiguration=route((c["v1"], 100))
-        ),
+        creating("123", ("v1", 100)),
     ),
     (
         "the alias's name with other routes",
         "ConflictException",
-        lambda sfn, c: sfn.create_state_machine_alias(
-            name="prod", routingConfiguration=route((c["v2"], 100))
-        ),
+        creating("prod", ("v2", 100)),
     ),
     (
         "delete a version an alias routes to",
@@ -301,7 +292,13 @@ def test_errors(live, case, code, call):
     sfn = live.sfn
     machine, v1, v2 = two_versions(sfn)
     alias = sfn.create_state_machine_alias(name="prod", routingConfiguration=route((v1, 100)))
-    ctx = {"machine": machine, "v1": v1, "v2": v2, "alias": alias["stateMachineAliasArn"]}
+    ctx = {
+        "machine": machine,
+        "v1": v1,
+        "v2": v2,
+        "alias": alias["stateMachineAliasArn"],
+        "unknown_version": f"{machine}:7",
+    }
     with pytest.raises(ClientError) as info:
         call(sfn, ctx)
     assert info.value.response["Error"]["Code"] == code, case
