@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.serve.conftest import PASS, ROLE, client
+from tests.serve.test_access import signed  # noqa: F401  (a server with credentials)
 
 MACHINE = "arn:aws:states:us-east-1:111111111111:stateMachine:m"
 UNIVERSAL = "arn:aws:scheduler:::aws-sdk:sfn:startExecution"
@@ -393,20 +394,8 @@ def test_rest_json_wire_shape(api):
 
 # -- SigV4 ---------------------------------------------------------------------------------------
 
-KEYS = {"AKIDOPERATOR": "operator-secret"}
 
-
-@pytest.fixture
-def signed():
-    from runtime.serve import Server, Service
-    from runtime.stores import MemoryStore
-
-    server = Server(Service(MemoryStore(), log=lambda m: None), port=0, credentials=KEYS).start()
-    yield server
-    server.close()
-
-
-def test_signed_scheduler_requests_pass_and_unsigned_are_refused(signed):
+def test_signed_scheduler_requests_pass_and_unsigned_are_refused(signed):  # noqa: F811
     from botocore.exceptions import ClientError
 
     sch = scheduler(signed.url, "AKIDOPERATOR", "operator-secret")
@@ -423,7 +412,7 @@ def test_signed_scheduler_requests_pass_and_unsigned_are_refused(signed):
     assert code_of(err.value) == ("InvalidSignatureException", 403)
 
 
-def test_signature_for_another_service_is_refused(signed):
+def test_signature_for_another_service_is_refused(signed):  # noqa: F811
     """A request signed for ``states`` does not pass on a scheduler route."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
