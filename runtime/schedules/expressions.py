@@ -419,7 +419,12 @@ def _parse_rate(text: str) -> Rate:
         raise _invalid(text, f"For a value of 1 the unit is singular: rate(1 {singular}).")
     if value > 1 and unit == singular:
         raise _invalid(text, f"For a value above 1 the unit is plural: rate({value} {unit}s).")
-    return Rate(text, value, singular)
+    rate = Rate(text, value, singular)
+    try:
+        rate.period  # noqa: B018 - a value too large for any calendar
+    except OverflowError:
+        raise _invalid(text, f"{value} {unit} is longer than any calendar holds.") from None
+    return rate
 
 
 def _parse_at(text: str) -> At:
@@ -435,6 +440,8 @@ def _parse_at(text: str) -> At:
         when = datetime(*(int(match[k]) for k in ("y", "mo", "d", "h", "mi", "s")))
     except ValueError as exc:
         raise _invalid(text, f"Not a date and time: {exc}.") from None
+    if not datetime.min + timedelta(days=1) < when < datetime.max - timedelta(days=1):
+        raise _invalid(text, "The date is too far from today for any time zone to convert it.")
     return At(text, when)
 
 

@@ -81,7 +81,7 @@ VALID = [
     "rate(12 hours)",
     "rate(1 day)",
     "rate(7 days)",
-    "at(2022-12-31T23:59:59)",
+    "at(2022-12-31T23:59:59)",  # in the past: AWS accepts it (it never fires)
     "at(2030-02-28T00:00:00)",
     "at(2028-02-29T12:30:00)",
 ]
@@ -169,6 +169,8 @@ INVALID = [
     ("at(2030-01-01T24:00:00)", "Not a date and time"),
     ("at(2030-01-01 10:00:00)", "at(yyyy-mm-ddThh:mm:ss)"),
     ("at(2030-01-01T10:00:00.5)", "at(yyyy-mm-ddThh:mm:ss)"),
+    ("at(0001-01-01T00:00:00)", "too far"),
+    ("rate(99999999999 days)", "longer than any calendar"),
 ]
 
 
@@ -350,6 +352,11 @@ def test_rate_next_after(text, anchor, after, expected) -> None:
     assert expression.next_after(after.timestamp(), anchor=anchor.timestamp()) == expected
 
 
+def test_a_rate_past_the_calendars_end_has_no_next() -> None:
+    huge = parse("rate(999999999 days)")
+    assert huge.next_after(utc(2025, 1, 1), anchor=utc(2024, 1, 1)) is None
+
+
 def test_rate_needs_an_anchor() -> None:
     with pytest.raises(TypeError, match="anchor"):
         parse("rate(5 minutes)").next_after(utc(2025, 1, 1), tz=UTC_ZONE)
@@ -486,8 +493,21 @@ moments = st.datetimes(
 )
 
 
+# Instants around daylight saving changes of the zones above, to start from.
+CHANGES = [
+    local(tz, *date, 0) + timedelta(hours=hour)
+    for tz, spring, gap, fall, repeated in DST_DAYS
+    for date, hour in ((spring, gap), (fall, repeated))
+]
+near_changes = st.builds(
+    lambda change, minutes: change + timedelta(minutes=minutes),
+    st.sampled_from(CHANGES),
+    st.integers(min_value=-300, max_value=300),
+)
+
+
 @settings(max_examples=150, deadline=None)
-@given(minute_fields, hour_fields, day_fields, zones, moments)
+@given(minute_fields, hour_fields, day_fields, zones, moments | near_changes)
 def test_next_after_is_the_first_matching_instant(minutes, hours, days, tz, after) -> None:
     """next_after equals a minute-by-minute scan of instants (first local occurrence only)."""
     dom, dow = days
