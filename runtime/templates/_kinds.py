@@ -102,6 +102,14 @@ def _log_group(place: Place, name: str) -> dict[str, str]:
     return {"Ref": name, "Arn": place.arn("logs", f"log-group:{name}:*")}
 
 
+def _schedule_group(place: Place, name: str) -> dict[str, str]:
+    return {"Ref": name, "Arn": place.arn("scheduler", f"schedule-group/{name}")}
+
+
+def _schedule(place: Place, name: str) -> dict[str, str]:  # (in the default group)
+    return {"Ref": name, "Arn": place.arn("scheduler", f"schedule/default/{name}")}
+
+
 def _state_machine_kind(name_property: str) -> Kind:
     return Kind(name_property, _state_machine, ("Name",), name_limit=80)
 
@@ -124,6 +132,8 @@ KINDS: dict[str, Kind] = {
     "AWS::Serverless::Function": Kind("FunctionName", _function),
     "AWS::IAM::Role": Kind("RoleName", _role),
     "AWS::Logs::LogGroup": Kind("LogGroupName", _log_group, name_limit=512),
+    "AWS::Scheduler::ScheduleGroup": Kind("Name", _schedule_group),
+    "AWS::Scheduler::Schedule": Kind("Name", _schedule),
 }
 
 

@@ -94,7 +94,7 @@ def template_schedules(
             continue
         kind = stack.resource_type(logical_id)
         if kind == GROUP_TYPE:
-            found.groups.append(_group_name(stack, logical_id))
+            found.groups.append(stack.name(logical_id))
         elif kind == SCHEDULE_TYPE:
             schedule = _resource(stack, logical_id)
             _add(found, targets, by_arn, schedule)
@@ -226,14 +226,6 @@ def _finished(stack: Stack, source: str, base: str, params: dict[str, Any]) -> T
     if "Input" in target and not isinstance(target["Input"], str):
         target["Input"] = json.dumps(target["Input"], ensure_ascii=False)
     return TemplateSchedule(source, where, params)
-
-
-def _group_name(stack: Stack, logical_id: str) -> str:
-    base = pointer_join("/Resources", logical_id, "Properties")
-    name = stack.properties(logical_id).get("Name")
-    if name is None:
-        return stack.name(logical_id)
-    return stack.text(stack.resolve(name, pointer_join(base, "Name")), base)
 
 
 def install_schedules(store: Any, found: TemplateSchedules, *, now: float) -> list[str]:
