@@ -219,8 +219,14 @@ class Service:
             return None
         name = machine_name(arn)
         record = self.machines.get_machine(machine_arn(name)) if name else None
+        if record is not None:  # a version or alias ARN runs the version it names or picks
+            from runtime.serve.versions import nested_record
+
+            record = nested_record(self, record, arn)
         if record is not None:
-            spec = MachineSpec(record.name, record.definition, record.type, record.name, record.arn)
+            spec = MachineSpec(
+                record.name, record.definition, record.type, record.name, machine_arn(record.name)
+            )
         else:
             self._resolving.active = True
             try:

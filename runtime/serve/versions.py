@@ -60,6 +60,19 @@ def target(service: Service, text: object) -> Target:
     return Target(arn.unqualified, version, version_arn=version.arn, alias_arn=record.arn)
 
 
+def nested_record(service: Service, machine: MachineRecord, arn: str) -> MachineRecord | None:
+    """What a nested ``states:startExecution`` of ``arn`` (which names ``machine``, perhaps in
+    another account) runs: the machine, or the version its version or alias qualifier picks
+    (None when that names nothing)."""
+    tail = arn.split(":stateMachine:", 1)[-1].split(":")
+    if len(tail) != 2:
+        return machine
+    try:
+        return target(service, f"{machine.arn}:{tail[1]}").record
+    except ApiError:
+        return None
+
+
 def pick(routing: list[dict[str, Any]], roll: int | None = None) -> str:
     """The version ARN a start through an alias runs: ``roll`` (0..99, from the system's
     random source when None) falls in one version's share of the weights."""

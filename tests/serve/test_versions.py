@@ -378,3 +378,20 @@ def test_two_servers_on_one_redis_store_never_share_a_version_number(redis_url, 
         ]
         execution = servers[1].sfn.start_execution(stateMachineArn=published[0])["executionArn"]
         assert wait_done(servers[1].sfn, execution)["stateMachineVersionArn"] == published[0]
+
+
+@pytest.mark.parametrize("qualifier", ["1", "prod"])
+def test_a_nested_execution_of_a_version_or_alias_runs_that_version(live, qualifier):
+    sfn = live.sfn
+    machine, v1, _ = two_versions(sfn, name="child")
+    sfn.create_state_machine_alias(name="prod", routingConfiguration=route((v1, 100)))
+    call = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": f"{machine}:{qualifier}"},
+        "End": True,
+    }
+    parent = live.machine(definition({"Call": call}), name="parent")
+    done = wait_done(sfn, sfn.start_execution(stateMachineArn=parent)["executionArn"])
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"])["Output"] == {"ran": "one"}  # not the latest, "two"
