@@ -64,6 +64,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="with a Redis store, run Standard executions in this server as with SQLite, "
         "instead of handing them to the fleet's deciders (asl worker --store)",
     )
+    parser.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="do not fire schedules from this server (by default it fires the store's "
+        "schedules, or on a Redis store competes for that with the fleet; see docs/schedules.md)",
+    )
     code = parser.add_argument_group(
         "local code", "what clients may run on this machine (default: nothing but --lambda/--bind)"
     )
@@ -149,6 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     location = args.store or os.environ.get("ASL_STORE") or None
+    schedules = None if args.no_scheduler else _scheduler_settings()
     aws = resolve_mode(args.aws)
     store = open_store(args.store)
     fleet = None
@@ -164,6 +171,7 @@ def _serve(args: argparse.Namespace) -> int:
         policy=policy,
         aws=aws.value,
         fleet=fleet,
+        schedules=schedules,
     )
     service.dispatch()  # a bad --lambda or --bind fails here, before listening
     try:
@@ -191,3 +199,14 @@ def _serve(args: argparse.Namespace) -> int:
     release_thread_caches()
     print("asl serve: stopped", file=sys.stderr, flush=True)
     return EXIT_OK
+
+
+def _scheduler_settings() -> object:
+    """The scheduler's settings: its clock from ``$ASL_SCHEDULER_CLOCK`` (a testing aid)."""
+    from runtime.schedules.firing import clock_from_env
+    from runtime.serve.schedules import SchedulerSettings
+
+    try:
+        return SchedulerSettings(clock=clock_from_env())
+    except ValueError as exc:
+        raise UsageError(str(exc))

@@ -41,6 +41,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "also takes decisions and task attempts of executions on the fleet (asl run --detach)",
     )
     parser.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="with --store, do not compete for firing the store's schedules (by default one "
+        "process of the fleet, the lease holder, fires them)",
+    )
+    parser.add_argument(
         "--concurrency", type=_positive, metavar="N", help="worker processes (default: CPUs)"
     )
     parser.add_argument(
@@ -104,7 +110,10 @@ def run(args: argparse.Namespace) -> int:
     if args.store:
         if not args.store.startswith(("redis://", "rediss://")):
             return _fail(f"--store {args.store}: the fleet's store must be Redis (redis://...)")
-        configure = _decider(args)
+        try:
+            configure = _decider(args)
+        except ValueError as exc:
+            return _fail(str(exc))
     try:
         return worker.run(options, configure)
     except worker.ConfigurationError as exc:
@@ -112,19 +121,48 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _decider(args: argparse.Namespace):
-    """Register the decider's tasks and start the timer sweeper (see docs/architecture.md)."""
+    """Register the decider's tasks and start the timer sweeper and the scheduler (see
+    docs/architecture.md); ValueError for a malformed $ASL_SCHEDULER_CLOCK."""
     from runtime.drivers import decider_celery
     from runtime.fleet import app as fleet_app
+    from runtime.schedules.firing import clock_from_env
 
     broker = fleet_app.broker_url(args.broker)
     prefix = fleet_app.key_prefix(args.prefix)
+    clock = None if args.no_scheduler else clock_from_env()
 
     def configure(app):
         decider_celery.register(app, args.store, broker, prefix)
         decider_celery.Sweeper(app, broker, prefix).start()
+        if clock is not None:
+            _scheduler(app, args.store, clock)
         return decider_celery.QUEUES
 
     return configure
+
+
+def _scheduler(app, store_url: str, clock) -> None:
+    """Compete for the store's scheduler lease from this (main) process; the lease is given up
+    when the worker shuts down."""
+    import uuid
+
+    from celery import signals
+
+    from runtime.schedules.firing import Scheduler
+    from runtime.schedules.starters import StoreStarter, fleet_launcher
+    from runtime.stores import open_store
+    from runtime.stores.base import lease_owner
+
+    store = open_store(store_url)
+    scheduler = Scheduler(
+        store,
+        StoreStarter(store, launch=fleet_launcher(app, store)),
+        owner=f"{lease_owner()}:worker:{uuid.uuid4().hex[:8]}",
+        clock=clock,
+        log=lambda message: print(f"asl worker: {message}", file=sys.__stderr__, flush=True),
+    )
+    scheduler.start()
+    signals.worker_shutdown.connect(lambda **_: scheduler.stop(), weak=False)
 
 
 def _fail(message: str) -> int:
