@@ -327,6 +327,8 @@ def _expression(args: argparse.Namespace) -> str | None:
         return None
     value = getattr(args, given[0]).strip()
     if given[0] == "cron":
+        if value.startswith("@"):
+            return f"cron({_macro(value)})"
         fields = value.split()
         if len(fields) == 5:
             raise UsageError(
@@ -343,6 +345,28 @@ def _expression(args: argparse.Namespace) -> str | None:
 
 
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+CRONTAB_MACROS = {
+    "@yearly": "0 0 1 1 ? *",
+    "@annually": "0 0 1 1 ? *",
+    "@monthly": "0 0 1 * ? *",
+    "@weekly": "0 0 ? * SUN *",
+    "@daily": "0 0 * * ? *",
+    "@midnight": "0 0 * * ? *",
+    "@hourly": "0 * * * ? *",
+}
+
+
+def _macro(text: str) -> str:
+    """crontab's ``@daily`` and friends as EventBridge cron fields."""
+    fields = CRONTAB_MACROS.get(text.lower())
+    if fields is not None:
+        return fields
+    if text.lower() == "@reboot":
+        raise UsageError(
+            "--cron @reboot: a schedule fires on the clock, never at a process's start; run "
+            "`asl schedule trigger NAME` from whatever starts your system instead"
+        )
+    raise UsageError(f"--cron {text}: unknown macro (known: {', '.join(CRONTAB_MACROS)})")
 
 
 def crontab_to_eventbridge(fields: list[str]) -> list[str]:

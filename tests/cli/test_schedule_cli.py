@@ -137,6 +137,22 @@ def test_create_list_describe_update_pause_resume_delete(asl: Asl) -> None:
     assert code == 2 and "no schedule 'nightly' in group default" in err
 
 
+@pytest.mark.parametrize(
+    ("flags", "expression"),
+    [
+        (("--cron", "0 3 * * ? *"), "cron(0 3 * * ? *)"),
+        (("--cron", "@daily"), "cron(0 0 * * ? *)"),
+        (("--cron", "@hourly"), "cron(0 * * * ? *)"),
+        (("--cron", "@weekly"), "cron(0 0 ? * SUN *)"),
+        (("--rate", "5 minutes"), "rate(5 minutes)"),
+        (("--at", "2030-01-01T09:00:00"), "at(2030-01-01T09:00:00)"),
+        (("--expression", "cron(0/15 * * * ? *)"), "cron(0/15 * * * ? *)"),
+    ],
+)
+def test_when_flags(asl: Asl, flags: tuple[str, ...], expression: str) -> None:
+    assert asl.create("s", *flags)["ScheduleExpression"] == expression
+
+
 def test_a_changed_definition_updates_the_stored_machine(asl: Asl) -> None:
     asl.create("nightly", "--rate", "1 hour")
     asl.file("pipeline.asl.json", FAIL)
@@ -213,6 +229,8 @@ ERRORS = [
     # (arguments, exit code, what stderr says)
     (("create", "x", "--cron", "0 3 * * *", "--machine", "{m}"), 2, "try --cron '0 3 * * ? *'"),
     (("create", "x", "--cron", "0 9 * * 1-5", "--machine", "{m}"), 2, "'0 9 ? * MON-FRI *'"),
+    (("create", "x", "--cron", "@reboot", "--machine", "{m}"), 2, "asl schedule trigger NAME"),
+    (("create", "x", "--cron", "@often", "--machine", "{m}"), 2, "unknown macro"),
     (("create", "x", "--machine", "{m}"), 2, "say when: --cron, --rate, --at or --expression"),
     (("create", "x", "--rate", "1 hour"), 2, "say what it starts: --machine"),
     (("create", "--rate", "1 hour", "--machine", "{m}"), 2, "give the schedule a NAME"),
