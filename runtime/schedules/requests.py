@@ -15,7 +15,6 @@ StartExecution's request (``StateMachineArn``, optional ``Input`` and ``Name``).
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,16 +26,7 @@ from runtime.stores.schedules import DEFAULT_GROUP, ScheduleGroupRecord, Schedul
 UNIVERSAL_START = "arn:aws:scheduler:::aws-sdk:sfn:startExecution"
 OVERLAP_POLICIES = ("SKIP", "BUFFER_ONE", "ALLOW_ALL")
 START_DATE_GRACE = 300.0  # a recurring schedule may start at most 5 minutes ago
-MACHINE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_.-]{1,80}"
-    r"(:[A-Za-z0-9_.$-]{1,80})?$"
-)
 _EXTENSIONS = ("OverlapPolicy", "CatchupWindowSeconds")
-_SUPPORTED = (
-    "asl runs Step Functions targets only: a state machine ARN "
-    "(arn:aws:states:REGION:ACCOUNT:stateMachine:NAME[:VERSION|:ALIAS]) or the universal target "
-    f"{UNIVERSAL_START} with an Input holding StartExecution's StateMachineArn"
-)
 
 
 class ScheduleRequestError(Exception):
@@ -234,43 +224,25 @@ def _window(window: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_target(target: dict[str, Any]) -> None:
-    arn = target["Arn"]
-    if MACHINE_ARN.match(arn):
-        if target.get("Input") is not None:
-            _json(target["Input"], "Target.Input")
-        return
-    if arn != UNIVERSAL_START:
-        raise invalid(f"Target.Arn '{arn}' is not supported: {_SUPPORTED}.")
-    if target.get("Input") is None:
-        raise invalid(
-            f"Target.Input is required for {UNIVERSAL_START}: StartExecution's request, "
-            'e.g. {"StateMachineArn": "arn:aws:states:...:stateMachine:NAME", "Input": "{}"}.'
-        )
-    request = _json(target["Input"], "Target.Input")
-    if not isinstance(request, dict):
-        raise invalid(f"Target.Input for {UNIVERSAL_START} must be a JSON object.")
-    machine = request.get("StateMachineArn")
-    if not isinstance(machine, str) or not MACHINE_ARN.match(machine):
-        raise invalid(
-            f"Target.Input for {UNIVERSAL_START} needs a StateMachineArn naming a state machine "
-            f"(arn:aws:states:REGION:ACCOUNT:stateMachine:NAME), not {machine!r}."
-        )
-    name = request.get("Name")
-    if name is not None and not isinstance(name, str):
-        raise invalid("Target.Input's Name must be a string.")
-    unknown = sorted(set(request) - {"StateMachineArn", "Input", "Name", "TraceHeader"})
-    if unknown:
-        raise invalid(
-            f"Target.Input for {UNIVERSAL_START} has members StartExecution does not take: "
-            f"{', '.join(unknown)}."
-        )
+    """The target must start an execution (:func:`.targets.resolve`, with sample context
+    attributes) whose input is JSON."""
+    from runtime.schedules import targets
+
+    sample = targets.context_attributes(
+        schedule_arn(DEFAULT_GROUP, "sample"), "2024-01-01T00:00:00Z", "sample", 1
+    )
+    try:
+        resolved = targets.resolve(target, sample)
+    except targets.TargetError as exc:
+        raise invalid(f"Invalid Target: {exc}.")
+    _json(resolved.input, "Target.Input" if target["Arn"] != UNIVERSAL_START else "Input")
 
 
 def _json(text: str, member: str) -> Any:
     try:
         return jsontext.loads(text)
     except jsontext.JsonTextError as exc:
-        raise invalid(f"{member} must be JSON text: {exc}")
+        raise invalid(f"Invalid Target: {member} is not JSON ({exc}).")
 
 
 def _overlap(value: Any) -> str:
@@ -292,7 +264,6 @@ def _catchup(value: Any) -> float:
 
 
 __all__ = [
-    "MACHINE_ARN",
     "OVERLAP_POLICIES",
     "UNIVERSAL_START",
     "ScheduleRequestError",

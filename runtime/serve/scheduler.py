@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from runtime.schedules.firing import CATCHUP_TAG, OVERLAP_TAG
 from runtime.schedules.model import error_status
 from runtime.schedules.requests import (
     OVERLAP_POLICIES,
@@ -35,8 +36,6 @@ from runtime.serve.errors import ApiError
 from runtime.serve.params import page
 from runtime.stores.schedules import DEFAULT_GROUP, ScheduleGroupRecord
 
-OVERLAP_TAG = "asl:overlap-policy"
-CATCHUP_TAG = "asl:catchup-window"
 _TOKENS = 10_000  # ClientTokens remembered per server
 Operation = Callable[[Any, dict[str, Any]], dict[str, Any]]
 
@@ -333,4 +332,4 @@ OPERATIONS: dict[str, Operation] = {
     "ListTagsForResource": list_tags_for_resource,
 }
 
-__all__ = ["CATCHUP_TAG", "OPERATIONS", "OVERLAP_TAG", "check_policy_tags"]
+__all__ = ["OPERATIONS", "check_policy_tags"]

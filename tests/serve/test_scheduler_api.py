@@ -109,7 +109,7 @@ def test_schedule_round_trip(api):
 
 def test_universal_start_execution_target(api):
     _, sch = api
-    request = {"StateMachineArn": MACHINE, "Input": '{"a": 1}', "Name": "run"}
+    request = {"StateMachineArn": MACHINE, "Input": '{"at": <aws.scheduler.attempt-number>}'}
     target = {"Arn": UNIVERSAL, "RoleArn": ROLE, "Input": json.dumps(request)}
     sch.create_schedule(Name="u", **{**BASE, "Target": target})
     assert json.loads(sch.get_schedule(Name="u")["Target"]["Input"]) == request
@@ -182,21 +182,21 @@ INVALID = [
     (
         "lambda target",
         {"Target": _target(Arn="arn:aws:lambda:us-east-1:111111111111:function:f")},
-        "runs Step Functions targets only",
+        "starts Step Functions executions only",
     ),
     (
         "other universal target",
         {"Target": {**_universal({}), "Arn": "arn:aws:scheduler:::aws-sdk:sqs:sendMessage"}},
-        "not supported",
+        "starts Step Functions executions only",
     ),
     ("universal without machine", {"Target": _universal({"Input": "{}"})}, "StateMachineArn"),
-    ("universal not json", {"Target": _universal("{nope")}, "must be JSON text"),
+    ("universal not json", {"Target": _universal("{nope")}, "Input is not JSON"),
     (
-        "universal unknown member",
-        {"Target": _universal({"StateMachineArn": MACHINE, "Foo": 1})},
-        "Foo",
+        "universal input not json",
+        {"Target": _universal({"StateMachineArn": MACHINE, "Input": "{nope"})},
+        "Input is not JSON",
     ),
-    ("input not json", {"Target": _target(Input="{nope")}, "must be JSON text"),
+    ("input not json", {"Target": _target(Input="{nope")}, "Target.Input is not JSON"),
     ("no role", {"Target": {"Arn": MACHINE}}, "'target.roleArn' failed to satisfy constraint"),
     ("bad role", {"Target": _target(RoleArn="role")}, "regular expression pattern"),
     (
