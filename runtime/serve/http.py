@@ -2,7 +2,9 @@
 
 ``POST /`` with ``X-Amz-Target: AWSStepFunctions.<Action>`` and a JSON body; the answer is the
 action's JSON, or ``{"__type": ..., "message": ...}`` with a 4xx/5xx status. ``GET /health``
-answers ``{"status": "ok"}``.
+answers ``{"status": "ok"}``. EventBridge Scheduler's rest-json routes (``/schedules/...``,
+``/schedule-groups/...``, ``/tags/...``) are answered on the same port through :mod:`.rest`
+and :meth:`Service.handle_scheduler`.
 
 Connections live on one event loop thread (a selector: an idle keep-alive connection costs no
 thread, so thousands opening and closing at once do not stall it); each complete request is
