@@ -50,7 +50,7 @@ def target(service: Service, text: object) -> Target:
     if arn.qualifier is None:
         return Target(arn.text, service.machine(arn.text))
     record = find(service, arn.text)
-    if record is None:
+    if record is None or service.machines.get_machine(arn.unqualified) is None:
         raise machine_not_found(arn.text)
     if record.kind == VERSION:
         return Target(arn.unqualified, record, version_arn=record.arn)

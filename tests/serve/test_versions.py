@@ -395,3 +395,35 @@ def test_a_nested_execution_of_a_version_or_alias_runs_that_version(live, qualif
     done = wait_done(sfn, sfn.start_execution(stateMachineArn=parent)["executionArn"])
     assert done["status"] == "SUCCEEDED", done
     assert json.loads(done["output"])["Output"] == {"ran": "one"}  # not the latest, "two"
+
+
+def test_start_sync_execution_through_an_alias(live):
+    sfn = live.sfn
+    made = sfn.create_state_machine(
+        name="fast", definition=body("one"), roleArn=ROLE, type="EXPRESS", publish=True
+    )
+    sfn.update_state_machine(stateMachineArn=made["stateMachineArn"], definition=body("two"))
+    alias = sfn.create_state_machine_alias(
+        name="live", routingConfiguration=route((made["stateMachineVersionArn"], 100))
+    )["stateMachineAliasArn"]
+    out = sfn.start_sync_execution(stateMachineArn=alias)
+    assert out["status"] == "SUCCEEDED" and json.loads(out["output"]) == {"ran": "one"}
+    assert out["stateMachineArn"] == made["stateMachineArn"]
+
+
+def test_records_stored_before_versions_read_as_state_machines():
+    from runtime.stores.contracts import MACHINE, MachineRecord
+
+    old = json.dumps(
+        {
+            "arn": "arn:aws:states:us-east-1:111111111111:stateMachine:old",
+            "name": "old",
+            "definition": body("old"),
+            "type": "STANDARD",
+            "role_arn": ROLE,
+            "creation_date": 1.0,
+            "revision_id": "r",
+        }
+    )
+    record = MachineRecord.from_json(old)
+    assert (record.kind, record.version, record.routing, record.deleted) == (MACHINE, 0, [], False)
