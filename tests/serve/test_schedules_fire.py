@@ -159,3 +159,35 @@ def test_after_downtime_the_catch_up_window_decides_which_occurrences_run(
         f"g@every@{stamp(created)}",
         f"g@every@{stamp(created + 1800)}",  # 16 and 26 minutes late: skipped
     ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["serve", "--port", "0"],
+        ["worker", "--store", "redis://127.0.0.1:1/0"],
+    ],
+)
+def test_a_malformed_scheduler_clock_is_a_usage_error(command: list[str], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.serve.conftest import ROOT
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ASL_SCHEDULER_CLOCK": "soon",
+        "ASL_STORE": str(tmp_path / "s.sqlite3"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "runtime", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "ASL_SCHEDULER_CLOCK='soon': expected ORIGIN:SPEED" in done.stderr
