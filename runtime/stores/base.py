@@ -184,6 +184,14 @@ class HistoryStore(Protocol):
         remove), oldest stop first, at most ``limit``."""
         ...
 
+    def get_meta(self, key: str) -> str | None:
+        """A small setting stored under ``key`` (None if unset)."""
+        ...
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Store a small setting (UpdateMapRun's values, by Map Run ARN)."""
+        ...
+
     def children(self, parent_arn: str) -> list[ExecutionRecord]:
         """The Distributed Map children and Map Runs whose parent is ``parent_arn``."""
         ...

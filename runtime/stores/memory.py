@@ -64,6 +64,7 @@ class MemoryStore:
         self._cursors: dict[str, str] = {}
         self._leases: dict[str, tuple[str, int, float]] = {}  # owner, fence, monotonic expiry
         self._fences: dict[str, int] = {}
+        self._meta: dict[str, str] = {}
 
     def create(self, record: ExecutionRecord) -> tuple[ExecutionRecord, bool]:
         with self._lock:
@@ -126,6 +127,14 @@ class MemoryStore:
                         for token in [t for t, x in self._tasks.items() if x.execution_arn == arn]:
                             del self._tasks[token]
             return [r.copy() for r in found]
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            return self._meta.get(key)
+
+    def put_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._meta[key] = value
 
     def _family(self, arn: str) -> list[str]:
         """``arn`` and its Distributed Map children and Map Runs, theirs too."""

@@ -30,6 +30,10 @@ Schedules, their groups and cursors, and leases (the scheduler's)::
     scc:{arn}     string  a schedule's cursor (the scheduler's progress, JSON)
     ls:{name}     hash    a lease: owner and fence, expiring with it (Redis's clock)
     lf:{name}             the lease's fence counter (never expires)
+    meta:{key}    string  small settings (get_meta/put_meta: UpdateMapRun's values)
+
+A top-level execution's keys (and its children's and tasks') expire ``ASL_RETENTION`` after it
+closes; index members left behind go when listed (and by ``prune``).
 
 Creating, appending (compare-and-swap on ``last_event_id``), redriving, heartbeats and releases,
 adding, answering and claiming tasks, and adding state machines are Lua scripts, so each is
@@ -574,6 +578,14 @@ class RedisStore:
                     removed.append(record)
             self._sweep()
         return removed
+
+    def get_meta(self, key: str) -> str | None:
+        with self._guard():
+            return self._r.get(self._key("meta", key))
+
+    def put_meta(self, key: str, value: str) -> None:
+        with self._guard():
+            self._r.set(self._key("meta", key), value)
 
     def _rows(self, arns: Sequence[str], index: str) -> list[dict[str, str]]:
         """The records of ``arns`` (from ``index``); those that expired leave the index."""

@@ -449,6 +449,15 @@ class SqliteStore:
         before = datetime.fromtimestamp(now - self.retention, UTC)
         return self.prune(before=before, limit=AUTO_PRUNE_LIMIT)
 
+    def get_meta(self, key: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT value FROM asl_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO asl_meta (key, value) VALUES (?, ?)", (key, value))
+
     def children(self, parent_arn: str) -> list[ExecutionRecord]:
         with self._read() as conn:
             rows = conn.execute(
