@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runtime.core.arns import execution_arn
+from runtime.drivers.machines import resolve
 from runtime.drivers.runner import RunError, RunOptions, check_name, new_record
 from runtime.schedules.firing import StartRefused, StartRequest
 from runtime.stores.base import RUNNING, ExecutionAlreadyExists, ExecutionNotFound
@@ -88,35 +89,19 @@ class StoreStarter:
             return False
 
     def _machine(self, arn: str, name: str) -> tuple[MachineRecord, dict[str, str]]:
-        """The record whose definition runs, and the ARNs the execution records."""
-        record = self.store.get_machine(arn)
-        kind = getattr(record, "kind", "machine") if record is not None else None
-        if record is None or getattr(record, "deleted", False):
+        """The record whose definition runs, and the ARNs the execution records. An alias
+        picks by a roll from the execution name's hash: the same occurrence always runs the
+        same version, whichever scheduler starts it."""
+        roll = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 100
+        resolved = resolve(self.store, arn, roll)
+        if resolved is None:
             raise StartRefused(f"State Machine Does Not Exist: '{arn}'")
-        unqualified = arn.rsplit(":", 1)[0] if kind != "machine" else arn
-        if kind == "version":
-            return record, {"stateMachineArn": unqualified, "stateMachineVersionArn": arn}
-        if kind == "alias":
-            version = self.store.get_machine(_pick(record.routing, name))
-            if version is None or getattr(version, "deleted", False):
-                raise StartRefused(f"alias {arn} routes to a version that does not exist")
-            return version, {
-                "stateMachineArn": unqualified,
-                "stateMachineVersionArn": version.arn,
-                "stateMachineAliasArn": arn,
-            }
-        return record, {"stateMachineArn": arn}
-
-
-def _pick(routing: list[dict[str, Any]], name: str) -> str:
-    """An alias's version for execution ``name``: by weight, from the name's hash (the same
-    occurrence always runs the same version)."""
-    roll = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 100
-    for route in routing:
-        roll -= int(route["weight"])
-        if roll < 0:
-            return str(route["stateMachineVersionArn"])
-    return str(routing[-1]["stateMachineVersionArn"]) if routing else ""
+        arns = {"stateMachineArn": resolved.machine_arn}
+        if resolved.version_arn:
+            arns["stateMachineVersionArn"] = resolved.version_arn
+        if resolved.alias_arn:
+            arns["stateMachineAliasArn"] = resolved.alias_arn
+        return resolved.record, arns
 
 
 def _now() -> datetime:

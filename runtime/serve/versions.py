@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runtime.drivers.machines import Resolved, live, resolve
 from runtime.serve import arns
 from runtime.serve.errors import ApiError, machine_not_found, validation
 from runtime.serve.params import max_results, optional, page, required
@@ -32,32 +32,19 @@ _RANDOM = random.SystemRandom()
 _NOT_FOUND = "Request references a resource that does not exist."
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """What StartExecution runs: ``record`` (the machine, or the version chosen), with the
-    version and alias ARNs the execution is associated with (None when not)."""
-
-    machine_arn: str
-    record: MachineRecord
-    version_arn: str | None = None
-    alias_arn: str | None = None
+Target = Resolved  # what StartExecution runs (see runtime.drivers.machines)
 
 
 def target(service: Service, text: object) -> Target:
     """Resolve a state machine, version or alias ARN; ``StateMachineDoesNotExist`` when it
-    names nothing. An alias picks one of its versions by weight."""
+    names nothing. An alias picks one of its versions by weight (the system's random source)."""
     arn = arns.parse(text, "stateMachine")
     if arn.qualifier is None:
         return Target(arn.text, service.machine(arn.text))
-    record = find(service, arn.text)
-    if record is None or service.machines.get_machine(arn.unqualified) is None:
+    resolved = resolve(service.machines, arn.text, _RANDOM.randrange(100))
+    if resolved is None:
         raise machine_not_found(arn.text)
-    if record.kind == VERSION:
-        return Target(arn.unqualified, record, version_arn=record.arn)
-    version = find(service, pick(record.routing))
-    if version is None or version.kind != VERSION:
-        raise machine_not_found(arn.text)
-    return Target(arn.unqualified, version, version_arn=version.arn, alias_arn=record.arn)
+    return resolved
 
 
 def nested_record(service: Service, machine: MachineRecord, arn: str) -> MachineRecord | None:
@@ -71,17 +58,6 @@ def nested_record(service: Service, machine: MachineRecord, arn: str) -> Machine
         return target(service, f"{machine.arn}:{tail[1]}").record
     except ApiError:
         return None
-
-
-def pick(routing: list[dict[str, Any]], roll: int | None = None) -> str:
-    """The version ARN a start through an alias runs: ``roll`` (0..99, from the system's
-    random source when None) falls in one version's share of the weights."""
-    roll = _RANDOM.randrange(100) if roll is None else roll
-    for route in routing:
-        roll -= int(route["weight"])
-        if roll < 0:
-            return str(route["stateMachineVersionArn"])
-    return str(routing[-1]["stateMachineVersionArn"])
 
 
 def describe_version(service: Service, arn: arns.Arn) -> MachineRecord:
@@ -312,10 +288,7 @@ def delete_alias(service: Service, params: dict[str, Any]) -> dict[str, Any]:
 
 def find(service: Service, arn: str) -> MachineRecord | None:
     """The live version or alias at ``arn``, or None."""
-    record = service.machines.get_machine(arn)
-    if record is None or record.kind == MACHINE or record.deleted:
-        return None
-    return record
+    return live(service.machines, arn)
 
 
 def _family(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from runtime.serve.versions import pick
+from runtime.drivers.machines import pick
 from tests.serve.conftest import ROLE, client, definition, wait_done
 
 
