@@ -232,6 +232,7 @@ class Scheduler:
         self.interval = interval
         self.log = log
         self.fence: int | None = None
+        self._failing: dict[str, str] = {}  # schedule ARN -> its last error, logged once
         self._renewed = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -255,8 +256,16 @@ class Scheduler:
                 self.fence = None
                 break
             except Exception as exc:  # one broken schedule must not stop the others
-                self.log(f"schedule {_label(record)}: {type(exc).__name__}: {exc}")
+                self._failed(record, f"{type(exc).__name__}: {exc}")
+            else:
+                self._failing.pop(record.arn, None)
         return started
+
+    def _failed(self, record: ScheduleRecord, error: str) -> None:
+        """Log a schedule's failure once, not on every tick while it lasts."""
+        if self._failing.get(record.arn) != error:
+            self._failing[record.arn] = error
+            self.log(f"schedule {_label(record)}: {error} (logged once while it lasts)")
 
     def _hold(self) -> bool:
         """Take or renew the lease; whether this scheduler holds it."""

@@ -552,3 +552,22 @@ def test_the_scheduler_clock_from_the_environment(
         return
     clock = clock_from_env({"ASL_SCHEDULER_CLOCK": value})
     assert clock() == (2000.0 if expected is None else expected)
+
+
+def test_a_broken_schedule_is_logged_once_while_it_lasts_and_the_others_fire(rig: Rig) -> None:
+    broken = schedule("rate(1 minute)", name="broken")
+    broken.schedule_expression = "rate(soon)"  # stored by an older version, say
+    rig.store.add_schedule(broken)
+    rig.store.add_schedule(schedule("rate(1 minute)", name="fine"))
+    for offset in (0, 1, 2, 3):
+        rig.tick(offset)
+    assert [r.name for r in rig.starter.requests] == [execution_name(schedule(name="fine"), T0)]
+    assert len([line for line in rig.logs if "Invalid" in line]) == 1
+    fixed = rig.store.get_schedule(broken.arn)
+    fixed.schedule_expression = "rate(1 minute)"
+    rig.store.put_schedule(fixed)
+    rig.tick(4)
+    fixed.schedule_expression = "rate(later)"
+    rig.store.put_schedule(fixed)
+    rig.tick(5)
+    assert len([line for line in rig.logs if "Invalid" in line]) == 2  # a new failure is news
