@@ -8,6 +8,7 @@ The core reads nothing else of its host.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -81,6 +82,12 @@ class Host(Protocol):
         """A Distributed Map child execution starts: its events (frame ``child.key`` and the
         frames under it) form its own history. How it ended if an earlier run recorded its end
         (the core then does not run it again), else None."""
+        ...
+
+    def map_run_update(self, map_run_arn: str) -> Mapping[str, Any] | None:
+        """The values UpdateMapRun set for a running Map Run (``maxConcurrency``,
+        ``toleratedFailureCount``, ``toleratedFailurePercentage``), or None: an operator's
+        instruction from outside the execution, applied from the next child that ends."""
         ...
 
     async def io(self, frame: Frame, request: S3Request) -> Any:

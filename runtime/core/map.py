@@ -12,6 +12,7 @@ through the Host.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import uuid
 from dataclasses import dataclass, field
@@ -326,8 +327,7 @@ async def _distributed(
             entries = _entries(items)
         inputs = _child_inputs(it, state, frame, entries, effective, states, eid)
         run.children = [_child_run(state, run, i, value, n) for i, (value, n) in enumerate(inputs)]
-        tolerated = threshold(count, percentage, sum(n for _, n in inputs))
-        await _run_children(it, state, frame, run, limit, tolerated)
+        await _run_children(it, run, limit, count, percentage, state, frame)
         if state.result_writer is not None:
             from runtime.core.result_writer import write_results
 
@@ -384,31 +384,73 @@ def _child_run(state: m.MapState, run: MapRun, index: int, value: Any, items: in
     return ChildRun(index, name, arn, value, items)
 
 
-async def _run_children(it, state, frame, run: MapRun, limit, tolerated) -> None:
-    """Run the children, at most ``limit`` at once; fail once more items failed than tolerated."""
-    from runtime.core.interpreter import _gather_all
+async def _run_children(it, run: MapRun, limit, count, percentage, state, frame) -> None:
+    """Run the children, at most ``limit`` at once; fail once more items failed than tolerated.
 
-    workers = min(len(run.children), limit or DISTRIBUTED_CONCURRENCY, DISTRIBUTED_CONCURRENCY)
-    cursor = iter(run.children)
+    UpdateMapRun's values (``Host.map_run_update``) are read at the start and each time a child
+    ends, and apply from then on: a larger MaxConcurrency starts more children at once, a
+    smaller one lets running ones finish without starting others in their place, and a new
+    tolerance counts the failures so far.
+    """
+    total = sum(child.items for child in run.children)
+    waiting = collections.deque(run.children)
     failed = 0
+    workers = 0  # running worker tasks (see grow)
+    busy = 0  # workers running a child now
     stopped = False
+    tasks: list[asyncio.Future] = []
+
+    def settings() -> tuple[int, float]:
+        update = it.host.map_run_update(run.arn) or {}
+        most = update.get("maxConcurrency", limit) or DISTRIBUTED_CONCURRENCY
+        tolerated = threshold(
+            update.get("toleratedFailureCount", count),
+            update.get("toleratedFailurePercentage", percentage),
+            total,
+        )
+        return min(most, DISTRIBUTED_CONCURRENCY), tolerated
+
+    def grow(most: int) -> None:
+        nonlocal workers
+        while workers < most and workers - busy < len(waiting):
+            workers += 1
+            tasks.append(asyncio.ensure_future(worker()))
 
     async def worker() -> None:
-        nonlocal failed, stopped
-        for child in cursor:
-            if stopped:
-                return
-            if await _child_execution(it, state, frame, run, child):
-                continue
-            failed += child.items
-            if failed > tolerated:
-                stopped = True
-                raise StatesError(E.EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_CAUSE)
+        nonlocal failed, workers, busy, stopped
+        try:
+            while waiting and not stopped:
+                child = waiting.popleft()
+                busy += 1
+                try:
+                    succeeded = await _child_execution(it, state, frame, run, child)
+                finally:
+                    busy -= 1
+                if not succeeded:
+                    failed += child.items
+                most, tolerated = settings()
+                if failed > tolerated:
+                    stopped = True
+                    raise StatesError(E.EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_CAUSE)
+                if workers > most:
+                    return  # fewer at once from now on
+                grow(most)
+        finally:
+            workers -= 1
 
-    if workers == 1:
-        await worker()
-    elif workers:
-        await _gather_all([worker() for _ in range(workers)])
+    try:
+        grow(settings()[0])
+        while live := [task for task in tasks if not task.done()]:  # (workers add workers)
+            await asyncio.wait(live, return_when=asyncio.FIRST_EXCEPTION)
+            for task in tasks:
+                if task.done():
+                    task.result()  # the first failure: the others are cancelled below
+    except BaseException:
+        stopped = True
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def _child_execution(it, state, frame, run: MapRun, child: ChildRun) -> bool:

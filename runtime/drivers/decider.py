@@ -22,7 +22,7 @@ import json
 import selectors
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -41,6 +41,7 @@ from runtime.drivers.execution import (
     run_execution,
 )
 from runtime.drivers.map_children import StoredChild, split
+from runtime.drivers.map_runs import update_reader
 from runtime.drivers.runner import _load, _outcome, live_events, stored_children
 from runtime.stores.base import RUNNING, ConcurrentWriteError, ExecutionRecord, HistoryStore
 from runtime.tasks.celery import outcome, task_id
@@ -124,7 +125,14 @@ def decide(
             return None
         children = stored_children(store, arn, live_events(events), services.now())
         try:
-            decision = replay(record, events, services, dispatch=dispatch, children=children)
+            decision = replay(
+                record,
+                events,
+                services,
+                dispatch=dispatch,
+                children=children,
+                map_run_update=update_reader(store),
+            )
         except (NondeterminismError, DefinitionError) as exc:
             # No decision can ever be made: end it (as `asl resume` would refuse), never leave
             # it RUNNING for the watchdog to find again and again.
@@ -162,6 +170,7 @@ def replay(
     *,
     dispatch: Any = None,
     children: Sequence[StoredChild] = (),
+    map_run_update: Callable[[str], Mapping[str, Any] | None] | None = None,
 ) -> Decision:
     """Replay ``events`` (and the stored Distributed Map ``children``) and run the execution on
     until it waits; nothing is stored here."""
@@ -194,6 +203,7 @@ def replay(
         keep_history=False,
         host_factory=make_host,
         children=children,
+        map_run_update=map_run_update,
     )
 
     decision.result = _run_until_parked(run, sink.close)

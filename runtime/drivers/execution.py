@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -252,13 +252,16 @@ class Host:
         deadline_ns: int | None = None,
         keep_history: bool = True,
         children: Iterable[StoredChild] = (),
+        map_run_update: Callable[[str], Mapping[str, Any] | None] | None = None,
     ) -> None:
         """``deadline_ns``: the clock reading (ns) past which no event but the execution's end
         is recorded (the execution times out); under a virtual clock real time counts as well.
         ``keep_history=False``: :attr:`records` keeps nothing (an Express run nobody reads), nor
         :attr:`child_histories`. ``children``: the stored Distributed Map children (and Map
-        Runs) a replay continues; their events are in ``recording`` too."""
+        Runs) a replay continues; their events are in ``recording`` too. ``map_run_update``
+        reads UpdateMapRun's values for a Map Run (see :mod:`runtime.drivers.map_runs`)."""
         self.dispatch = dispatch
+        self._map_run_update = map_run_update
         self.clock = clock
         self.seed = seed
         self.records: list[Record] = [] if keep_history else deque(maxlen=0)  # type: ignore
@@ -390,6 +393,10 @@ class Host:
 
     def start_child(self, child: ChildExecution) -> ChildEnd | None:
         return self._streams.start_child(child)
+
+    def map_run_update(self, map_run_arn: str) -> Mapping[str, Any] | None:
+        reader = self._map_run_update
+        return reader(map_run_arn) if reader is not None else None
 
     async def io(self, frame: Frame, request: S3Request) -> Any:
         return await self._streams.io(frame, request)
@@ -611,6 +618,7 @@ async def run_execution(
     arn: str | None = None,
     host_factory: Callable[..., Host] | None = None,
     children: Sequence[StoredChild] = (),
+    map_run_update: Callable[[str], Mapping[str, Any] | None] | None = None,
 ) -> ExecutionResult:
     """Run (or, with ``recorded`` events, replay and continue) one execution to its end.
 
@@ -624,7 +632,8 @@ async def run_execution(
     makes the :class:`Host` from its keyword arguments (a decider's host sends tasks to the
     fleet instead of running them). ``children`` are the stored Distributed Map children and
     Map Runs of the execution (and theirs) a replay continues: children that ended are taken as
-    they ended, the others continue from their recorded events.
+    they ended, the others continue from their recorded events. ``map_run_update`` reads
+    UpdateMapRun's values for its Map Runs (see :mod:`runtime.drivers.map_runs`).
 
     Limits end the execution, never the caller: a Standard history that reaches
     :data:`HISTORY_LIMIT` events ends FAILED (``States.Runtime``); an Express execution ends
@@ -658,6 +667,7 @@ async def run_execution(
         deadline_ns=to_millis(started) * 1_000_000 + int(time_limit * 1e9) if express else None,
         keep_history=keep_history,
         children=children,
+        map_run_update=map_run_update,
     )
     if next_event_id is not None:
         host.next_id = max(host.next_id, next_event_id)

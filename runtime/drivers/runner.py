@@ -46,6 +46,7 @@ from runtime.drivers.execution import (
     run_execution,
 )
 from runtime.drivers.map_children import ChildEvent, StoredChild, ended, outcome_of, split
+from runtime.drivers.map_runs import update_reader
 from runtime.stores.base import (
     MAP_RUN,
     REDRIVABLE_STATUSES,
@@ -773,6 +774,7 @@ async def drive(launch: Launch, *, keep_history: bool = True) -> ExecutionResult
                 sync=launch.sync,
                 keep_history=keep_history,
                 children=launch.children,
+                map_run_update=update_reader(launch.store),
             )
     except BaseException:
         # A bug, a store failure, a stop or Ctrl-C: keep the whole transitions recorded so

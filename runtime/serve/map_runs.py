@@ -3,10 +3,9 @@
 A Map Run is read from what the store holds: its parent's history (``MapRunStarted`` with its
 ARN, then ``MapRunSucceeded``/``MapRunFailed`` in the same frame), its child executions (linked
 to it) and the Distributed Map state of the parent's definition (MaxConcurrency, tolerated
-failures). UpdateMapRun's values are stored with the Map Run (``put_meta``) and reported by
-DescribeMapRun from then on; the engine reads those settings once, when the Map Run starts, so a
-run already going keeps the concurrency and tolerance it started with (see
-docs/distributed-map.md).
+failures). UpdateMapRun's values are stored with the Map Run (:mod:`runtime.drivers.map_runs`)
+and reported by DescribeMapRun from then on; a running Map Run applies them from the next child
+execution that ends (see docs/distributed-map.md).
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from runtime.drivers.map_runs import read_update, save_update
 from runtime.serve import arns
 from runtime.serve.errors import ApiError, execution_not_found, validation
 from runtime.serve.params import epoch, max_results, optional, page, required
@@ -31,7 +31,6 @@ _COUNTED = {
     "TIMED_OUT": "timedOut",
     "ABORTED": "aborted",
 }
-_SETTINGS = ("maxConcurrency", "toleratedFailurePercentage", "toleratedFailureCount")
 
 
 def describe_map_run(service: Service, params: dict[str, Any]) -> dict[str, Any]:
@@ -112,9 +111,7 @@ def update_map_run(service: Service, params: dict[str, Any]) -> dict[str, Any]:
             "toleratedFailureCount must be given"
         )
     _map_run(service, arn)  # ResourceNotFound for an unknown Map Run
-    stored = _updates(service, arn)
-    stored.update(given)
-    service.store.put_meta(_meta_key(arn), json.dumps(stored))
+    save_update(service.store, arn, given)  # the running Map Run reads it (drivers.map_runs)
     return {}
 
 
@@ -219,12 +216,7 @@ def _settings(service: Service, arn: str, state: dict[str, Any] | None) -> dict[
 
 
 def _updates(service: Service, arn: str) -> dict[str, Any]:
-    text = service.store.get_meta(_meta_key(arn))
-    return {k: v for k, v in json.loads(text).items() if k in _SETTINGS} if text else {}
-
-
-def _meta_key(arn: str) -> str:
-    return f"map-run:{arn}"
+    return read_update(service.store, arn)
 
 
 def _number(params: dict[str, Any], key: str, kind: type, low: float, high: float | None) -> Any:

@@ -156,3 +156,65 @@ def test_a_running_map_run_and_its_stop(live: Live) -> None:
     assert out["status"] == "ABORTED" and out["stopDate"] >= out["startDate"]
     assert out["executionCounts"]["running"] == 0
     assert out["executionCounts"]["aborted"] == out["executionCounts"]["total"] > 0
+
+
+# -- UpdateMapRun on a running Map Run: applied from the next child that ends -------------------
+
+
+def activity_map(live: Live, name: str, **settings: Any) -> str:
+    """A Distributed Map whose children each wait on activity ``name`` (the test works them)."""
+    activity = live.sfn.create_activity(name=name)["activityArn"]
+    work = {"Work": {"Type": "Task", "Resource": activity, "End": True}}
+    body = {"StartAt": "M", "States": {"M": {**distributed("M", work, **settings), "End": True}}}
+    return live.machine(json.dumps(body), name=f"{name}-fan")
+
+
+def next_task(live: Live, name: str, tries: int = 10) -> str:
+    """The next activity task's token (long polls until one comes)."""
+    activity = f"arn:aws:states:us-east-1:111111111111:activity:{name}"
+    for _ in range(tries):
+        token = live.sfn.get_activity_task(activityArn=activity).get("taskToken")
+        if token:
+            return token
+    raise AssertionError(f"no task of activity {name}")
+
+
+def running_map_run(live: Live, arn: str) -> str:
+    deadline = time.monotonic() + 20
+    while not (runs := map_runs(live, arn)):
+        assert time.monotonic() < deadline, "the Map Run did not start"
+        time.sleep(0.05)
+    return runs[0]
+
+
+def test_a_larger_max_concurrency_starts_more_children_of_a_running_map_run(live: Live) -> None:
+    machine = activity_map(live, "wide", MaxConcurrency=1)
+    arn = live.sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3, 4]")["executionArn"]
+    first = next_task(live, "wide")
+    run = running_map_run(live, arn)
+    live.sfn.update_map_run(mapRunArn=run, maxConcurrency=3)
+    live.sfn.send_task_success(taskToken=first, output="1")
+    # The three children left now run at once: each holds an activity task, none answered.
+    tokens = [next_task(live, "wide", tries=3) for _ in range(3)]
+    assert len(set(tokens)) == 3
+    for token in tokens:
+        live.sfn.send_task_success(taskToken=token, output="2")
+    assert wait_done(live.sfn, arn)["status"] == "SUCCEEDED"
+    assert live.sfn.describe_map_run(mapRunArn=run)["maxConcurrency"] == 3
+
+
+@pytest.mark.parametrize(("update", "status"), [(None, "FAILED"), (3, "SUCCEEDED")])
+def test_a_new_tolerance_counts_for_a_running_map_run(
+    live: Live, update: int | None, status: str
+) -> None:
+    machine = activity_map(live, "brittle", MaxConcurrency=1, ToleratedFailureCount=0)
+    arn = live.sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    first = next_task(live, "brittle")
+    if update is not None:
+        live.sfn.update_map_run(mapRunArn=running_map_run(live, arn), toleratedFailureCount=update)
+    live.sfn.send_task_failure(taskToken=first, error="Broken")
+    if update is not None:  # tolerated: the other children run (and fail) too
+        for _ in range(2):
+            live.sfn.send_task_failure(taskToken=next_task(live, "brittle"), error="Broken")
+    out = wait_done(live.sfn, arn)
+    assert out["status"] == status
