@@ -689,10 +689,13 @@ def schedule_guarded(command: str, body: Any) -> int:
         from runtime.schedules.backfill import BackfillError
         from runtime.schedules.expressions import ExpressionError
         from runtime.schedules.firing import StartRefused
+        from runtime.schedules.model import ModelUnavailable
         from runtime.schedules.requests import ScheduleRequestError
 
         try:
             return body()
+        except ModelUnavailable as exc:
+            raise UsageError(str(exc))
         except ScheduleRequestError as exc:
             raise UsageError(f"{exc.code}: {exc.message}")
         except (BackfillError, ExpressionError) as exc:

@@ -14,13 +14,24 @@ from datetime import datetime
 from typing import Any
 
 SERVICE = "scheduler"
+INSTALL_HINT = (
+    "schedules are checked against botocore's model of EventBridge Scheduler, and botocore "
+    "is not installed: pip install 'asl-engine[aws]'"
+)
+
+
+class ModelUnavailable(RuntimeError):
+    """botocore (which knows EventBridge Scheduler's API) is not installed."""
 
 
 @functools.cache
 def service_model() -> Any:
-    """botocore's model of the ``scheduler`` service (loaded once)."""
-    import botocore.session
-
+    """botocore's model of the ``scheduler`` service (loaded once); :class:`ModelUnavailable`
+    without botocore (an install without the ``aws`` extra)."""
+    try:
+        import botocore.session
+    except ImportError:
+        raise ModelUnavailable(INSTALL_HINT) from None
     return botocore.session.get_session().get_service_model(SERVICE)
 
 

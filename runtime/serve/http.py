@@ -40,7 +40,7 @@ from runtime.core import jsontext
 from runtime.serve.errors import ApiError, internal
 from runtime.serve.hosts import HostCheck
 from runtime.serve.rest import CONTENT_TYPE as REST_CONTENT_TYPE
-from runtime.serve.rest import RestApi, Route, error_body
+from runtime.serve.rest import Route, error_body, scheduler_api, scheduler_route
 from runtime.serve.service import Service
 from runtime.serve.sigv4 import SERVICE, Verifier
 
@@ -108,7 +108,6 @@ class Server:
         self.verbose = verbose
         self.hosts = HostCheck(host, allowed_hosts)
         self.verifier = Verifier(credentials) if credentials else None
-        self.scheduler = RestApi("scheduler")  # EventBridge Scheduler, routed by its model
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.create_server((host, port), family=family, backlog=BACKLOG)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="asl-serve")
@@ -304,7 +303,10 @@ class Server:
     # -- answering (on a worker thread) ----------------------------------------------------------
 
     def _respond(self, request: _Request) -> _Answer:
-        routed = self.scheduler.route(request.method, request.target)
+        try:
+            routed = scheduler_route(request.method, request.target)
+        except ApiError as exc:
+            return _rest_error(exc)
         try:
             if routed is not None:
                 return self._rest(request, *routed)
@@ -337,9 +339,9 @@ class Server:
                 request.target,
                 request.headers,
                 request.body,
-                service=self.scheduler.signing_name,
+                service=scheduler_api().signing_name,
             )
-        api = self.scheduler
+        api = scheduler_api()
         call = api.call(route, labels, request.target, request.headers, request.body)
         status, body = api.answer(route, self.service.handle_scheduler(call.operation, call.params))
         return _Answer(status, body, _REST_CONTENT_TYPE)

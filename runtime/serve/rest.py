@@ -10,6 +10,7 @@ so botocore raises the modeled exception (``client.exceptions.ConflictException`
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,10 +18,11 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from runtime.core import jsontext
-from runtime.schedules.model import validation_message, violations
+from runtime.schedules.model import ModelUnavailable, service_model, validation_message, violations
 from runtime.serve.errors import ApiError
 
 CONTENT_TYPE = "application/json"
+SCHEDULER_PATHS = ("/schedules", "/schedule-groups", "/tags/")  # where its routes begin
 _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
 
 
@@ -43,12 +45,10 @@ class Call:
 
 
 class RestApi:
-    """The routes of one rest-json service (``RestApi("scheduler")``)."""
+    """The routes of one rest-json service, from its model (``RestApi(scheduler_model)``)."""
 
-    def __init__(self, service: str) -> None:
-        import botocore.session
-
-        self.model = botocore.session.get_session().get_service_model(service)
+    def __init__(self, model: Any) -> None:
+        self.model = model
         self.signing_name: str = self.model.signing_name
         routes = [self._route(name) for name in self.model.operation_names]
         # Literal paths before templated ones of the same shape (/schedules before {Name}).
@@ -172,3 +172,22 @@ def _plain(value: Any) -> Any:
 
 
 __all__ = ["CONTENT_TYPE", "Call", "RestApi", "Route", "error_body"]
+
+
+@functools.cache
+def scheduler_api() -> RestApi:
+    """EventBridge Scheduler's routes (built once, on its first request);
+    :class:`~runtime.schedules.model.ModelUnavailable` without botocore."""
+    return RestApi(service_model())
+
+
+def scheduler_route(method: str, target: str) -> tuple[Route, dict[str, str]] | None:
+    """The Scheduler route a request takes, or None when it is not one of its paths (the Step
+    Functions API never loads the Scheduler's model); :class:`ApiError` 501 for one of its
+    paths when botocore is not installed."""
+    if not target.startswith(SCHEDULER_PATHS):
+        return None
+    try:
+        return scheduler_api().route(method, target)
+    except ModelUnavailable as exc:
+        raise ApiError("NotImplementedException", f"asl serve cannot answer it: {exc}", 501)
