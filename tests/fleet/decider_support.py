@@ -69,8 +69,11 @@ class DeciderFleet:
             "ASL_DECIDER_WATCHDOG": "5",
         }
 
-    def start_worker(self, name: str, concurrency: int = 2, *, decider: bool = True) -> Worker:
-        """``asl worker`` with the store (``decider``: it also decides), ready."""
+    def start_worker(
+        self, name: str, concurrency: int = 2, *, decider: bool = True, extra: tuple[str, ...] = ()
+    ) -> Worker:
+        """``asl worker`` with the store (``decider``: it also decides; ``extra``: more
+        options), ready."""
         log = self.dir / f"{name}-{len(self.workers)}.log"
         env = self.env()
         if not decider:
@@ -88,6 +91,7 @@ class DeciderFleet:
             f"{name}@%h",
             "--visibility-timeout",
             "5",
+            *extra,
         ]
         with open(log, "wb") as out:
             process = subprocess.Popen(

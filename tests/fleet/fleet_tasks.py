@@ -45,6 +45,18 @@ def count(event: dict[str, Any]) -> int:
 
 
 @runtime.task
+def gate(event: dict[str, Any]) -> str:
+    """Wait until the test opens the gate: creates the file ``event["gate"]`` (60 s at most)."""
+    path = Path(event["gate"])
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the gate {path} was never opened")
+        time.sleep(0.05)
+    return "open"
+
+
+@runtime.task
 def stall(event: dict[str, Any]) -> str:
     time.sleep(event.get("sleep", 2.5))
     return "late"
