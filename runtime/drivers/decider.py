@@ -32,6 +32,7 @@ from asl.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from runtime.callbacks import progress
 from runtime.core.events import Event, render_details
 from runtime.core.interpreter import Frame, SentFailure, TaskRequest
+from runtime.drivers import observers
 from runtime.drivers.clock import RealClock
 from runtime.drivers.execution import (
     ExecutionResult,
@@ -151,6 +152,7 @@ def decide(
                 )
             except ConcurrentWriteError:
                 continue  # another decider got there first: decide again from its history
+            observers.notify(arn, own, streams)
         for attempt_id, request, fresh in decision.sends:
             services.send(arn, attempt_id, request, fresh=fresh)
         if decision.ended:

@@ -36,6 +36,7 @@ from runtime.callbacks import using_store
 from runtime.callbacks.progress import INTERMEDIATE
 from runtime.core.events import Event, to_json
 from runtime.drivers import nested as _nested  # noqa: F401  (installs the nested executions' driver)
+from runtime.drivers import observers
 from runtime.drivers.clock import RealClock, VirtualClock
 from runtime.drivers.execution import (
     Dispatch,
@@ -561,6 +562,7 @@ class _Recorder:
         events = pending if count == len(pending) else pending[:count]
         own = events
         self.failed = True
+        children = None
         try:
             if self.streams:
                 own, children = split(events)
@@ -581,6 +583,8 @@ class _Recorder:
                 raise
             self._drop_from(found[0], found[1] or str(exc))
         self.failed = False
+        if observers.observed():
+            observers.notify(self.arn, own, children)
         if own:
             self.last_id = own[-1].id
         self.pending = [] if events is pending else pending[count:]

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from runtime.callbacks import hub_for, machines
 from runtime.callbacks.records import NESTED, OPEN, TIMED_OUT
 from runtime.core.events import Event
+from runtime.drivers import observers
 from runtime.stores.base import (
     MAP_RUN,
     RUNNING,
@@ -72,6 +73,7 @@ def abort(
             )
         except ConcurrentWriteError:
             continue
+        observers.notify(arn, (event,))
         break
     return store.get(arn)
 
