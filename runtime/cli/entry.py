@@ -25,6 +25,7 @@ _COMMANDS = (
     "runtime.cli.task",
     "runtime.cli.test_state",
     "runtime.cli.schedule",
+    "runtime.cli.graph",
 )
 
 # Which module registers each subcommand, so that a command imports only its own module.
@@ -39,6 +40,7 @@ _MODULE_OF = {
     "stop": "runtime.cli.executions",
     "prune": "runtime.cli.executions",
     "schedule": "runtime.cli.schedule",
+    "graph": "runtime.cli.graph",
     "worker": "runtime.cli.worker",
     "serve": "runtime.cli.serve",
     "task": "runtime.cli.task",
