@@ -11,9 +11,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.fleet.conftest import ROOT, TASKS, Worker
 from tests.serve.conftest import Process, _healthy, free_port
@@ -196,3 +199,15 @@ def wait_all_ended(store: Any, arns: list[str], timeout: float) -> dict[str, str
         if "RUNNING" not in statuses.values() or time.monotonic() > deadline:
             return statuses
         time.sleep(0.2)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    """``condition()``'s first true value, polled until ``timeout`` (then the test fails)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)

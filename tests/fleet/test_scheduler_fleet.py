@@ -16,7 +16,7 @@ import pytest
 from runtime.schedules.firing import execution_name
 from runtime.stores.contracts import MachineRecord
 from runtime.stores.schedules import ScheduleRecord
-from tests.fleet.decider_support import DeciderFleet, kill, wait_all_ended
+from tests.fleet.decider_support import DeciderFleet, kill, wait_all_ended, wait_for
 
 SPEED = 120  # two virtual minutes a second
 OCCURRENCES = 48
@@ -45,17 +45,6 @@ def holder_pid(fleet: DeciderFleet) -> int | None:
     finally:
         client.close()
     return int(owner.decode().split(":")[1]) if owner else None
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = condition()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def test_a_killed_lease_holder_hands_over_and_no_occurrence_fires_twice_or_is_lost(
