@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -72,11 +71,14 @@ def trigger(args: argparse.Namespace) -> int:
     from runtime.cli.schedule import schedule_guarded
 
     def body() -> int:
-        from runtime.cli.run import report
+        from runtime.cli.run import UsageError, report
         from runtime.cli.schedule import _find, _store
-        from runtime.schedules.firing import fire, start_request
+        from runtime.schedules.firing import clock_from_env, fire, start_request
 
-        scheduled = float(int(time.time()))
+        try:  # the scheduler's clock: a trigger and a fired occurrence agree on the time
+            scheduled = float(int(clock_from_env()()))
+        except ValueError as exc:
+            raise UsageError(str(exc))
         with _store(args) as store:
             record = _find(store, args)
             starter = Starter(store, args)
