@@ -46,8 +46,10 @@ def count(event: dict[str, Any]) -> int:
 
 @runtime.task
 def gate(event: dict[str, Any]) -> str:
-    """Wait until the test opens the gate: creates the file ``event["gate"]`` (60 s at most)."""
+    """Wait until the test opens the gate: creates the file ``event["gate"]`` (60 s at most);
+    ``GATE.waiting`` says a task waits at it."""
     path = Path(event["gate"])
+    path.with_suffix(".waiting").touch()
     deadline = time.monotonic() + 60
     while not path.exists():
         if time.monotonic() > deadline:
