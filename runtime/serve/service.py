@@ -63,12 +63,16 @@ class Service:
         aws: str | None = None,
         fleet: Any = None,
         schedules: Any = None,
+        console_actions: bool = False,
     ) -> None:
         """``fleet``: a Celery app; Standard executions are then run by the fleet's deciders
         (``asl worker --store``) and this server only starts and observes them.
         ``schedules``: a :class:`runtime.serve.schedules.SchedulerSettings` to fire the store's
-        schedules from this server (None: no scheduler)."""
+        schedules from this server (None: no scheduler).
+        ``console_actions``: the web console may stop, start and redrive executions and answer
+        tasks (``asl serve --console-actions``; see :mod:`runtime.serve.console.api`)."""
         self.store = store
+        self.console_actions = console_actions
         self.schedules = schedules
         self.scheduler: Any = None
         self.fleet = fleet
@@ -404,8 +408,9 @@ def _actions() -> dict[str, Action]:
         teststate,
         versions,
     )
+    from runtime.serve.console import api as console
 
     table: dict[str, Action] = {}
-    for module in (state_machines, versions, executions, map_runs, teststate, tasks):
+    for module in (state_machines, versions, executions, map_runs, teststate, tasks, console):
         table.update(module.ACTIONS)
     return table
