@@ -3,3 +3,7 @@ as nested groups), coloured by an execution's history; drawn by the console and 
 
 Pure: the language's model and the core's events in, data and text out.
 """
+
+from runtime.graph.model import build_graph, rule_label
+
+__all__ = ["build_graph", "rule_label"]
