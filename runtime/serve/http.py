@@ -2,7 +2,9 @@
 
 ``POST /`` with ``X-Amz-Target: AWSStepFunctions.<Action>`` and a JSON body; the answer is the
 action's JSON, or ``{"__type": ..., "message": ...}`` with a 4xx/5xx status. ``GET /health``
-answers ``{"status": "ok"}``. EventBridge Scheduler's rest-json routes (``/schedules/...``,
+answers ``{"status": "ok"}``; ``GET /`` and ``GET /console/...`` the web console's files
+(:mod:`.console.assets`), whose ``AslConsole.<Op>`` actions are answered like Step Functions'
+(:mod:`.console.api`). EventBridge Scheduler's rest-json routes (``/schedules/...``,
 ``/schedule-groups/...``, ``/tags/...``) are answered on the same port through :mod:`.rest`
 and :meth:`Service.handle_scheduler`.
 
@@ -37,6 +39,9 @@ from typing import Any
 import h11
 
 from runtime.core import jsontext
+from runtime.serve.console import assets
+from runtime.serve.console.api import PREFIX as CONSOLE_PREFIX
+from runtime.serve.console.api import refuse_console_write
 from runtime.serve.errors import ApiError, internal
 from runtime.serve.hosts import HostCheck
 from runtime.serve.rest import CONTENT_TYPE as REST_CONTENT_TYPE
@@ -64,12 +69,15 @@ _FOLD = re.compile(rb"\n[ \t]")  # an obs-fold continuation line (RFC 9112 5.2)
 @dataclass(frozen=True, slots=True)
 class _Answer:
     """A response: its status, JSON body, content type and error name (rest-json carries the
-    name in ``x-amzn-ErrorType`` only; the JSON protocol also in the body's ``__type``)."""
+    name in ``x-amzn-ErrorType`` only; the JSON protocol also in the body's ``__type``); or,
+    with ``raw``, those bytes as they are (a console file) and its own ``headers``."""
 
     status: int
     payload: dict[str, Any]
     content_type: bytes = _CONTENT_TYPE
     error_type: str | None = None
+    raw: bytes | None = None
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 @dataclass(slots=True)
@@ -310,6 +318,8 @@ class Server:
         try:
             if routed is not None:
                 return self._rest(request, *routed)
+            if request.method in ("GET", "HEAD"):
+                return self._get(request)
             return _Answer(*self._answer(request))
         except ApiError as exc:
             if routed is not None:
@@ -333,6 +343,8 @@ class Server:
     def _rest(self, request: _Request, route: Route, labels: dict[str, str]) -> _Answer:
         """An EventBridge Scheduler request (rest-json, signed for ``scheduler``)."""
         self._admit(request)
+        if request.method != "GET":
+            refuse_console_write(request.method, request.headers, self.service.console_actions)
         if self.verifier is not None:
             self.verifier.check(
                 request.method,
@@ -346,14 +358,19 @@ class Server:
         status, body = api.answer(route, self.service.handle_scheduler(call.operation, call.params))
         return _Answer(status, body, _REST_CONTENT_TYPE)
 
-    def _answer(self, request: _Request) -> tuple[int, dict[str, Any]]:
+    def _get(self, request: _Request) -> _Answer:
+        """``GET``/``HEAD``: health, the console's files (unsigned: they hold no data)."""
         self._admit(request)
         path = request.target.split("?", 1)[0]
-        if request.method == "GET":
-            if path in ("/health", "/ping"):
-                running = self.service.loop.running_count()
-                return 200, {"status": "ok", "runningExecutions": running}
-            raise ApiError("UnknownOperationException", "Use POST / with X-Amz-Target", 404)
+        if path in ("/health", "/ping"):
+            running = self.service.loop.running_count()
+            return _Answer(200, {"status": "ok", "runningExecutions": running})
+        if assets.is_console_path(path):
+            return _console_file(path, request.headers.get("if-none-match"))
+        raise ApiError("UnknownOperationException", "Use POST / with X-Amz-Target", 404)
+
+    def _answer(self, request: _Request) -> tuple[int, dict[str, Any]]:
+        self._admit(request)
         if request.method != "POST":
             raise ApiError(
                 "UnknownOperationException", f"Method {request.method} is not supported", 501
@@ -364,11 +381,14 @@ class Server:
             )
         target = request.headers.get("x-amz-target", "")
         prefix, _, action = target.partition(".")
-        if prefix != TARGET_PREFIX or not action:
+        if prefix == CONSOLE_PREFIX and action:
+            action = target  # the console's own actions keep their prefix in the table
+        elif prefix != TARGET_PREFIX or not action or "." in action:
             raise ApiError(
                 "UnknownOperationException",
                 f"Unknown or missing X-Amz-Target {target!r}; expected '{TARGET_PREFIX}.<Action>'",
             )
+        refuse_console_write(action, request.headers, self.service.console_actions)
         try:
             params = jsontext.loads(request.body) if request.body.strip() else {}
         except jsontext.JsonTextError as exc:
@@ -403,6 +423,15 @@ def _too_large(declared: int, limit: int) -> _Reply:
     )
 
 
+def _console_file(path: str, if_none_match: str | None) -> _Answer:
+    found = assets.answer(path, if_none_match)
+    if found is None:
+        raise ApiError("NotFoundException", f"No console file at {path}", 404)
+    headers = tuple((k.encode(), v.encode()) for k, v in found.headers)
+    kind = dict(found.headers).get("Content-Type", "")
+    return _Answer(found.status, {}, kind.encode(), raw=found.body, headers=headers)
+
+
 def _rest_error(exc: ApiError) -> _Answer:
     """An error as rest-json answers it: ``{"Message": ...}`` and the name in a header."""
     return _Answer(exc.status, error_body(exc.message), _REST_CONTENT_TYPE, exc.code)
@@ -417,17 +446,18 @@ async def _write(
     head_only: bool = False,
 ) -> None:
     status, payload = answer.status, answer.payload
-    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    try:
-        data = text.encode()
-    except UnicodeEncodeError:  # a lone surrogate in stored data: escaped, still JSON
-        data = json.dumps(payload, separators=(",", ":")).encode()
-    headers = [  # bytes: h11 takes them as they are
-        (b"Server", b"asl-serve"),
-        (b"Content-Type", answer.content_type),
-        (b"Content-Length", b"%d" % len(data)),
-        (b"x-amzn-RequestId", str(uuid.uuid4()).encode()),
-    ]
+    if answer.raw is not None:
+        data = answer.raw
+        headers = [(b"Server", b"asl-serve"), *answer.headers]
+    else:
+        data = _json_bytes(payload)
+        headers = [  # bytes: h11 takes them as they are
+            (b"Server", b"asl-serve"),
+            (b"Content-Type", answer.content_type),
+            (b"x-amzn-RequestId", str(uuid.uuid4()).encode()),
+        ]
+    if status != 304:
+        headers.append((b"Content-Length", b"%d" % len(data)))
     error_type = answer.error_type or (payload.get("__type") if status >= 400 else None)
     if error_type:
         headers.append((b"x-amzn-ErrorType", str(error_type).encode("latin-1", "replace")))
@@ -440,6 +470,14 @@ async def _write(
     out += conn.send(h11.EndOfMessage())
     writer.write(out)
     await writer.drain()
+
+
+def _json_bytes(payload: dict[str, Any]) -> bytes:
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate in stored data: escaped, still JSON
+        return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def _error(code: str, message: str) -> dict[str, str]:
