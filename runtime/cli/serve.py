@@ -107,6 +107,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         f"(else ${ENV_KEY} and ${ENV_SECRET}, when set)",
     )
     access.add_argument(
+        "--console-actions",
+        action="store_true",
+        help="let the web console at / stop, redrive and start executions and answer tasks "
+        "(by default it only reads; boto3 and other clients are not affected)",
+    )
+    access.add_argument(
         "--insecure",
         action="store_true",
         help="listen on a non-loopback address without credentials (anyone who reaches it "
@@ -172,6 +178,7 @@ def _serve(args: argparse.Namespace) -> int:
         aws=aws.value,
         fleet=fleet,
         schedules=schedules,
+        console_actions=args.console_actions,
     )
     service.dispatch()  # a bad --lambda or --bind fails here, before listening
     try:
@@ -191,7 +198,8 @@ def _serve(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: threading.Thread(target=server.shutdown).start())
     print(
         f"asl serve: listening on {server.url} (store: {store_location(args.store)}; "
-        f"AWS calls: {aws.value}{'; executions run on the fleet' if fleet else ''})",
+        f"AWS calls: {aws.value}{'; executions run on the fleet' if fleet else ''}; "
+        f"console: {server.url}/{'' if args.console_actions else ', read-only'})",
         file=sys.stderr,
         flush=True,
     )
