@@ -143,7 +143,8 @@ def _decider(args: argparse.Namespace):
 
 def _scheduler(app, store_url: str, clock) -> None:
     """Compete for the store's scheduler lease from this (main) process; the lease is given up
-    when the worker shuts down."""
+    as soon as the worker begins to shut down (not after its running tasks end)."""
+    import threading
     import uuid
 
     from celery import signals
@@ -162,7 +163,18 @@ def _scheduler(app, store_url: str, clock) -> None:
         log=lambda message: print(f"asl worker: {message}", file=sys.__stderr__, flush=True),
     )
     scheduler.start()
-    signals.worker_shutdown.connect(lambda **_: scheduler.stop(), weak=False)
+    once = threading.Lock()  # one stop at a time; the last waits for the first to release
+
+    def stop(**_: object) -> None:
+        with once:
+            scheduler.stop()
+
+    # worker_shutting_down comes from the signal handler (SIGTERM, SIGINT): stop on a thread
+    signals.worker_shutting_down.connect(
+        lambda **_: threading.Thread(target=stop, name="asl-scheduler-stop", daemon=True).start(),
+        weak=False,
+    )
+    signals.worker_shutdown.connect(stop, weak=False)
 
 
 def _fail(message: str) -> int:

@@ -289,6 +289,26 @@ def test_no_scheduler_processes_never_fire_and_a_stopped_holder_hands_over_at_on
     assert {r.name for r in started} == expected, "an occurrence lost or started twice"
 
 
+def test_a_worker_stopping_releases_the_lease_before_its_running_tasks_end(
+    fleet: DeciderFleet, lease: Lease
+) -> None:
+    add_schedule(fleet, "hourly", "cron(0 * * * ? *)")
+    worker = fleet.start_worker("busy")
+    wait_for(lambda: lease.holder() == (worker.process.pid, 1), 10, "the worker's lease")
+    code, _, err = schedule_command(fleet, "trigger", "hourly")
+    assert code == 0, err
+    wait_for((fleet.dir / "gate.waiting").exists, 20, "the task at its gate")
+    standby = fleet.start_serve()
+    with lease.events() as events:
+        worker.process.send_signal(signal.SIGTERM)  # warm shutdown: the task may finish
+        released_not_expired(events)  # while the task still waits
+    assert worker.process.poll() is None
+    holder = wait_for(lease.holder, 10, "a new holder")
+    assert holder == (standby.process.pid, 2)
+    (fleet.dir / "gate").touch()
+    assert worker.process.wait(20) == 0, worker.text()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stopped_server_releases_the_lease_at_once(
     fleet: DeciderFleet, lease: Lease, sig: signal.Signals
