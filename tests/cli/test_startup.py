@@ -1,5 +1,6 @@
 """What ``asl run`` loads: a JSONPath machine on the default store needs no JSONata engine and no
-Redis or JSON Lines store, and an unchanged valid definition no JSON Schema library."""
+Redis or JSON Lines store, and an unchanged valid definition no JSON Schema library; never the
+web console, graphs, metrics or traces (``asl serve``'s and ``asl graph``'s)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import sys
 from runtime.cli import main
 code = main(["run", sys.argv[1], "--input", "{}"])
 heavy = ["jsonatapy", "jsonschema", "runtime.stores.redis", "runtime.stores.jsonl"]
-print(code, [name for name in heavy if name in sys.modules])
+never = ["runtime.serve", "runtime.graph", "prometheus_client", "opentelemetry", "grandalf"]
+loaded = [n for n in never for m in sys.modules if m == n or m.startswith(n + ".")]
+print(code, [name for name in heavy if name in sys.modules] + sorted(set(loaded)))
 """
 
 
