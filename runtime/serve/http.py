@@ -30,7 +30,7 @@ import socket
 import threading
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -110,8 +110,11 @@ class Server:
         allowed_hosts: Iterable[str] = (),
         credentials: dict[str, str] | None = None,
         workers: int = WORKERS,
+        metrics: Callable[[], tuple[bytes, bytes]] | None = None,
     ) -> None:
+        """``metrics``: what ``GET /metrics`` answers, ``(content type, body)`` (None: 404)."""
         self.service = service
+        self.metrics = metrics
         self.max_request_bytes = max_request_bytes
         self.verbose = verbose
         self.hosts = HostCheck(host, allowed_hosts)
@@ -365,6 +368,9 @@ class Server:
         if path in ("/health", "/ping"):
             running = self.service.loop.running_count()
             return _Answer(200, {"status": "ok", "runningExecutions": running})
+        if path == "/metrics" and self.metrics is not None:  # unsigned: scrapers cannot sign
+            content_type, body = self.metrics()
+            return _Answer(200, {}, raw=body, headers=((b"Content-Type", content_type),))
         if assets.is_console_path(path):
             return _console_file(path, request.headers.get("if-none-match"))
         raise ApiError("UnknownOperationException", "Use POST / with X-Amz-Target", 404)
