@@ -70,6 +70,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="do not fire schedules from this server (by default it fires the store's "
         "schedules, or on a Redis store competes for that with the fleet; see docs/schedules.md)",
     )
+    parser.add_argument(
+        "--no-metrics", action="store_true", help="do not serve Prometheus metrics at /metrics"
+    )
+    parser.add_argument(
+        "--metrics-port",
+        metavar="[HOST:]PORT",
+        help="serve the metrics on this port (HOST: --host's) instead of at /metrics; see "
+        "docs/metrics.md",
+    )
     code = parser.add_argument_group(
         "local code", "what clients may run on this machine (default: nothing but --lambda/--bind)"
     )
@@ -181,6 +190,7 @@ def _serve(args: argparse.Namespace) -> int:
         console_actions=args.console_actions,
     )
     service.dispatch()  # a bad --lambda or --bind fails here, before listening
+    metrics, stop_metrics = _metrics(args, store, service)
     try:
         server = Server(
             service,
@@ -190,8 +200,10 @@ def _serve(args: argparse.Namespace) -> int:
             verbose=args.verbose,
             allowed_hosts=args.allowed_host,
             credentials=credentials,
+            metrics=metrics,
         )
     except OSError as exc:
+        stop_metrics()
         service.close()
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -204,9 +216,22 @@ def _serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     server.serve_forever()
+    stop_metrics()
     release_thread_caches()
     print("asl serve: stopped", file=sys.stderr, flush=True)
     return EXIT_OK
+
+
+def _metrics(args: argparse.Namespace, store: object, service: object) -> tuple[object, object]:
+    """``(what GET /metrics answers, stop)`` (docs/metrics.md)."""
+    if args.no_metrics:
+        return None, lambda: None
+    from runtime.observe.exposition import serve_metrics
+
+    try:
+        return serve_metrics(store, service.express, args.metrics_port, args.host)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"--metrics-port {args.metrics_port}: {exc}")
 
 
 def _scheduler_settings() -> object:
