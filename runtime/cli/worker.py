@@ -82,6 +82,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="redeliver unacknowledged messages after this long; must exceed the longest task "
         "(default: $ASL_VISIBILITY_TIMEOUT, else 21600)",
     )
+    parser.add_argument(
+        "--metrics-port",
+        metavar="[HOST:]PORT",
+        help="serve this worker's Prometheus metrics (its processes' sum) on this port "
+        "(HOST: 127.0.0.1); see docs/metrics.md",
+    )
     parser.set_defaults(func=run)
 
 
@@ -114,10 +120,21 @@ def run(args: argparse.Namespace) -> int:
             configure = _decider(args)
         except ValueError as exc:
             return _fail(str(exc))
+    stop_metrics = None
+    if args.metrics_port:
+        from runtime.observe.exposition import worker_metrics
+
+        try:  # before the pool forks: its processes count into shared files
+            stop_metrics = worker_metrics(args.metrics_port, args.store)
+        except (ValueError, OSError) as exc:
+            return _fail(f"--metrics-port {args.metrics_port}: {exc}")
     try:
         return worker.run(options, configure)
     except worker.ConfigurationError as exc:
         return _fail(str(exc))
+    finally:
+        if stop_metrics is not None:
+            stop_metrics()
 
 
 def _decider(args: argparse.Namespace):

@@ -154,3 +154,35 @@ class StoreLookup:
 
     def events(self, execution_arn: str) -> list[Any]:
         return self._current().events(execution_arn)
+
+
+def worker_metrics(address: str, store_url: str | None = None) -> Callable[[], None]:
+    """``asl worker --metrics-port``: observe in this process and the processes it forks from
+    now on (multiprocess mode), serve their sum on ``[HOST:]PORT``; returns the function that
+    stops. ``store_url``: the fleet's store, read for times begun in another process. Call it
+    before the worker forks. ValueError or OSError for an address that cannot be used."""
+    import shutil
+
+    from runtime.drivers.observers import add_observer
+    from runtime.stores import open_store
+
+    parse_address(address)
+    own = not os.environ.get(MULTIPROC_ENV)
+    directory = multiprocess()
+    try:
+        server, _ = listen(address, multiprocess_registry(directory))
+    except OSError:
+        if own:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+    lookup = StoreLookup(lambda: open_store(store_url)) if store_url else None
+    remove = add_observer(Metrics(lookup=lookup))
+
+    def stop() -> None:
+        remove()
+        server.shutdown()
+        server.server_close()
+        if own:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    return stop
