@@ -5,5 +5,6 @@ Pure: the language's model and the core's events in, data and text out.
 """
 
 from runtime.graph.model import build_graph, rule_label
+from runtime.graph.overlay import overlay
 
-__all__ = ["build_graph", "rule_label"]
+__all__ = ["build_graph", "overlay", "rule_label"]

@@ -121,7 +121,7 @@ def _detail(state: m.State) -> str:
     raw = state.raw
     if state.type == "Task":
         resource = raw.get("Resource", "")
-        return resource if isinstance(resource, str) else _short(json.dumps(resource))
+        return _resource(resource) if isinstance(resource, str) else _short(json.dumps(resource))
     if state.type == "Wait":
         for key in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath"):
             if key in raw:
@@ -134,6 +134,21 @@ def _detail(state: m.State) -> str:
     if isinstance(state, m.ParallelState):
         return f"{len(state.branches)} branches"
     return ""
+
+
+def _resource(resource: str) -> str:
+    """A Task resource, shortened where an ARN says more than needed: ``lambda:Fn``,
+    ``sqs:sendMessage``, ``activity:Name``."""
+    parts = resource.split(":")
+    if resource.startswith("arn:") and len(parts) >= 7:
+        service, kind = parts[2], parts[5]
+        if service == "states" and kind in ("activity", "stateMachine"):
+            return f"{kind}:{parts[6]}"
+        if service == "states":
+            return ":".join(parts[5:])
+        if service == "lambda" and kind == "function":
+            return f"lambda:{parts[6]}"
+    return resource
 
 
 def _text(value: Any) -> str:

@@ -328,7 +328,7 @@ export async function drawGraph(container, graph, overlay = null, { onSelect = n
     class: "asl-graph",
     width: "100%",
     height: "100%",
-    viewBox: `0 0 ${layout.width} ${layout.height}`,
+    viewBox: `-16 -16 ${layout.width + 32} ${layout.height + 56}`, // room for the legend
     role: "application",
     "aria-label": "State machine graph",
     tabindex: "0",
