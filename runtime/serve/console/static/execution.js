@@ -11,7 +11,7 @@ const EVENT_PAGE = 200;
 const ACTIVE = new Set(['RUNNING', 'PENDING_REDRIVE']);
 const TIMELINE_ROWS = 300;
 
-function header(execution, ctx, refresh) {
+function header(execution, mapRunArn, ctx, refresh) {
   const facts = [
     ['State machine', h('a', { href: machineLink(execution.stateMachineArn) }, tail(execution.stateMachineArn))],
     ['Started', when(execution.startDate)],
@@ -19,14 +19,14 @@ function header(execution, ctx, refresh) {
     ['Duration', span(execution.startDate, execution.stopDate)],
   ];
   if (execution.redriveCount) facts.push(['Redriven', `${execution.redriveCount} time(s), last ${when(execution.redriveDate)}`]);
-  if (execution.mapRunArn) facts.push(['Map Run', h('span', { id: 'parent-link' }, tail(execution.mapRunArn))]);
+  if (mapRunArn) facts.push(['Map Run', h('span', { id: 'parent-link' }, tail(mapRunArn))]);
   facts.push(['ARN', h('code', { class: 'arn' }, execution.executionArn)]);
   const failed = execution.error || execution.cause;
   return h('header', { class: 'execution-header' },
     h('div', { class: 'title-row' },
       h('h1', { tabindex: '-1' }, execution.name, ' ', h('span', { html: badge(execution.status) })),
       actions(execution, ctx, refresh)),
-    h('dl', { class: 'facts inline' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    h('dl', { class: 'facts inline' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { class: k === 'ARN' ? 'wide' : null }, v)])),
     failed ? h('div', { class: 'error-box failure', role: 'alert', id: 'execution-error' },
       h('strong', {}, execution.error || 'Error'), h('pre', {}, pretty(execution.cause || ''))) : null);
 }
@@ -135,7 +135,7 @@ function mapRunSection(run) {
   const load = async () => {
     const page = await sfn('ListExecutions', { mapRunArn: run.mapRunArn, maxResults: 100, ...(token ? { nextToken: token } : {}) });
     tbody.insertAdjacentHTML('beforeend', page.executions.map((c) =>
-      `<tr><td><a href="${esc(executionLink(c.executionArn))}">${esc(c.name)}</a></td><td>${badge(c.status)}</td>` +
+      `<tr><td><a href="${esc(`${executionLink(c.executionArn)}?${new URLSearchParams({ mapRun: run.mapRunArn })}`)}">${esc(c.name)}</a></td><td>${badge(c.status)}</td>` +
       `<td class="num">${esc(when(c.startDate))}</td><td class="num">${esc(span(c.startDate, c.stopDate))}</td></tr>`).join(''));
     token = page.nextToken;
     more.hidden = !token;
@@ -199,9 +199,11 @@ export async function render(main, route, ctx) {
       consoleApi('DescribeExecutionGraph', { executionArn: arn }).catch((error) => ({ error })),
       loadEvents(arn, eventCount),
     ]);
-    head.replaceChildren(header(execution, ctx, refresh));
-    if (execution.mapRunArn) {
-      sfn('DescribeMapRun', { mapRunArn: execution.mapRunArn }).then((run) => {
+    // a Distributed Map child: its Map Run (from DescribeExecution, or the link that led here)
+    const mapRunArn = execution.mapRunArn || route.query.mapRun;
+    head.replaceChildren(header(execution, mapRunArn, ctx, refresh));
+    if (mapRunArn) {
+      sfn('DescribeMapRun', { mapRunArn }).then((run) => {
         document.getElementById('parent-link')?.replaceChildren(h('a', { href: executionLink(run.executionArn) }, `${tail(run.executionArn)} (parent)`));
       }).catch(() => {});
     }

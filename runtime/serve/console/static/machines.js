@@ -70,7 +70,7 @@ export async function renderOne(main, route, ctx) {
           h('dt', {}, 'Type'), h('dd', {}, machine.type),
           h('dt', {}, 'Created'), h('dd', {}, when(machine.creationDate)),
           h('dt', {}, 'Role'), h('dd', {}, h('code', {}, machine.roleArn || '')),
-          h('dt', {}, 'ARN'), h('dd', {}, h('code', { class: 'arn' }, machine.stateMachineArn)))),
+          h('dt', {}, 'ARN'), h('dd', { class: 'wide' }, h('code', { class: 'arn' }, machine.stateMachineArn)))),
       section('Graph', graphBox),
       section('Recent executions', executions,
         h('p', {}, h('a', { href: `#/executions?machine=${encodeURIComponent(machine.name)}` }, `All executions of ${machine.name} »`))),
