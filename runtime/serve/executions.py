@@ -15,6 +15,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from runtime.core.events import Event, to_json
+from runtime.drivers import observers
 from runtime.drivers.runner import NotRedrivable, RunError
 from runtime.serve import arns, versions
 from runtime.serve.errors import ApiError, machine_not_found, validation
@@ -134,6 +135,10 @@ def start_sync_execution(service: Service, params: dict[str, Any]) -> dict[str, 
     except TimeoutError:
         out.update(status="TIMED_OUT", error="States.Timeout", startDate=epoch(clock.now()))
         result = None
+    if result is not None and observers.observed():  # nothing stores it: observed here
+        observers.notify(result.execution_arn, result.events)
+        for child, events in result.child_histories.items():
+            observers.notify(child, events)
     if result is not None:
         out.update(status=result.status, startDate=epoch(result.start_date))
         out["stopDate"] = epoch(result.stop_date)
