@@ -34,6 +34,7 @@ from runtime.tasks import (
     lambda_local,
     nested,
     program,
+    propagation,
     python,
     sfn_api,
 )
@@ -76,10 +77,11 @@ class TaskDispatcher:
     async def __call__(self, request: TaskRequest) -> Any:
         if self._mocks is not None and self._mocks.handles(request):
             return self._mocks.respond(request)
-        target = self._bindings.exact(request.resource)
-        if target is not None:
-            return await self._run_target(target, request, request.parameters)
-        return await self._route(request, bound=True)
+        with propagation.attached(request):  # traced: the attempt's span is the current one
+            target = self._bindings.exact(request.resource)
+            if target is not None:
+                return await self._run_target(target, request, request.parameters)
+            return await self._route(request, bound=True)
 
     async def submit(self, request: TaskRequest) -> Any:
         """Run the integration behind a ``.waitForTaskToken`` task: its result, or

@@ -32,6 +32,7 @@ from runtime.fleet import app as fleet_app
 from runtime.fleet.wire import HEARTBEAT_HEADER, PREFIX_HEADER, REPLY_HEADER, Keys
 from runtime.handlers import calls
 from runtime.handlers.loading import ConfigurationError
+from runtime.tasks import propagation
 
 PREFIX = "celery:"
 BROKER_ERROR = "Celery.BrokerError"
@@ -125,6 +126,7 @@ class CeleryDispatch:
                 }
                 if request.heartbeat_seconds is not None:
                     headers[HEARTBEAT_HEADER] = request.heartbeat_seconds
+                propagation.inject(request, headers)  # traceparent, when traced
                 await self._send(name, queue or self.queue, tid, request.parameters, headers)
             message = await waiter.future
         finally:

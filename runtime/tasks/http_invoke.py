@@ -31,7 +31,7 @@ from runtime.core.arns import REGION
 from runtime.core.events import to_json
 from runtime.core.interpreter import TaskRequest
 from runtime.handlers import calls
-from runtime.tasks import http_connection
+from runtime.tasks import http_connection, propagation
 from runtime.tasks.aws.clients import AwsClients
 
 RESOURCE = "arn:aws:states:::http:invoke"
@@ -169,6 +169,7 @@ async def invoke(request: TaskRequest, clients: AwsClients | None) -> Exchange:
             )
         connection = await calls.in_thread(http_connection.resolve, arn, clients, name="asl-http")
     call = build(params, connection, clients.region if clients is not None else REGION)
+    propagation.inject(request, call.headers)  # traceparent, when traced
     return await calls.in_thread(send, call, name="asl-http")
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from asl.errors import RUNTIME, StatesError
 from runtime.handlers import calls
 from runtime.handlers.loading import ConfigurationError
+from runtime.tasks import propagation
 from runtime.tasks.aws import AwsMode
 from runtime.tasks.aws.clients import AwsClients
 from runtime.tasks.aws.errors import client_failure
@@ -99,6 +100,10 @@ def _invoke(clients: AwsClients, call: LambdaCall) -> Any:
     region = call.ref.region or clients.region
     try:
         client = clients.client("lambda", region)
+        if propagation.active():  # traced: the attempt's traceparent goes with the call
+            client.meta.events.register(
+                "before-send.lambda.Invoke", _traceparent, unique_id="asl-traceparent"
+            )
         response = client.invoke(**_arguments(call))
         body = response["Payload"].read().decode("utf-8", "replace")
     except ClientError as exc:
@@ -120,6 +125,10 @@ def _invoke(clients: AwsClients, call: LambdaCall) -> Any:
     if call.invocation_type != "RequestResponse":  # Event (202) or DryRun (204)
         return service_response(None, body, meta)
     return task_result(body, call, meta)
+
+
+def _traceparent(request: Any, **_: Any) -> None:
+    propagation.inject_current(request.headers)
 
 
 def _needs_docker(call: LambdaCall, body: str) -> StatesError:
