@@ -397,6 +397,7 @@ def mark_redriven(
         last + 1, last, now, "ExecutionRedriven", {"redriveCount": record.redrive_count + 1}
     )
     store.redrive(record.execution_arn, redriven, expected_last_id=last)
+    observers.notify(record.execution_arn, (redriven,))
     return store.get(record.execution_arn), live_events([*events, redriven])
 
 
