@@ -43,6 +43,7 @@ from runtime.fleet.decisions import (
     watchdog_seconds,
 )
 from runtime.stores.base import ExecutionRecord, HistoryStore
+from runtime.tasks import propagation
 
 QUEUES = (DECISION_QUEUE, ATTEMPT_QUEUE)
 SWEEP_SECONDS = 0.2
@@ -88,11 +89,14 @@ class CeleryServices:
             name, queue = parse(request.resource)
             self._send_celery(arn, attempt_id, name, queue, request)
         else:
+            traced: dict[str, Any] = {}
+            propagation.inject(request, traced)  # traceparent, when traced
             self.app.send_task(
                 ATTEMPT_TASK,
                 args=[arn, attempt_id, request_to_wire(request)],
                 task_id=attempt_id,
                 queue=ATTEMPT_QUEUE,
+                headers=traced or None,
                 ignore_result=True,
             )
         self._sent[attempt_id] = sent_now  # marked with the decision's timer (one round trip)
@@ -109,6 +113,7 @@ class CeleryServices:
         }
         if request.heartbeat_seconds is not None:
             headers[HEARTBEAT_HEADER] = request.heartbeat_seconds
+        propagation.inject(request, headers)  # traceparent, when traced
         self.app.send_task(
             name,
             args=[request.parameters],
