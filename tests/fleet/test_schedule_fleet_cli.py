@@ -57,10 +57,12 @@ def epoch(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
-def add_schedule(fleet: DeciderFleet, name: str, expression: str, **dates: float) -> Any:
+def add_schedule(
+    fleet: DeciderFleet, name: str, expression: str, *, created: float | None = None, **more: Any
+) -> Any:
     """The gated machine and a schedule ``name`` starting it (its gate file in the test's
-    folder); the schedule's record."""
-    created = dates.pop("created", time.time())
+    folder); ``more``: more of the record's fields. The schedule's record."""
+    created = time.time() if created is None else created
     with contextlib.closing(fleet.store()) as store:
         store.add_machine(
             MachineRecord(MACHINE, "gated", GATED, "STANDARD", "arn:r", created, "r1")
@@ -77,10 +79,19 @@ def add_schedule(fleet: DeciderFleet, name: str, expression: str, **dates: float
             },
             creation_date=created,
             last_modification_date=created,
-            **dates,
+            **more,
         )
         store.add_schedule(record)
     return record
+
+
+def past_hourly(fleet: DeciderFleet) -> Any:
+    """Schedule ``hourly``, on 1 January 2024 only: the scheduler fires none of it (all past
+    the catch-up window); trigger and backfill start it."""
+    day = epoch("2024-01-01T00:00:00")
+    return add_schedule(
+        fleet, "hourly", "cron(0 * * * ? *)", created=day, start_date=day, end_date=day + 86400
+    )
 
 
 def schedule_command(
@@ -182,15 +193,7 @@ def released_not_expired(events: Callable[[], list[str]]) -> None:
 def test_trigger_and_backfill_hand_their_executions_to_the_fleet(
     fleet: DeciderFleet, lease: Lease
 ) -> None:
-    # hourly in 2024 only: the scheduler fires none of it (all past the catch-up window)
-    record = add_schedule(
-        fleet,
-        "hourly",
-        "cron(0 * * * ? *)",
-        created=epoch("2024-01-01T00:00:00"),
-        start_date=epoch("2024-01-01T00:00:00"),
-        end_date=epoch("2024-01-02T00:00:00"),
-    )
+    record = past_hourly(fleet)
     fleet.start_worker("w1")
     # the scheduler's clock stopped at one second: both triggers fall in it
     second = int(time.time())
@@ -242,8 +245,43 @@ def test_trigger_and_backfill_hand_their_executions_to_the_fleet(
     assert lease.fences() == 1  # one scheduler all along; it started none of these
 
 
+def test_a_buffer_one_backfill_waits_for_the_fleet_to_end_the_running_execution(
+    fleet: DeciderFleet,
+) -> None:
+    record = past_hourly(fleet)
+    fleet.start_worker("w1")
+    command = [sys.executable, "-m", "runtime", "schedule", "backfill", "hourly"]
+    range_ = ["--from", "2024-01-01T00:00:00Z", "--to", "2024-01-01T02:00:00Z"]
+    backfill = subprocess.Popen(
+        [*command, *range_, "--overlap", "buffer-one", "--format", "json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=fleet.env(),
+    )
+    try:
+        wait_for((fleet.dir / "gate.waiting").exists, 20, "the first execution at its gate")
+        assert backfill.poll() is None  # it waits for the first to end, to start the buffered one
+        (fleet.dir / "gate").touch()
+        out, err = backfill.communicate(timeout=30)
+    finally:
+        if backfill.poll() is None:
+            backfill.kill()
+            backfill.wait()
+    assert backfill.returncode == 0, err
+    steps = json.loads(out)["Occurrences"]
+    assert [s["action"] for s in steps] == ["STARTED", "STARTED", "SKIPPED"], out
+    assert steps[1]["reason"] == "after the previous run ended"
+    hours = [epoch(f"2024-01-01T0{h}:00:00") for h in range(2)]
+    started = executions(fleet)
+    assert sorted(r.name for r in started) == [execution_name(record, t) for t in hours]
+    statuses = ended(fleet, [r.execution_arn for r in started])
+    assert set(statuses.values()) == {"SUCCEEDED"}
+
+
 def test_trigger_refuses_a_malformed_scheduler_clock(fleet: DeciderFleet) -> None:
-    add_schedule(fleet, "hourly", "cron(0 * * * ? *)")
+    past_hourly(fleet)
     code, out, err = schedule_command(
         fleet, "trigger", "hourly", env={"ASL_SCHEDULER_CLOCK": "soon"}
     )
@@ -292,7 +330,7 @@ def test_no_scheduler_processes_never_fire_and_a_stopped_holder_hands_over_at_on
 def test_a_worker_stopping_releases_the_lease_before_its_running_tasks_end(
     fleet: DeciderFleet, lease: Lease
 ) -> None:
-    add_schedule(fleet, "hourly", "cron(0 * * * ? *)")
+    past_hourly(fleet)
     worker = fleet.start_worker("busy")
     wait_for(lambda: lease.holder() == (worker.process.pid, 1), 10, "the worker's lease")
     code, _, err = schedule_command(fleet, "trigger", "hourly")
