@@ -160,6 +160,7 @@ class _Attempt:
     label: str
     scheduled: int  # epoch ms
     started: int | None = None
+    timed: bool = True  # False: a redrive came between (its outcome is counted, not timed)
 
 
 class Metrics:
@@ -304,6 +305,8 @@ class Metrics:
         for earlier in self._history:
             if earlier.id >= event.id:
                 break
+            if earlier.type == "ExecutionRedriven" and attempt is not None:
+                attempt.timed = False
             if earlier.frame != event.frame or not earlier.type.startswith(family.event):
                 continue
             if earlier.type.endswith("Scheduled"):
@@ -335,6 +338,8 @@ class Metrics:
             if family.event == "Activity" and error == "States.HeartbeatTimeout":
                 outcome = "HeartbeatTimedOut"
         self._count(family.plural + outcome, label)
+        if not attempt.timed:
+            return
         if attempt.started is not None:
             self._time(family.single + "RunTime", label, event.millis - attempt.started)
         self._time(family.single + "Time", label, event.millis - attempt.scheduled)
