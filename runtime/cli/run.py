@@ -167,6 +167,7 @@ def _run(args: argparse.Namespace) -> int:
         store = MemoryStore(keep_events=False)
     else:
         store = open_store(args.store)
+    start_tracing(store)
     interrupted = True
     try:
         # What task code prints (a Lambda handler's print goes to CloudWatch Logs on AWS) goes to
@@ -214,6 +215,7 @@ def _detach(
     if args.log:
         raise UsageError("--log is for in-process Express runs; not with --detach")
     store = open_store(location)
+    start_tracing(store)
     try:
         record, created = decider_celery.submit(
             store,
@@ -257,6 +259,17 @@ def warner(command: str) -> Any:
         print(f"asl {command}: warning: {message}", file=sys.stderr)
 
     return warn
+
+
+def start_tracing(store: Any = None, *, celery_worker: bool = False) -> None:
+    """OpenTelemetry traces when ``OTEL_TRACES_EXPORTER`` asks for them (docs/tracing.md);
+    UsageError when they cannot be made (a missing package, an unknown exporter)."""
+    from runtime.observe.tracing_env import TracingError, start
+
+    try:
+        start(store, celery_worker=celery_worker)
+    except TracingError as exc:
+        raise UsageError(str(exc))
 
 
 def guarded(command: str, body: Any) -> int:

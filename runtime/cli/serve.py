@@ -25,6 +25,7 @@ from runtime.cli.run import (
     add_store_option,
     add_task_options,
     guarded,
+    start_tracing,
 )
 
 ENV_KEY = "ASL_SERVE_ACCESS_KEY_ID"  # as runtime.serve.sigv4 reads them (not imported here:
@@ -190,6 +191,7 @@ def _serve(args: argparse.Namespace) -> int:
         console_actions=args.console_actions,
     )
     service.dispatch()  # a bad --lambda or --bind fails here, before listening
+    start_tracing(store)
     metrics, stop_metrics = _metrics(args, store, service)
     try:
         server = Server(

@@ -120,6 +120,12 @@ def run(args: argparse.Namespace) -> int:
             configure = _decider(args)
         except ValueError as exc:
             return _fail(str(exc))
+    from runtime.cli.run import UsageError, start_tracing
+
+    try:  # OpenTelemetry traces when OTEL_TRACES_EXPORTER asks (docs/tracing.md)
+        start_tracing(args.store, celery_worker=True)
+    except UsageError as exc:
+        return _fail(str(exc))
     stop_metrics = None
     if args.metrics_port:
         from runtime.observe.exposition import worker_metrics
