@@ -62,7 +62,7 @@ def test_start_an_execution_with_input(console_server: Live, page: Any) -> None:
 
     dialog.get_by_label("Input (JSON)").fill('{"who": "console"}')
     dialog.get_by_role("button", name="Start").click()
-    page.wait_for_function("location.hash.includes('hello-1')")
+    page.wait_for_url(lambda url: "hello-1" in url)
     page.wait_for_selector("main[data-status=SUCCEEDED]")
     (started,) = live.sfn.list_executions(stateMachineArn=machine)["executions"]
     done = wait_done(live.sfn, started["executionArn"])

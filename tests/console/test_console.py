@@ -88,7 +88,7 @@ def test_a_new_execution_appears_without_reloading(
     shoot(page, "01-executions", doc="executions")
 
     page.select_option("select[name=status]", "FAILED")
-    page.wait_for_function("location.hash.includes('status=FAILED')")
+    page.wait_for_url(lambda url: "status=FAILED" in url)
     page.wait_for_selector(f'#executions tr[data-arn="{arn}"]')
     assert page.locator(f'#executions tr[data-arn="{shipped}"]').count() == 0
 
@@ -103,7 +103,7 @@ def test_a_failed_execution_shows_its_failed_state_and_cause(
 
     page.goto("/")
     page.click(f'#executions tr[data-arn="{arn}"] a >> nth=0')
-    page.wait_for_function("location.hash.startsWith('#/executions/arn')")
+    page.wait_for_url(lambda url: "#/executions/arn" in url)
     failed = page.wait_for_selector('#graph svg [data-state-id="Decline"].state-failed')
     error = page.locator("#execution-error")
     assert "PaymentDeclined" in error.inner_text()
@@ -145,7 +145,7 @@ def test_a_distributed_map_is_followed_into_its_items(
     child = items.first.locator("a")
     child_name = child.inner_text()
     child.click()
-    page.wait_for_function(f"location.hash.includes({json.dumps(quote(child_name))})")
+    page.wait_for_url(lambda url: quote(child_name) in url)
     page.wait_for_selector("main[data-status=SUCCEEDED]")
     page.locator("#events").get_by_text("PassStateEntered").wait_for()
     assert "Work" in page.locator("#events").inner_text()
