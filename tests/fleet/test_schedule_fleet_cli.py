@@ -327,8 +327,13 @@ def test_no_scheduler_processes_never_fire_and_a_stopped_holder_hands_over_at_on
     assert {r.name for r in started} == expected, "an occurrence lost or started twice"
 
 
+@pytest.mark.parametrize(
+    ("sig", "status"),
+    [(signal.SIGTERM, 0), (signal.SIGINT, 1)],  # Celery exits 1 after a Ctrl-C's warm shutdown
+    ids=["SIGTERM", "SIGINT"],
+)
 def test_a_worker_stopping_releases_the_lease_before_its_running_tasks_end(
-    fleet: DeciderFleet, lease: Lease
+    fleet: DeciderFleet, lease: Lease, sig: signal.Signals, status: int
 ) -> None:
     past_hourly(fleet)
     worker = fleet.start_worker("busy")
@@ -338,13 +343,13 @@ def test_a_worker_stopping_releases_the_lease_before_its_running_tasks_end(
     wait_for((fleet.dir / "gate.waiting").exists, 20, "the task at its gate")
     standby = fleet.start_serve()
     with lease.events() as events:
-        worker.process.send_signal(signal.SIGTERM)  # warm shutdown: the task may finish
+        worker.process.send_signal(sig)  # a warm shutdown: the running task may finish
         released_not_expired(events)  # while the task still waits
     assert worker.process.poll() is None
     holder = wait_for(lease.holder, 10, "a new holder")
     assert holder == (standby.process.pid, 2)
     (fleet.dir / "gate").touch()
-    assert worker.process.wait(20) == 0, worker.text()
+    assert worker.process.wait(20) == status, worker.text()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
