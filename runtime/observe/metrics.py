@@ -31,7 +31,7 @@ MACHINE = "state_machine_arn"
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400,
            86400, float("inf"))  # fmt: skip
 """Seconds: from a local task's few milliseconds to a day-long execution."""
-REMEMBERED = 100_000
+REMEMBERED = 10_000
 """Starts and scheduled tasks remembered at most (the oldest are dropped beyond)."""
 LOCAL_SCHEMES = frozenset({"python", "program", "celery", "mock", "arn"})
 """Task resources that are not ``arn:aws:states:::`` integrations: named as written."""
