@@ -54,7 +54,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def console_server(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[Live]:
     """One in-thread ``asl serve`` for the module, on a fresh SQLite store, answering the
-    console; ``CONSOLE_ACTIONS = True`` in the module turns ``--console-actions`` on."""
+    console; ``CONSOLE_ACTIONS = True`` in the module turns ``--console-actions`` on, and
+    ``CREDENTIALS = {"test": "test"}`` (the key boto3's client signs with) makes it check
+    SigV4."""
     from runtime.serve import Server, Service
     from runtime.stores import SqliteStore
 
@@ -66,9 +68,10 @@ def console_server(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Ite
         log=lambda message: None,
         activity_wait=2.0,
     )
-    server = Server(service, port=0).start()
+    credentials = getattr(request.module, "CREDENTIALS", None)
+    server = Server(service, port=0, credentials=credentials).start()
     try:
-        yield Live(server.url, client(server.url), service)
+        yield Live(server.url, client(server.url), service)  # boto3 signs as test/test
     finally:
         server.close()
 

@@ -185,3 +185,16 @@ def test_a_state_machine_page_shows_its_definition_and_graph(
     assert page.locator("#graph [data-state-id]").count() >= len(ORDERS["States"])
     assert machine in page.locator("main header").inner_text()
     shoot(page, "06-state-machine", doc="machine")
+
+
+def test_the_tables_pages(console_server: Live, page: Any, shoot: Callable[..., Path]) -> None:
+    live = console_server
+    live.sfn.create_activity(name="review")
+    page.goto("/#/activities")
+    page.locator("main table").get_by_text("review").wait_for()
+    page.goto("/#/tasks")
+    page.get_by_text("No task is waiting.").wait_for()
+    page.goto("/#/schedules")
+    page.get_by_text("No schedules.").wait_for()
+    assert page.locator("nav a[data-page=fleet]").count() == 0  # no fleet behind this server
+    assert page.locator("main .error-box").count() == 0
