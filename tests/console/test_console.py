@@ -191,7 +191,7 @@ def test_the_tables_pages(console_server: Live, page: Any, shoot: Callable[..., 
     live = console_server
     live.sfn.create_activity(name="review")
     page.goto("/#/activities")
-    page.locator("main table").get_by_text("review").wait_for()
+    page.locator("main table").get_by_role("cell", name="review", exact=True).wait_for()
     page.goto("/#/tasks")
     page.get_by_text("No task is waiting.").wait_for()
     page.goto("/#/schedules")
