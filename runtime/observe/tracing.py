@@ -395,6 +395,9 @@ class ExecutionTracer:
         elif kind.endswith("StateExited"):
             state = run.states.get(frame)
             if state is not None:
+                if state.error is not None:  # a Catch took the failure: the state goes on
+                    state.attributes["asl.caught"] = state.error
+                    state.error = state.cause = None
                 self._close(run, state, ms, export)
         elif kind.endswith("StateAborted"):
             state = run.states.get(frame)

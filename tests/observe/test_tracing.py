@@ -222,6 +222,22 @@ def test_a_failed_execution_marks_its_failing_spans(spans, tmp_path: Path) -> No
     }
 
 
+def test_a_caught_failure_leaves_its_state_unmarked(spans, tmp_path: Path) -> None:
+    exporter = spans()
+    task = {"Type": "Task", "Resource": fn_arn("flaky"), "End": True}
+    task["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": "Done"}]
+    definition = {"StartAt": "T", "States": {"T": task, "Done": {"Type": "Pass", "End": True}}}
+    result = run(tmp_path, definition, {}, Lambdas())
+    assert result.status == "SUCCEEDED"
+    got = list(exporter.get_finished_spans())
+    state, attempt = only(got, "T"), only(got, "T attempt")
+    assert (state.status.status_code, state.attributes["asl.caught"]) == (
+        StatusCode.UNSET,
+        "ValueError",
+    )
+    assert attempt.status.status_code is StatusCode.ERROR
+
+
 def test_ids_agree_in_process_on_the_deciders_and_in_another_process(spans, tmp_path: Path) -> None:
     exporter = spans()
     run(tmp_path, MAP_RETRY, INPUT, Lambdas())
