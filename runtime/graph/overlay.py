@@ -192,7 +192,10 @@ def _read(reading: _Reading, frames: _Frames, kind: str, frame: str, details: An
         return
     if kind.endswith("StateEntered"):
         gid, parallel = frames.resolve(frame)
-        node = frames.scopes[gid][details["name"]]["id"]
+        found = frames.scopes[gid].get(details["name"])
+        if found is None:
+            raise ValueError(f"the history's state {details['name']!r} is not in this graph")
+        node = found["id"]
         previous = reading.last.get(frame)
         source = previous.node if previous is not None else f"{gid}#start"
         reading.edges[(source, node)] = None
