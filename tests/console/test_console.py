@@ -198,3 +198,25 @@ def test_the_tables_pages(console_server: Live, page: Any, shoot: Callable[..., 
     page.get_by_text("No schedules.").wait_for()
     assert page.locator("nav a[data-page=fleet]").count() == 0  # no fleet behind this server
     assert page.locator("main .error-box").count() == 0
+
+
+def test_keyboard_use(console_server: Live, page: Any) -> None:
+    live = console_server
+    machine = live.machine(json.dumps(ORDERS), name="orders-4")
+    arn = start(live, machine, "order-44", ORDER)
+    wait_done(live.sfn, arn)
+    page.goto("/#/executions?machine=orders-4")
+    page.wait_for_selector(f'#executions tr[data-arn="{arn}"]')
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.focus("select[name=status]")
+    page.keyboard.press("ArrowDown")  # "any" -> RUNNING: the page filters, the focus stays
+    page.wait_for_url(lambda url: "status=RUNNING" in url)
+    page.get_by_text("No executions match these filters.").wait_for()
+    assert page.evaluate("document.activeElement.name") == "status"
+    page.select_option("select[name=status]", "FAILED")
+    link = page.locator(f'#executions tr[data-arn="{arn}"] a').first
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector('#graph [data-state-id="Decline"].state-failed')
+    assert page.evaluate("document.activeElement.tagName") == "H1"

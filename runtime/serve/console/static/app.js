@@ -64,6 +64,7 @@ async function main() {
   let serial = 0;
   const route = async () => {
     const current = ++serial;
+    const field = root.contains(document.activeElement) ? document.activeElement.name : '';
     if (leave) leave();
     leave = null;
     const r = parseRoute(location.hash);
@@ -90,8 +91,11 @@ async function main() {
     }
     leave = stop;
     root.removeAttribute('aria-busy');
-    if (document.activeElement === document.body || !root.contains(document.activeElement)) {
-      root.querySelector('h1')?.focus({ preventScroll: true });
+    if (current > 1 && (document.activeElement === document.body || !root.contains(document.activeElement))) {
+      // (not on the first page: Tab starts at "Skip to content") a filter changed: the focus
+      // stays on that filter; a new page: on its heading
+      const again = field && root.querySelector(`[name="${CSS.escape(field)}"]`);
+      (again || root.querySelector('h1'))?.focus({ preventScroll: true });
     }
   };
   window.addEventListener('hashchange', route);

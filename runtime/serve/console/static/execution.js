@@ -105,7 +105,7 @@ export function eventsRowsHtml(events, t0) {
     const name = details.name || details.resource || '';
     const text = Object.keys(details).length ? pretty(details) : '';
     const body = text ? `<details><summary>${esc(summary(details))}</summary><pre class="json">${esc(text)}</pre></details>` : '';
-    return `<tr class="event-${esc(String(e.type).toLowerCase())}"><td class="num">${esc(e.id)}</td><td>${esc(e.type)}</td>` +
+    return `<tr class="event-${esc(String(e.type).toLowerCase())}" data-id="${esc(e.id)}"><td class="num">${esc(e.id)}</td><td>${esc(e.type)}</td>` +
       `<td>${esc(name)}</td><td class="num">${esc(when(e.timestamp))}</td><td class="num">+${esc(duration(ms(e.timestamp) - t0))}</td><td>${body}</td></tr>`;
   }).join('');
 }
@@ -201,7 +201,9 @@ export async function render(main, route, ctx) {
     ]);
     // a Distributed Map child: its Map Run (from DescribeExecution, or the link that led here)
     const mapRunArn = execution.mapRunArn || route.query.mapRun;
+    const focused = document.activeElement?.id;
     head.replaceChildren(header(execution, mapRunArn, ctx, refresh));
+    if (focused && head.querySelector(`#${focused}`)) document.getElementById(focused).focus();
     if (mapRunArn) {
       sfn('DescribeMapRun', { mapRunArn }).then((run) => {
         document.getElementById('parent-link')?.replaceChildren(h('a', { href: executionLink(run.executionArn) }, `${tail(run.executionArn)} (parent)`));
@@ -226,7 +228,9 @@ export async function render(main, route, ctx) {
     io.replaceChildren(
       h('div', {}, h('h3', {}, 'Input'), h('pre', { class: 'json' }, pretty(execution.input))),
       h('div', {}, h('h3', {}, 'Output'), h('pre', { class: 'json' }, execution.output != null ? pretty(execution.output) : '—')));
+    const open = new Set([...eventsBody.querySelectorAll('details[open]')].map((d) => d.closest('tr').dataset.id));
     eventsBody.innerHTML = eventsRowsHtml(history.events, t0);
+    for (const id of open) eventsBody.querySelector(`tr[data-id="${id}"] details`)?.setAttribute('open', '');
     eventCount = Math.max(EVENT_PAGE, history.events.length);
     eventToken = history.token;
     moreEvents.hidden = !eventToken;
