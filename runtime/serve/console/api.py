@@ -21,6 +21,7 @@ from runtime.serve.errors import ApiError, invalid_token, validation
 from runtime.serve.executions import summary
 from runtime.serve.params import choice, max_results, optional, required
 from runtime.stores.base import (
+    MAP_RUN,
     RUNNING,
     TERMINAL_STATUSES,
     ExecutionRecord,
@@ -110,19 +111,20 @@ def list_recent_executions(service: Service, params: dict[str, Any]) -> dict[str
 def describe_execution_graph(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     """The execution's machine as Graph JSON, its overlay (what each state did) and its
     Distributed Map runs."""
-    from runtime.graph import overlay
+    from runtime.graph.overlay import overlay
 
-    arn = arns.parse(required(params, "executionArn"), "execution").text
+    arn = arns.parse(required(params, "executionArn"), "execution", "express").text
     record = service.execution(arn)
     store = service.store_for(arn)
     events = store.events(arn)
-    children = store.children(arn) if record.type == "STANDARD" else []
+    children = (
+        [c for c in store.children(arn) if c.type != MAP_RUN] if store is service.store else []
+    )
     graph = _graph(service, record.definition, record.type, record.filename)
-    return {
-        "graph": graph,
-        "overlay": overlay(graph, events, children=children),
-        "mapRuns": _map_runs(service, graph, events),
-    }
+    drawn = overlay(graph, events, children=children)
+    if not events:  # an Express execution keeps no history: its record says how it stands
+        drawn["status"] = record.status
+    return {"graph": graph, "overlay": drawn, "mapRuns": _map_runs(service, graph, events)}
 
 
 def describe_state_machine_graph(service: Service, params: dict[str, Any]) -> dict[str, Any]:
