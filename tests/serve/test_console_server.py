@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,16 @@ def ok(url: str, action: str, params: dict[str, Any] | None = None, **kw: Any) -
     status, body = call(url, action, params, **kw)
     assert status == 200, body
     return body
+
+
+def until(check: Any, timeout: float = 20.0) -> Any:
+    """``check()`` once it is truthy (polled); AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout}s")
+        time.sleep(0.02)
+    return found
 
 
 # -- machines and the executions the actions are checked against ---------------------------------
@@ -145,8 +156,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     arns["express"] = sfn.start_execution(stateMachineArn=express, name="quick-1")[
         "executionArn"
     ]  # Express: kept in memory, without a history
-    while not ok(server.url, "ListPendingTasks")["tasks"]:  # the activity task is stored
-        pass
+    until(lambda: ok(server.url, "ListPendingTasks")["tasks"])  # the activity task is stored
     yield {"url": server.url, "sfn": sfn, "arns": arns, "activity": activity}
     server.close()
 
@@ -535,8 +545,7 @@ def test_with_the_flag_the_console_stops_and_answers_tasks(make_server):
     machine = live.machine(waiting(activity), name="waiting")
     start = {"stateMachineArn": machine, "name": "first", "input": '{"n": 1}'}
     first = ok(live.url, "StartExecution", start, prefix="AWSStepFunctions")["executionArn"]
-    while not ok(live.url, "ListPendingTasks")["tasks"]:
-        pass
+    until(lambda: ok(live.url, "ListPendingTasks")["tasks"])
     (task,) = ok(live.url, "ListPendingTasks")["tasks"]
     answer = {"taskToken": task["taskToken"], "output": '{"approved": true}'}
     ok(live.url, "SendTaskSuccess", answer, prefix="AWSStepFunctions")
@@ -617,3 +626,13 @@ def test_fleet_workers_and_queues_from_a_real_worker(fleet):
     assert worker["name"].startswith("console@") and worker["active"] == 0
     assert worker["queues"] and worker["concurrency"] == 2
     assert {q["name"] for q in out["queues"]} == set(worker["queues"])
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_asl_serve_console_actions_flag(serve_process, tmp_path, flag):
+    store = str(tmp_path / "s.sqlite3")
+    server = serve_process("--store", store, *(["--console-actions"] if flag else []))
+    assert ok(server.url, "GetConsoleSettings")["actions"] is flag
+    status, body = call(server.url, "CreateActivity", {"name": "a"}, prefix="AWSStepFunctions")
+    assert status == (200 if flag else 403), body
+    assert f"console: {server.url}/{'' if flag else ', read-only'}" in server.text()
