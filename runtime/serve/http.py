@@ -347,7 +347,8 @@ class Server:
         """An EventBridge Scheduler request (rest-json, signed for ``scheduler``)."""
         self._admit(request)
         if request.method != "GET":
-            refuse_console_write(request.method, request.headers, self.service.console_actions)
+            operation = f"{request.method} {request.target.split('?', 1)[0]}"
+            refuse_console_write(operation, request.headers, self.service.console_actions)
         if self.verifier is not None:
             self.verifier.check(
                 request.method,

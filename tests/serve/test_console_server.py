@@ -528,12 +528,13 @@ def test_other_clients_are_not_refused(world):
 )
 def test_console_scheduler_writes_are_refused(world, method, path, status):
     body = json.dumps({}).encode() if method == "POST" else b""
-    got, headers, _ = request(
+    got, headers, answer = request(
         world["url"], method, path, body, {**CONSOLE, "Content-Type": "application/json"}
     )
     assert got == status
     if status == 403:
         assert headers["x-amzn-ErrorType"] == "AccessDeniedException"
+        assert f"{method} {path} is refused" in json.loads(answer)["Message"]
 
 
 def test_with_the_flag_the_console_stops_and_answers_tasks(make_server):
