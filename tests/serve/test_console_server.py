@@ -365,6 +365,8 @@ def test_state_machine_graph(world):
         ("ListRecentExecutions", {"statusFilter": "DONE"}, "ValidationException"),
         ("ListRecentExecutions", {"nextToken": "not a token"}, "InvalidToken"),
         ("ListRecentExecutions", {"since": "yesterday"}, "SerializationException"),
+        ("ListRecentExecutions", {"since": 1e20}, "ValidationException"),
+        ("ListRecentExecutions", {"since": True}, "ValidationException"),
         ("NoSuchThing", {}, "UnknownOperationException"),
     ],
 )

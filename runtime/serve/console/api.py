@@ -90,7 +90,10 @@ def list_recent_executions(service: Service, params: dict[str, Any]) -> dict[str
             page_cursor(token)
         except StoreError:
             raise invalid_token(token)
-    start = None if since is None else datetime.fromtimestamp(since, UTC)
+    try:
+        start = None if since is None else datetime.fromtimestamp(since, UTC)
+    except (OverflowError, ValueError, OSError):
+        raise validation(f"since must be a date in seconds since the epoch, not {since}")
     found: list[ExecutionRecord] = []
     more = False
     for store in (service.store, service.express):
