@@ -149,6 +149,8 @@ def test_a_distributed_map_is_followed_into_its_items(
     page.wait_for_selector("main[data-status=SUCCEEDED]")
     page.locator("#events").get_by_text("PassStateEntered").wait_for()
     assert "Work" in page.locator("#events").inner_text()
+    # the child's graph is its item processor, coloured by its own history
+    page.wait_for_selector('#graph [data-state-id="Work"].state-succeeded')
     shoot(page, "05-map-item")
     parent = page.locator("#parent-link a")
     parent.wait_for()

@@ -329,6 +329,16 @@ def test_graph_of_a_distributed_map_counts_its_children(world):
     assert len(children) == 4  # what the console follows into, through the existing API
 
 
+def test_graph_of_a_distributed_map_child_is_its_item_processor(world):
+    parent = overlay_of(world, "distributed")
+    (run,) = parent["mapRuns"]
+    child = world["sfn"].list_executions(mapRunArn=run["mapRunArn"])["executions"][0]
+    out = ok(world["url"], "DescribeExecutionGraph", {"executionArn": child["executionArn"]})
+    assert [n["id"] for n in out["graph"]["nodes"] if n["type"] == "Pass"] == ["Child"]
+    assert out["overlay"]["status"] == "SUCCEEDED"
+    assert out["overlay"]["states"]["Child"]["status"] == "succeeded"
+
+
 def test_graph_of_a_running_execution(world):
     overlay = overlay_of(world, "running")["overlay"]
     assert overlay["status"] == "RUNNING"

@@ -114,6 +114,7 @@ def list_recent_executions(service: Service, params: dict[str, Any]) -> dict[str
 def describe_execution_graph(service: Service, params: dict[str, Any]) -> dict[str, Any]:
     """The execution's machine as Graph JSON, its overlay (what each state did) and its
     Distributed Map runs."""
+    from runtime.graph.children import rebased
     from runtime.graph.overlay import overlay
 
     arn = arns.parse(required(params, "executionArn"), "execution", "express").text
@@ -123,11 +124,29 @@ def describe_execution_graph(service: Service, params: dict[str, Any]) -> dict[s
     children = (
         [c for c in store.children(arn) if c.type != MAP_RUN] if store is service.store else []
     )
-    graph = _graph(service, record.definition, record.type, record.filename)
+    definition = _definition(service, record)
+    if not record.definition:  # a Distributed Map child: its frames start inside its parent
+        events = rebased(events)
+    graph = _graph(service, definition, record.type, record.filename)
     drawn = overlay(graph, events, children=children)
     if not events:  # an Express execution keeps no history: its record says how it stands
         drawn["status"] = record.status
     return {"graph": graph, "overlay": drawn, "mapRuns": _map_runs(service, graph, events)}
+
+
+def _definition(service: Service, record: ExecutionRecord) -> str:
+    """What an execution runs: its definition, or for a Distributed Map child (whose record
+    keeps none) its parent's Map state's item processor."""
+    if record.definition or not record.parent_arn:
+        return record.definition
+    parent = service.execution(record.parent_arn)
+    from runtime.graph.children import child_label, item_processor
+
+    label = child_label(record.machine_name, parent.machine_name)
+    found = item_processor(_definition(service, parent), label)
+    if found is None:
+        raise ApiError("InvalidDefinition", f"no Distributed Map labelled {label!r} in its parent")
+    return found
 
 
 def describe_state_machine_graph(service: Service, params: dict[str, Any]) -> dict[str, Any]:
