@@ -172,6 +172,8 @@ def describe_execution(service: Service, params: dict[str, Any]) -> dict[str, An
     trace = serve_options(record).get("traceHeader")
     if trace:
         out["traceHeader"] = trace
+    if record.map_run_arn:  # a Distributed Map child
+        out["mapRunArn"] = record.map_run_arn
     if record.type == "EXPRESS":
         out.update(redriveStatus="NOT_REDRIVABLE", redriveStatusReason="Execution is Express")
     elif record.status in REDRIVABLE_STATUSES:

@@ -79,6 +79,13 @@ def test_describe_a_finished_map_run(live: Live, finished) -> None:
     assert live.sfn.describe_map_run(mapRunArn=second)["toleratedFailurePercentage"] == 10
 
 
+def test_a_child_execution_names_its_map_run(live: Live, finished) -> None:
+    _, (first, _) = finished
+    child = live.sfn.list_executions(mapRunArn=first)["executions"][0]
+    described = live.sfn.describe_execution(executionArn=child["executionArn"])
+    assert described["mapRunArn"] == first and described["status"] == "SUCCEEDED"
+
+
 def test_list_map_runs_with_pages(live: Live, finished) -> None:
     arn, runs = finished
     listed = live.sfn.list_map_runs(executionArn=arn)["mapRuns"]
