@@ -181,8 +181,23 @@ CREATE TABLE IF NOT EXISTS asl_meta (
 );
 CREATE INDEX IF NOT EXISTS executions_by_stop ON executions (stop_date);
 """
-_ADDED_SCHEMA = _TOKENS_SCHEMA + _CHILDREN_SCHEMA + _SCHEDULES_SCHEMA + _RETENTION_SCHEMA
-_ADDED_TABLES = (*_TOKENS_TABLES, "asl_children", *_SCHEDULES_TABLES, "asl_meta")
+# Listings by machine or status, newest first (asl executions, the console), created likewise.
+_LISTING_SCHEMA = """
+CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (machine_name, start_date);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status, start_date);
+"""
+_LISTING_INDEXES = ("executions_by_machine", "executions_by_status")
+_ADDED_SCHEMA = (
+    _TOKENS_SCHEMA + _CHILDREN_SCHEMA + _SCHEDULES_SCHEMA + _RETENTION_SCHEMA + _LISTING_SCHEMA
+)
+# What a file from before may lack (tables and indexes, by name).
+_ADDED_TABLES = (
+    *_TOKENS_TABLES,
+    "asl_children",
+    *_SCHEDULES_TABLES,
+    "asl_meta",
+    *_LISTING_INDEXES,
+)
 AUTO_PRUNE_EVERY = DAY
 """Seconds between the automatic prunes a store opened for writing makes (see prune_due)."""
 AUTO_PRUNE_LIMIT = 1000
@@ -297,7 +312,7 @@ class SqliteStore:
             version, tables, families = self._conn.execute(
                 "SELECT (SELECT user_version FROM pragma_user_version),"
                 " (SELECT count(*) FROM sqlite_master),"
-                " (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                " (SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'index') AND name IN"
                 f" ({', '.join('?' * len(_ADDED_TABLES))}))",
                 _ADDED_TABLES,
             ).fetchone()

@@ -12,6 +12,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from runtime.stores import RedisStore, SqliteStore
 from runtime.stores.contracts import ACTIVITY, SCHEDULED, Activity, MachineRecord, PendingTask
 from tests.support.redis_server import with_prefix
@@ -209,6 +211,27 @@ def test_a_previous_sqlite_file_opens_with_everything_in_it(tmp_path: Path) -> N
         assert created and added.seq == 2
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("tokens", [True, False])
+def test_a_previous_file_gets_the_listing_indexes(tmp_path: Path, tokens: bool) -> None:
+    """Listings by machine or status use an index, in files from before it existed too."""
+    path = tmp_path / "executions.sqlite3"
+    old_file(path, tokens=tokens)
+    SqliteStore(path).close()
+    conn = sqlite3.connect(path)
+    try:
+        plan = " ".join(
+            str(row)
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT arn FROM executions WHERE machine_name = ? "
+                "ORDER BY start_date DESC LIMIT 10",
+                ("m",),
+            )
+        )
+    finally:
+        conn.close()
+    assert "executions_by_machine" in plan
 
 
 def test_a_previous_history_only_file_gets_the_other_tables(tmp_path: Path) -> None:
