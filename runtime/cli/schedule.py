@@ -613,16 +613,18 @@ def _view(record: Any) -> dict[str, Any]:
 
 
 def _summary(record: Any) -> dict[str, Any]:
-    """ListSchedules' item for ``record``."""
-    return {
-        "Arn": record.arn,
-        "Name": record.name,
-        "GroupName": record.group_name,
-        "ScheduleExpression": record.schedule_expression,
-        "ScheduleExpressionTimezone": record.timezone,
-        "State": record.state,
-        "Target": {"Arn": record.target.get("Arn")},
-    }
+    """ListSchedules' item for ``record``, with its expression and time zone (for the list)."""
+    from runtime.schedules.backfill import iso
+    from runtime.schedules.requests import schedule_summary
+
+    item = schedule_summary(record)
+    item.update(
+        ScheduleExpression=record.schedule_expression,
+        ScheduleExpressionTimezone=record.timezone,
+        CreationDate=iso(record.creation_date),
+        LastModificationDate=iso(record.last_modification_date),
+    )
+    return item
 
 
 def moment(text: str, zone: str, flag: str) -> datetime:

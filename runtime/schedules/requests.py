@@ -132,6 +132,19 @@ def schedule_view(record: ScheduleRecord) -> dict[str, Any]:
     return view
 
 
+def schedule_summary(record: ScheduleRecord) -> dict[str, Any]:
+    """ListSchedules' item (a ScheduleSummary) for ``record``."""
+    return {
+        "Arn": record.arn,
+        "Name": record.name,
+        "GroupName": record.group_name,
+        "State": record.state,
+        "CreationDate": record.creation_date,
+        "LastModificationDate": record.last_modification_date,
+        "Target": {"Arn": record.target.get("Arn")},
+    }
+
+
 def group_view(record: ScheduleGroupRecord) -> dict[str, Any]:
     """GetScheduleGroup's response members."""
     return {

@@ -29,6 +29,7 @@ from runtime.schedules.requests import (
     group_view,
     new_schedule,
     schedule_arn,
+    schedule_summary,
     schedule_view,
     updated_schedule,
 )
@@ -177,20 +178,7 @@ def list_schedules(service: Any, params: dict[str, Any]) -> dict[str, Any]:
     ]
     scope = f"ListSchedules|{group}|{prefix}|{state}"
     chunk, token = _page(records, params, scope)
-    out: dict[str, Any] = {
-        "Schedules": [
-            {
-                "Arn": r.arn,
-                "Name": r.name,
-                "GroupName": r.group_name,
-                "State": r.state,
-                "CreationDate": r.creation_date,
-                "LastModificationDate": r.last_modification_date,
-                "Target": {"Arn": r.target.get("Arn")},
-            }
-            for r in chunk
-        ]
-    }
+    out: dict[str, Any] = {"Schedules": [schedule_summary(r) for r in chunk]}
     if token:
         out["NextToken"] = token
     return out
