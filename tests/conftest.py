@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +59,20 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix of this test's own; every key under it is deleted afterwards."""
     with own_prefix(redis_url) as prefix:
         yield prefix
+
+
+@pytest.fixture
+def decider_fleet(redis_url: str, tmp_path: Path) -> Iterator[Any]:
+    """A fleet under a key prefix of this test's own: a Redis store and broker, and the real
+    ``asl worker``/``asl serve`` processes the test starts (tests/fleet/decider_support.py);
+    every process is stopped afterwards."""
+    from tests.fleet.decider_support import DeciderFleet
+
+    fleet = DeciderFleet(redis_url, f"asl-test-{uuid.uuid4().hex[:12]}:", tmp_path)
+    try:
+        yield fleet
+    finally:
+        fleet.close()
 
 
 @pytest.fixture(scope="session")

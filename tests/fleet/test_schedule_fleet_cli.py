@@ -15,10 +15,8 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,12 +43,8 @@ FENCE = "lf:scheduler"  # its fence counter: one more at each new holder
 
 
 @pytest.fixture
-def fleet(redis_url: str, tmp_path: Path) -> Iterator[DeciderFleet]:
-    fleet = DeciderFleet(redis_url, f"asl-test-{uuid.uuid4().hex[:12]}:", tmp_path)
-    try:
-        yield fleet
-    finally:
-        fleet.close()
+def fleet(decider_fleet: DeciderFleet) -> DeciderFleet:
+    return decider_fleet
 
 
 def epoch(text: str) -> float:

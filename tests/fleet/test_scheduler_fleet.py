@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -27,12 +24,8 @@ PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}
 
 
 @pytest.fixture
-def fleet(redis_url: str, tmp_path: Path) -> Iterator[DeciderFleet]:
-    fleet = DeciderFleet(redis_url, f"asl-test-{uuid.uuid4().hex[:12]}:", tmp_path)
-    try:
-        yield fleet
-    finally:
-        fleet.close()
+def fleet(decider_fleet: DeciderFleet) -> DeciderFleet:
+    return decider_fleet
 
 
 def holder_pid(fleet: DeciderFleet) -> int | None:

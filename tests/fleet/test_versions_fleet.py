@@ -6,26 +6,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from tests.fleet.decider_support import DeciderFleet, three_tasks
 from tests.serve.conftest import client
 
 ROLE = "arn:aws:iam::111111111111:role/test"
 LATEST = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
-
-
-@pytest.fixture
-def decider_fleet(redis_url: str, tmp_path: Path) -> Iterator[DeciderFleet]:
-    fleet = DeciderFleet(redis_url, f"asl-versions-{uuid.uuid4().hex[:10]}:", tmp_path)
-    try:
-        yield fleet
-    finally:
-        fleet.close()
 
 
 def test_an_alias_runs_its_version_on_the_fleet(decider_fleet: DeciderFleet) -> None:

@@ -15,7 +15,6 @@ import json
 import re
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -295,21 +294,8 @@ def test_metrics_behind_the_host_check_unsigned_or_off(metrics_server: Any, tmp_
 
 
 @pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Any]:
-    """A Redis store and broker under a prefix of this test's own (tests/fleet's helpers)."""
-    for module in ("celery", "redis"):
-        pytest.importorskip(module)
-    from tests.fleet.decider_support import DeciderFleet
-    from tests.support.redis_server import redis_server_url
-
-    urls = redis_server_url()
-    url = next(urls)
-    fleet = DeciderFleet(url, f"asl-metrics-{uuid.uuid4().hex[:10]}:", tmp_path)
-    try:
-        yield fleet
-    finally:
-        fleet.close()
-        urls.close()
+def fleet(decider_fleet: Any) -> Any:
+    return decider_fleet
 
 
 def test_worker_metrics_on_the_fleet(fleet: Any) -> None:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import http.client
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -614,19 +612,8 @@ def test_console_calls_are_signed_when_the_server_has_credentials(signed_server)
 
 
 @pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Any]:
-    from tests.support.redis_server import redis_server_url
-
-    for module in ("celery", "redis"):
-        pytest.importorskip(module)
-    urls = redis_server_url()
-    url = next(urls)
-    from tests.fleet.decider_support import DeciderFleet
-
-    fleet = DeciderFleet(url, f"asl-console-{uuid.uuid4().hex[:10]}:", tmp_path)
-    yield fleet
-    fleet.close()
-    urls.close()
+def fleet(decider_fleet: Any) -> Any:
+    return decider_fleet
 
 
 def test_fleet_workers_and_queues_from_a_real_worker(fleet):
