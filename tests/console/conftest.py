@@ -19,36 +19,20 @@ from typing import Any
 import pytest
 
 from tests.serve.conftest import Live, client
+from tests.support.browser import chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DOC_IMAGES = ROOT / "docs" / "images"
 VIEWPORT = {"width": 1366, "height": 768}
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, for the whole session (skipped when not installed)."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    """Debian's Chromium, headless, for the whole session."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ state; keyboard selection reports a state."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,18 +14,8 @@ from runtime.graph import build_graph, overlay
 from runtime.graph.html import render_html
 from runtime.graph.style import all_nodes
 from tests.graph.examples import EVERYTHING
+from tests.support.browser import chromium
 
-CHROMIUM = shutil.which("chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 FAILING = {
     "StartAt": "Work",
     "States": {
@@ -65,13 +54,8 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict, Pat
 
 @pytest.fixture(scope="module")
 def browser(pages):
-    if CHROMIUM is None:
-        pytest.skip("no chromium on this machine")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _open(browser, path: Path):
