@@ -28,9 +28,11 @@ VIEWPORT = {"width": 1366, "height": 768}
 TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, for the whole session."""
+    """Debian's Chromium, headless, for one test module: Playwright's sync API keeps an event
+    loop running on this thread while it is open, so it must be closed before the next
+    module's tests (which may run their own loops here)."""
     with chromium() as launched:
         yield launched
 
