@@ -749,12 +749,16 @@ async def run_execution(
 _TERMINAL_SUFFIXES = ("Failed", "TimedOut", "Aborted")
 
 
-def redrive_recording(events: Iterable[Event]) -> list[Event]:
+def redrive_recording(events: Iterable[Event], *, keep_attempt: bool = False) -> list[Event]:
     """The part of a failed execution's history that a redrive replays.
 
-    Drops the execution's end and, in every scope, the trailing failure events (the failed
-    task attempt, the failed Map/Parallel), so the failed work runs again while everything that
-    succeeded is handed back from history. Retry counts restart, as in RedriveExecution.
+    Drops the execution's end and, in every scope, the trailing failure events: the failed
+    state from its entry (its task attempts too: the redrive reschedules the task, and its
+    retries count from zero, as RedriveExecution does), a failed Map/Parallel's end (only its
+    failed iterations and branches run again). Everything that succeeded is handed back from
+    history. ``keep_attempt``: the rule of histories redriven before asl 0.1's redrive fix,
+    which kept the failed task attempt's scheduling and recorded only its new outcome (see
+    :func:`runtime.drivers.runner.live_events`).
     """
     by_frame: dict[str, list[Event]] = defaultdict(list)
     for event in events:
@@ -766,17 +770,32 @@ def redrive_recording(events: Iterable[Event]) -> list[Event]:
         end = len(frame_events)
         while end and frame_events[end - 1].type.endswith(_TERMINAL_SUFFIXES):
             end -= 1
-        # A failed state is re-entered from its start: drop its partial attempt as well.
-        while end and not frame_events[end - 1].type.endswith(("Exited", "Started", "Succeeded")):
-            if frame_events[end - 1].type.endswith("Entered"):
-                end -= 1
+        # A failed state is re-entered from its start: drop its partial attempt as well, its
+        # task attempts included (a redrive reschedules the task, and its retries count from
+        # zero again); a Map or Parallel that had started keeps its start (only the failed
+        # iterations and branches run again).
+        while end:
+            kind = frame_events[end - 1].type
+            if kind.endswith(("Exited", "Started", "Succeeded")) and (
+                keep_attempt or not _task_attempt(kind)
+            ):
                 break
             end -= 1
+            if kind.endswith("Entered"):
+                break
         keep.update(e.id for e in frame_events[:end])
     return (
         [e for e in events if e.id in keep]
         if isinstance(events, list)
         else [e for frame_events in by_frame.values() for e in frame_events if e.id in keep]
+    )
+
+
+def _task_attempt(event_type: str) -> bool:
+    """Whether ``event_type`` records a task attempt (TaskScheduled, LambdaFunctionStarted,
+    ActivitySucceeded...), not a state's own progress."""
+    return event_type.startswith(("Task", "LambdaFunction", "Activity")) and not (
+        event_type.startswith("TaskState")
     )
 
 

@@ -448,14 +448,34 @@ def _open_map_runs(events: Iterable[Event]) -> set[str]:
 
 
 def live_events(events: Iterable[Event]) -> list[Event]:
-    """The stored history as a replay sees it: each redrive drops its failed attempt's end."""
+    """The stored history as a replay sees it: each redrive drops what it ran again.
+
+    A redrive recorded by an earlier asl continued the failed task attempt (its next event is
+    that attempt's outcome, with no new scheduling): such a history is read by its own rule, so
+    it replays as it was recorded.
+    """
+    events = list(events)
     live: list[Event] = []
-    for event in events:
+    for index, event in enumerate(events):
         if event.type == "ExecutionRedriven":
-            live = redrive_recording(live)
+            following = events[index + 1] if index + 1 < len(events) else None
+            live = redrive_recording(live, keep_attempt=_continued_attempt(following))
         else:
             live.append(event)
     return live
+
+
+def _continued_attempt(event: Event | None) -> bool:
+    """Whether the first event after a redrive goes on with a task attempt (a redrive by an
+    earlier asl) rather than re-entering a state or scheduling anew."""
+    if event is None:
+        return False
+    kind = event.type
+    return (
+        kind.startswith(("Task", "LambdaFunction", "Activity"))
+        and not kind.startswith("TaskState")
+        and not kind.endswith("Scheduled")
+    )
 
 
 def result_of(record: ExecutionRecord, events: list[Event] | None = None) -> ExecutionResult:

@@ -182,6 +182,39 @@ def test_redrive_twice(store: Any) -> None:
     assert types.count("ExecutionRedriven") == 2 and types[-1] == "ExecutionSucceeded"
 
 
+RETRIED = json.dumps(
+    {
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Pass", "Next": "R"},
+            "R": {
+                **task("R"),
+                "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1, "IntervalSeconds": 1}],
+            },
+        },
+    }
+)
+
+
+@pytest.mark.parametrize(("fails", "status", "calls"), [(4, "FAILED", 4), (3, "SUCCEEDED", 4)])
+def test_a_redrive_reschedules_the_failed_task_with_its_retries_anew(
+    store: Any, fails: int, status: str, calls: int
+) -> None:
+    """As RedriveExecution: the failed Task state is entered and scheduled again, and its
+    Retry counts from zero (two more attempts, not one outcome recorded again)."""
+    tasks = Tasks(fail={"R": fails})
+    assert _runner.start(
+        store, RETRIED, INPUT, name="x", dispatch=tasks, options=options()
+    ).status == ("FAILED")
+    assert _runner.redrive(store, "x", dispatch=tasks).status == status
+    assert sum(tasks.calls.values()) == calls
+    types = [e.type for e in store.events(store.get("x").execution_arn)]
+    after = types[types.index("ExecutionRedriven") + 1 :]
+    assert after[:3] == ["TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted"]
+    assert after.count("LambdaFunctionScheduled") == 2
+    assert "PassStateEntered" not in after  # what succeeded is not run again
+
+
 @pytest.mark.parametrize(
     ("status", "express", "verb", "message"),
     [
@@ -235,4 +268,30 @@ def test_live_events_drop_each_redriven_failure() -> None:
     ]
     events = [Event(i, i - 1, now, k, None, "") for i, k in enumerate(kinds, 1)]
     live = [e.id for e in _runner.live_events(events)]
-    assert live == [1, 2, 3, 4, 8, 9, 10, 11, 12]
+    # A history an earlier asl redrove (the attempt went on: TaskSucceeded after the redrive)
+    # replays as recorded; its last redrive, with nothing after it yet, re-enters the state.
+    assert live == [1, 2, 3, 4, 8, 9]
+
+
+def test_a_redrive_reenters_the_failed_state_and_restarts_its_retries() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    kinds = [
+        "ExecutionStarted",
+        "PassStateEntered",
+        "PassStateExited",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskFailed",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskFailed",
+        "ExecutionFailed",
+        "ExecutionRedriven",
+        "TaskStateEntered",
+        "TaskScheduled",
+    ]
+    events = [Event(i, i - 1, now, k, None, "") for i, k in enumerate(kinds, 1)]
+    assert [e.id for e in _runner.live_events(events)] == [1, 2, 3, 13, 14]
