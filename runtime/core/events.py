@@ -43,6 +43,14 @@ class _LastConversion:
         return text
 
 
+def is_task_attempt(event_type: str) -> bool:
+    """Whether ``event_type`` records a task attempt (TaskScheduled, LambdaFunctionStarted,
+    ActivitySucceeded...) rather than a state's own progress (TaskStateEntered...)."""
+    return event_type.startswith(("Task", "LambdaFunction", "Activity")) and not (
+        event_type.startswith("TaskState")
+    )
+
+
 def _iso_millis(moment: datetime) -> str:
     """``2026-01-02T03:04:05.678Z``: a UTC time as the context object shows it (cached)."""
     utc = moment.astimezone(UTC) if moment.utcoffset() else moment

@@ -30,6 +30,7 @@ from runtime.core.events import (
     Event,
     EventDetails,
     Payload,
+    is_task_attempt,
     iso_millis,
     payload_details,
     to_json,
@@ -777,7 +778,7 @@ def redrive_recording(events: Iterable[Event], *, keep_attempt: bool = False) ->
         while end:
             kind = frame_events[end - 1].type
             if kind.endswith(("Exited", "Started", "Succeeded")) and (
-                keep_attempt or not _task_attempt(kind)
+                keep_attempt or not is_task_attempt(kind)
             ):
                 break
             end -= 1
@@ -788,14 +789,6 @@ def redrive_recording(events: Iterable[Event], *, keep_attempt: bool = False) ->
         [e for e in events if e.id in keep]
         if isinstance(events, list)
         else [e for frame_events in by_frame.values() for e in frame_events if e.id in keep]
-    )
-
-
-def _task_attempt(event_type: str) -> bool:
-    """Whether ``event_type`` records a task attempt (TaskScheduled, LambdaFunctionStarted,
-    ActivitySucceeded...), not a state's own progress."""
-    return event_type.startswith(("Task", "LambdaFunction", "Activity")) and not (
-        event_type.startswith("TaskState")
     )
 
 

@@ -34,7 +34,7 @@ from typing import Any
 from asl.errors import StatesError
 from runtime.callbacks import using_store
 from runtime.callbacks.progress import INTERMEDIATE
-from runtime.core.events import Event, to_json
+from runtime.core.events import Event, is_task_attempt, to_json
 from runtime.drivers import nested as _nested  # noqa: F401  (installs the nested executions' driver)
 from runtime.drivers import observers
 from runtime.drivers.clock import RealClock, VirtualClock
@@ -470,12 +470,7 @@ def _continued_attempt(event: Event | None) -> bool:
     earlier asl) rather than re-entering a state or scheduling anew."""
     if event is None:
         return False
-    kind = event.type
-    return (
-        kind.startswith(("Task", "LambdaFunction", "Activity"))
-        and not kind.startswith("TaskState")
-        and not kind.endswith("Scheduled")
-    )
+    return is_task_attempt(event.type) and not event.type.endswith("Scheduled")
 
 
 def result_of(record: ExecutionRecord, events: list[Event] | None = None) -> ExecutionResult:
